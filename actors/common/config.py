@@ -1,0 +1,145 @@
+"""One config object per process: named defaults, an INI file, ENODO_<SECTION>_<KEY> overrides.
+
+Every option is declared once with its type and default; loading validates all of
+them and raises ConfigError naming the bad key and where its value came from.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Check = Callable[[Any], str | None]
+
+
+class ConfigError(ValueError):
+    """A config file or override that cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One config key: section, name, type, default, an optional check."""
+
+    section: str
+    key: str
+    type: type
+    default: Any
+    check: Check | None = None
+    secret: bool = False
+
+    @property
+    def env_name(self) -> str:
+        """The environment variable that overrides this option."""
+        return f"ENODO_{self.section}_{self.key}".upper()
+
+
+def port(value: int) -> str | None:
+    """Check for a TCP port (0 picks a free one)."""
+    return None if 0 <= value <= 65535 else "must be a port number 0-65535"
+
+
+def positive(value: float) -> str | None:
+    """Check for a number > 0."""
+    return None if value > 0 else "must be > 0"
+
+
+def non_negative(value: float) -> str | None:
+    """Check for a number >= 0."""
+    return None if value >= 0 else "must be >= 0"
+
+
+def one_of(*choices: str) -> Check:
+    """Check that a string is one of choices."""
+
+    def check(value: str) -> str | None:
+        return None if value in choices else "must be one of " + ", ".join(choices)
+
+    return check
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _convert(option: Option, raw: str) -> Any:
+    if option.type is bool:
+        low = raw.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise ValueError("must be a boolean (true/false)")
+    if option.type is int:
+        return int(raw.strip())
+    if option.type is float:
+        return float(raw.strip())
+    return raw.strip()
+
+
+class Config:
+    """Validated settings of one process, read as config.get('section', 'key')."""
+
+    def __init__(self, values: Mapping[tuple[str, str], Any], sources: Mapping) -> None:
+        self._values = dict(values)
+        self.sources = dict(sources)
+
+    def get(self, section: str, key: str) -> Any:
+        """Return the value of section.key (KeyError for an undeclared option)."""
+        return self._values[(section, key)]
+
+    def section(self, section: str) -> dict[str, Any]:
+        """Return all options of one section as a dict."""
+        return {k: v for (s, k), v in self._values.items() if s == section}
+
+
+def load_config(
+    options: Iterable[Option],
+    path: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Read defaults, then the INI file at path, then environment overrides; validate all."""
+    env = os.environ if env is None else env
+    options = list(options)
+    known = {(o.section, o.key): o for o in options}
+    raw: dict[tuple[str, str], tuple[str, str]] = {}
+    if path:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                parser.read_file(fh)
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        except configparser.Error as exc:
+            raise ConfigError(f"config file {path} is not valid INI: {exc}") from None
+        for section in parser.sections():
+            for key, value in parser.items(section, raw=True):
+                if (section, key) not in known:
+                    raise ConfigError(f"{section}.{key}: unknown option (in {path})")
+                raw[(section, key)] = (value, path)
+    for option in options:
+        if option.env_name in env:
+            raw[(option.section, option.key)] = (env[option.env_name], option.env_name)
+    values: dict[tuple[str, str], Any] = {}
+    sources: dict[tuple[str, str], str] = {}
+    for name, option in known.items():
+        value, source = option.default, "default"
+        if name in raw:
+            text, source = raw[name]
+            try:
+                value = _convert(option, text)
+            except ValueError as exc:
+                detail = str(exc) if option.type is bool else f"must be {option.type.__name__}"
+                shown = "***" if option.secret else repr(text)
+                raise ConfigError(
+                    f"{option.section}.{option.key}: {detail}, got {shown} (from {source})"
+                ) from None
+        if option.check is not None and value is not None:
+            problem = option.check(value)
+            if problem:
+                raise ConfigError(f"{option.section}.{option.key}: {problem} (from {source})")
+        values[name] = value
+        sources[name] = source
+    return Config(values, sources)

@@ -1,0 +1,164 @@
+"""The envelope: turns a Message into ZMQ frames and back, signing included.
+
+Frames of one message, after any routing frames a ROUTER socket adds:
+
+    [PROTOCOL_TAG, signature, header, body]
+
+header is a JSON object {"type", "id", "reply_to", "sender"}; body is a JSON object
+whose keys are fixed by the type's schema; signature is the hex HMAC-SHA256 of
+header + body under the shared key, or empty when no key is configured.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import ujson
+
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.schemas import validate_body
+from protocol.types import PROTOCOL_TAG, MessageType, parse_type
+
+DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+HEADER_KEYS = frozenset({"type", "id", "reply_to", "sender"})
+
+_id_prefix = os.urandom(6).hex()
+_id_counter = itertools.count(1)
+
+
+def new_message_id() -> str:
+    """Return an id unique to this process run (random prefix, then a counter)."""
+    return f"{_id_prefix}{next(_id_counter):x}"
+
+
+@dataclass(slots=True)
+class Message:
+    """One protocol message; sender is filled in by the Codec when it is sent."""
+
+    type: MessageType
+    body: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=new_message_id)
+    reply_to: str | None = None
+    sender: str = ""
+
+
+def dumps(obj: Any) -> bytes:
+    """Serialise a JSON value the way the wire wants it (UTF-8, no escaped slashes)."""
+    return ujson.dumps(obj, ensure_ascii=False, escape_forward_slashes=False).encode()
+
+
+class Codec:
+    """Encodes and decodes messages for one peer: its sender id, key and size limit."""
+
+    def __init__(
+        self,
+        sender: str,
+        key: bytes | None = None,
+        max_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
+        self.sender = sender
+        self.key = key or None
+        self.max_size = max_size
+
+    def sign(self, header: bytes, body: bytes) -> bytes:
+        """Return the hex signature of header + body, or b'' without a key."""
+        if self.key is None:
+            return b""
+        mac = hmac.new(self.key, header, hashlib.sha256)
+        mac.update(body)
+        return mac.hexdigest().encode()
+
+    def encode(self, msg: Message) -> list[bytes]:
+        """Return the frames for msg (the body is validated first)."""
+        validate_body(msg.type, msg.body)
+        header = dumps(
+            {"type": msg.type.value, "id": msg.id, "reply_to": msg.reply_to, "sender": self.sender}
+        )
+        try:
+            body = dumps(msg.body)
+        except (OverflowError, TypeError, ValueError) as exc:
+            raise ProtocolError(ErrorCode.INVALID, f"body cannot be serialised: {exc}") from exc
+        if len(header) + len(body) > self.max_size:
+            raise ProtocolError(ErrorCode.TOO_LARGE, f"message over {self.max_size} bytes")
+        return [PROTOCOL_TAG, self.sign(header, body), header, body]
+
+    def decode(self, frames: list[bytes]) -> Message:
+        """Turn frames into a Message or raise ProtocolError with a stable code.
+
+        When the header could be read, the error's reply_to is the message's id, so
+        the peer can match the ERROR reply to its request.
+        """
+        if len(frames) != 4:
+            raise ProtocolError(ErrorCode.MALFORMED, f"expected 4 frames, got {len(frames)}")
+        tag, signature, raw_header, raw_body = frames
+        if tag != PROTOCOL_TAG:
+            shown = bytes(tag[:16])
+            raise ProtocolError(
+                ErrorCode.BAD_VERSION, f"protocol tag {shown!r}, expected {PROTOCOL_TAG!r}"
+            )
+        if len(raw_header) + len(raw_body) > self.max_size:
+            raise ProtocolError(ErrorCode.TOO_LARGE, f"message over {self.max_size} bytes")
+        if self.key is not None and not hmac.compare_digest(
+            bytes(signature), self.sign(raw_header, raw_body)
+        ):
+            raise ProtocolError(ErrorCode.BAD_SIGNATURE, "signature missing or wrong")
+        header = _load(raw_header, "header")
+        msg_id = header.get("id")
+        try:
+            msg = self._check_header(header)
+            body = _load(raw_body, "body")
+            validate_body(msg.type, body)
+        except ProtocolError as exc:
+            exc.reply_to = msg_id if isinstance(msg_id, str) else None
+            raise
+        msg.body = body
+        return msg
+
+    @staticmethod
+    def _check_header(header: dict[str, Any]) -> Message:
+        if header.keys() != HEADER_KEYS:
+            raise ProtocolError(
+                ErrorCode.MALFORMED, f"header keys must be {sorted(HEADER_KEYS)}"
+            )
+        for key in ("type", "id", "sender"):
+            if not isinstance(header[key], str):
+                raise ProtocolError(ErrorCode.MALFORMED, f"header {key!r} must be a string")
+        if header["reply_to"] is not None and not isinstance(header["reply_to"], str):
+            raise ProtocolError(ErrorCode.MALFORMED, "header 'reply_to' must be a string or null")
+        try:
+            msg_type = parse_type(header["type"])
+        except KeyError:
+            raise ProtocolError(
+                ErrorCode.UNKNOWN_TYPE, f"unknown message type {header['type'][:64]!r}"
+            ) from None
+        return Message(msg_type, {}, header["id"], header["reply_to"], header["sender"])
+
+
+def _load(raw: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = ujson.loads(raw)
+    except (ValueError, OverflowError, UnicodeDecodeError) as exc:
+        raise ProtocolError(ErrorCode.MALFORMED, f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ProtocolError(ErrorCode.MALFORMED, f"{what} must be a JSON object")
+    return value
+
+
+def reply(to: Message, msg_type: MessageType, body: dict[str, Any]) -> Message:
+    """Return a message of msg_type answering `to`."""
+    return Message(msg_type, body, reply_to=to.id)
+
+
+def ok(to: Message, data: Any = None) -> Message:
+    """Return RESPONSE_OK answering `to`, carrying data."""
+    return Message(MessageType.RESPONSE_OK, {"data": data}, reply_to=to.id)
+
+
+def error(to_id: str | None, code: ErrorCode, message: str) -> Message:
+    """Return an ERROR message answering the message with id to_id."""
+    return Message(MessageType.ERROR, {"code": code.value, "message": message}, reply_to=to_id)

@@ -1,0 +1,125 @@
+"""The socket boundary: Messages in and out of ZMQ sockets, zmq errors translated.
+
+Actors use `Channel` and never catch `zmq.ZMQError`: a failure of the socket
+becomes `TransportError`, a bad message becomes `BadMessage` carrying the route
+to answer on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import zmq
+
+from protocol.envelope import Codec, Message
+from protocol.errors import ProtocolError, TransportError
+
+#: Room for the tag, signature and header frames on top of the message size limit.
+FRAME_SLACK = 4096
+
+
+@dataclass(slots=True)
+class Incoming:
+    """A received message and the routing frames to answer it on (ROUTER only)."""
+
+    route: list[bytes]
+    msg: Message
+
+    @property
+    def peer(self) -> bytes:
+        """The ZMQ identity of the sender (b'' on a non-routed socket)."""
+        return self.route[0] if self.route else b""
+
+
+class BadMessage(Exception):
+    """A message that could not be decoded; `route` says where to send the error."""
+
+    def __init__(self, route: list[bytes], error: ProtocolError) -> None:
+        super().__init__(error.message)
+        self.route = route
+        self.error = error
+
+
+def make_socket(
+    ctx: zmq.Context, socket_type: int, max_size: int, identity: bytes | None = None
+) -> zmq.Socket:
+    """Create a socket with linger 0 and an inbound size limit (ZMQ_MAXMSGSIZE)."""
+    try:
+        sock = ctx.socket(socket_type)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.MAXMSGSIZE, max_size + FRAME_SLACK)
+        if identity is not None:
+            sock.setsockopt(zmq.IDENTITY, identity)
+        if socket_type == zmq.ROUTER:
+            # A message to a peer that is gone fails loudly instead of vanishing.
+            sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+    except zmq.ZMQError as exc:
+        raise TransportError(f"cannot create socket: {exc}") from exc
+    return sock
+
+
+def bind(sock: zmq.Socket, address: str) -> str:
+    """Bind sock to address and return the endpoint actually bound (port 0 resolved)."""
+    try:
+        sock.bind(address)
+        return sock.getsockopt_string(zmq.LAST_ENDPOINT)
+    except zmq.ZMQError as exc:
+        raise TransportError(f"cannot bind {address}: {exc}") from exc
+
+
+def connect(sock: zmq.Socket, address: str) -> None:
+    """Connect sock to address."""
+    try:
+        sock.connect(address)
+    except zmq.ZMQError as exc:
+        raise TransportError(f"cannot connect to {address}: {exc}") from exc
+
+
+class Channel:
+    """A ZMQ socket paired with a Codec; ROUTER sockets keep routing frames apart."""
+
+    def __init__(self, sock: zmq.Socket, codec: Codec) -> None:
+        self.socket = sock
+        self.codec = codec
+        self.routed = sock.socket_type == zmq.ROUTER
+
+    def send(self, msg: Message, route: list[bytes] | None = None) -> None:
+        """Send msg, prefixed with route on a ROUTER socket.
+
+        Raises ProtocolError when msg breaks its schema or the size limit, and
+        TransportError when the socket refuses (e.g. the peer is gone).
+        """
+        frames = self.codec.encode(msg)
+        self.send_frames(frames, route)
+
+    def send_frames(self, frames: list[bytes], route: list[bytes] | None = None) -> None:
+        """Send already encoded frames (for fan-out of one encoded message)."""
+        try:
+            self.socket.send_multipart((route or []) + frames, copy=False)
+        except zmq.ZMQError as exc:
+            raise TransportError(f"send failed: {exc}") from exc
+
+    def recv(self, flags: int = 0) -> Incoming | None:
+        """Receive one message; None when flags has NOBLOCK and nothing is waiting.
+
+        Raises BadMessage for a message that cannot be decoded.
+        """
+        try:
+            frames = self.socket.recv_multipart(flags)
+        except zmq.Again:
+            return None
+        except zmq.ZMQError as exc:
+            raise TransportError(f"receive failed: {exc}") from exc
+        route: list[bytes] = []
+        if self.routed:
+            # DEALER peers send [id, *msg]; REQ peers add an empty delimiter frame.
+            cut = 2 if len(frames) > 1 and frames[1] == b"" else 1
+            route, frames = frames[:cut], frames[cut:]
+        try:
+            return Incoming(route, self.codec.decode(frames))
+        except ProtocolError as exc:
+            raise BadMessage(route, exc) from None
+
+    def close(self) -> None:
+        """Close the socket at once (linger 0)."""
+        self.socket.close(linger=0)
