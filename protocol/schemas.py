@@ -97,6 +97,7 @@ JOB_BODY = {
     "state": Field(OBJ, nullable=True),
     "settings": Field(OBJ),
     "attempt": Field(INT, check=_non_negative),
+    "context": Field(OBJ, required=False),
 }
 
 SCHEMAS: dict[MessageType, dict[str, Field]] = {

@@ -81,21 +81,22 @@ class Channel:
     def __init__(self, sock: zmq.Socket, codec: Codec) -> None:
         self.socket = sock
         self.codec = codec
-        self.routed = sock.socket_type == zmq.ROUTER
+        self.routed = sock.type == zmq.ROUTER
 
-    def send(self, msg: Message, route: list[bytes] | None = None) -> None:
+    def send(self, msg: Message, route: list[bytes] | None = None, flags: int = 0) -> None:
         """Send msg, prefixed with route on a ROUTER socket.
 
         Raises ProtocolError when msg breaks its schema or the size limit, and
         TransportError when the socket refuses (e.g. the peer is gone).
         """
-        frames = self.codec.encode(msg)
-        self.send_frames(frames, route)
+        self.send_frames(self.codec.encode(msg), route, flags)
 
-    def send_frames(self, frames: list[bytes], route: list[bytes] | None = None) -> None:
+    def send_frames(
+        self, frames: list[bytes], route: list[bytes] | None = None, flags: int = 0
+    ) -> None:
         """Send already encoded frames (for fan-out of one encoded message)."""
         try:
-            self.socket.send_multipart((route or []) + frames, copy=False)
+            self.socket.send_multipart((route or []) + frames, flags, copy=False)
         except zmq.ZMQError as exc:
             raise TransportError(f"send failed: {exc}") from exc
 

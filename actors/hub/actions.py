@@ -1,0 +1,158 @@
+"""API actions: what API_REQUEST can ask, shared by the REST API and ZMQ clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from actors.hub.state import HubState
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.schemas import BOOL, INT, NAME, OBJ, STR, Field, check_fields
+from protocol.types import PROTOCOL_VERSION
+
+Action = Callable[[HubState, dict[str, Any]], Any]
+ACTIONS: dict[str, tuple[dict[str, Field], Action]] = {}
+
+
+def action(action_name: str, /, **schema: Field) -> Callable[[Action], Action]:
+    """Register fn as the action `action_name` whose params follow schema."""
+
+    def register(fn: Action) -> Action:
+        ACTIONS[action_name] = (schema, fn)
+        return fn
+
+    return register
+
+
+def run_action(state: HubState, name: str, params: dict[str, Any]) -> Any:
+    """Validate params and run the action; ProtocolError for anything refused."""
+    entry = ACTIONS.get(name)
+    if entry is None:
+        raise ProtocolError(ErrorCode.INVALID, f"unknown action {name[:64]!r}")
+    schema, fn = entry
+    check_fields(params, schema, name)
+    return fn(state, params)
+
+
+@action("list_series")
+def list_series(state: HubState, params: dict) -> dict:
+    """Every watched series in short form."""
+    return {"series": [s.summary() for s in state.series]}
+
+
+@action(
+    "add_series",
+    name=NAME,
+    model=Field((str, int), required=False),
+    model_parameters=Field(OBJ, required=False),
+    realtime=Field(BOOL, required=False),
+)
+def add_series(state: HubState, params: dict) -> dict:
+    """Start watching a series."""
+    series = state.add_series(
+        params["name"], params.get("model"), params.get("model_parameters"),
+        params.get("realtime", False),
+    )
+    return series.detail()
+
+
+@action("get_series", name=NAME)
+def get_series(state: HubState, params: dict) -> dict:
+    """One series in full."""
+    return state.get_series(params["name"]).detail()
+
+
+@action("remove_series", name=NAME)
+def remove_series(state: HubState, params: dict) -> dict:
+    """Stop watching a series."""
+    state.remove_series(params["name"])
+    return {"name": params["name"]}
+
+
+@action("get_settings")
+def get_settings(state: HubState, params: dict) -> dict:
+    """The current settings."""
+    return dict(state.settings)
+
+
+@action("set_settings", settings=Field(OBJ))
+def set_settings(state: HubState, params: dict) -> dict:
+    """Change some settings; all or nothing."""
+    return state.update_settings(params["settings"])
+
+
+@action("siridb_status")
+def siridb_status(state: HubState, params: dict) -> dict:
+    """Whether the hub's SiriDB connection is configured, connected or failing."""
+    return state.siridb_status()
+
+
+@action("enodo_status")
+def enodo_status(state: HubState, params: dict) -> dict:
+    """The hub's health in one object."""
+    return {
+        "version": state.version,
+        "protocol": PROTOCOL_VERSION,
+        "hub_id": state.hub_id,
+        "uptime": round(state.clock() - state.started_at, 3),
+        "series": len(state.series),
+        "peers": state.peers.counts(),
+        "jobs": state.job_stats(),
+    }
+
+
+def _limit(value: int) -> str | None:
+    return None if 1 <= value <= 1000 else "must be 1 to 1000"
+
+
+@action("event_log", limit=Field(INT, required=False, check=_limit))
+def event_log(state: HubState, params: dict) -> dict:
+    """The newest events first."""
+    return {"events": state.store.recent_events(params.get("limit", 100))}
+
+
+@action("list_clients")
+def list_clients(state: HubState, params: dict) -> dict:
+    """Every client the hub has seen, online or not."""
+    return {"clients": state.list_clients()}
+
+
+@action("get_forecast", name=NAME)
+def get_forecast(state: HubState, params: dict) -> dict:
+    """The last forecast of a series as points: timestamp, mean, lower, upper."""
+    series = state.get_series(params["name"])
+    forecast = state.store.get_output(series.name, "forecast")
+    if forecast is None:
+        return {"name": series.name, "forecast_at": None, "level": None, "points": []}
+    points = [
+        {"timestamp": t, "mean": m, "lower": lo, "upper": hi}
+        for t, m, lo, hi in zip(forecast["timestamps"], forecast["mean"], forecast["lower"],
+                                forecast["upper"], strict=False)
+    ]
+    return {"name": series.name, "forecast_at": series.forecast_at,
+            "level": forecast.get("level"), "points": points}
+
+
+@action("get_anomalies", name=NAME, limit=Field(INT, required=False, check=_limit))
+def get_anomalies(state: HubState, params: dict) -> dict:
+    """The newest anomalies of a series (score > 1), oldest first."""
+    series = state.get_series(params["name"])
+    anomalies = state.store.get_output(series.name, "anomalies") or []
+    return {"name": series.name, "anomalies": anomalies[-params.get("limit", 1000):]}
+
+
+def _job_kind(value: str) -> str | None:
+    return None if value in ("train", "fit", "forecast") else "must be train, fit or forecast"
+
+
+@action("queue_job", name=NAME, job_type=Field(STR, check=_job_kind))
+def queue_job(state: HubState, params: dict) -> dict:
+    """Queue a train, fit or forecast of a series now."""
+    series = state.get_series(params["name"])
+    kind = params["job_type"]
+    if kind != "train" and series.trained_at is None:
+        raise ProtocolError(
+            ErrorCode.CONFLICT, f"series {series.name!r} has no model yet: train it first"
+        )
+    state.request_job(series, kind)
+    return {"name": series.name, "job_type": kind, "jobs": series.jobs}

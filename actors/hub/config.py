@@ -1,0 +1,42 @@
+"""The hub's configuration: options, defaults and checks."""
+
+from __future__ import annotations
+
+from actors.common.config import Config, Option, load_config, non_negative, one_of, port, positive
+
+DEFAULT_DATA_DIR = ".enodo/hub"
+
+
+def siridb_options(section: str, host: str = "127.0.0.1") -> list[Option]:
+    """The keys of a SiriDB connection section ([siridb], [siridb_output])."""
+    return [
+        Option(section, "host", str, host),
+        Option(section, "port", int, 9000, port),
+        Option(section, "user", str, "iris"),
+        Option(section, "password", str, "siri", secret=True),
+        Option(section, "database", str, "enodo"),
+    ]
+
+
+OPTIONS = [
+    Option("hub", "bind_host", str, "127.0.0.1"),
+    Option("hub", "control_port", int, 5560, port),
+    Option("hub", "jobs_port", int, 5561, port),
+    Option("hub", "results_port", int, 5562, port),
+    Option("hub", "api_port", int, 5563, port),
+    Option("hub", "data_dir", str, DEFAULT_DATA_DIR),
+    Option("hub", "token", str, "", secret=True),
+    Option("hub", "signing_key", str, "", secret=True),
+    Option("hub", "heartbeat_interval", float, 1.0, positive),
+    Option("hub", "liveness", int, 3, positive),
+    Option("hub", "max_message_size", int, 16 * 1024 * 1024, positive),
+    Option("hub", "log_level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR")),
+    Option("hub", "siridb_check_interval", float, 10.0, positive),
+    Option("hub", "job_lease", float, 30.0, non_negative),
+    *siridb_options("siridb"),
+]
+
+
+def load_hub_config(path: str | None) -> Config:
+    """Load and validate the hub's config (file, then ENODO_HUB_* / ENODO_SIRIDB_* env)."""
+    return load_config(OPTIONS, path)

@@ -1,0 +1,86 @@
+"""Job records and the rules that turn point counts into jobs."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from actors.hub.series import Series
+from protocol.types import MessageType
+
+KIND_TO_TYPE = {
+    "train": MessageType.TRAIN_MODEL,
+    "fit": MessageType.FIT_MODEL,
+    "forecast": MessageType.FORECAST_SERIE,
+}
+TYPE_TO_KIND = {t: k for k, t in KIND_TO_TYPE.items()}
+
+
+@dataclass
+class Job:
+    """One job of one series; `job_id` changes with every dispatch, so late results are known."""
+
+    uid: str
+    series: str
+    kind: str
+    attempt: int = 0              # failed tries so far
+    dispatches: int = 0           # times sent to a worker; part of job_id
+    points_mark: int = 0          # series.points when dispatched
+    counted_mark: int = 0         # series.points_counted when dispatched
+    status: str = "queued"        # queued, dispatched, running
+    worker: str | None = None
+    lease_until: float = 0.0      # monotonic; meaningless after a restart
+    not_before: float = 0.0       # monotonic; backoff after a soft failure
+    created_at: float = 0.0       # wall clock
+    error: str | None = None
+
+    @property
+    def job_id(self) -> str:
+        """The id of the current dispatch: uid and attempt."""
+        return f"{self.uid}.{self.dispatches}"
+
+    @classmethod
+    def new(cls, series: str, kind: str, now_wall: float) -> Job:
+        """A fresh queued job."""
+        return cls(uuid.uuid4().hex[:16], series, kind, created_at=now_wall)
+
+    def record(self) -> dict[str, Any]:
+        """What the store keeps (keyed by uid)."""
+        out = asdict(self)
+        out["job_id"] = self.uid
+        return out
+
+    @classmethod
+    def restore(cls, record: dict[str, Any]) -> Job:
+        """Rebuild a stored job; one that was out with a worker is queued again."""
+        fields = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
+        job = cls(**fields)
+        job.status, job.worker, job.lease_until, job.not_before = "queued", None, 0.0, 0.0
+        return job
+
+
+def next_kind(series: Series, settings: dict[str, Any], now_wall: float) -> str | None:
+    """Return the job a series needs now (train, fit, forecast) or None."""
+    if series.requested:
+        return series.requested
+    if series.trained_at is None:
+        enough = series.points >= settings["min_data_points"]
+        # After a failed training, wait for more data rather than retrying in a loop.
+        failed = series.jobs["train"]["state"] == "failed"
+        if enough and (not failed or series.since_train >= settings["fit_every"]):
+            return "train"
+        return None
+    if series.since_train >= settings["retrain_every"]:
+        return "train"
+    interval = settings["retrain_interval"]
+    if interval > 0 and now_wall - series.trained_at >= interval:
+        return "train"
+    if series.since_fit >= settings["fit_every"]:
+        return "fit"
+    return None
+
+
+def backoff(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:
+    """Seconds to wait before try number attempt+1 of a softly failed job."""
+    return min(cap, base * 2 ** max(0, attempt - 1))

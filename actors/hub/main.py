@@ -1,0 +1,131 @@
+"""enodo-hub: the coordinator process."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+import zmq
+
+from actors.common.config import Config, ConfigError
+from actors.common.logs import setup_logging
+from actors.hub.config import load_hub_config
+from actors.hub.reconcile import Reconciler
+from actors.hub.scheduler import Scheduler
+from actors.hub.series import Series
+from actors.hub.server import HubServer
+from actors.hub.siridb_link import SiriDBLink
+from actors.hub.state import HubState
+from actors.hub.store import Store
+from protocol.envelope import Codec
+from protocol.errors import TransportError
+
+log = logging.getLogger("enodo.hub")
+
+
+def software_version() -> str:
+    """Return the installed Enodo version."""
+    try:
+        return version("enodo")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def addresses(config: Config) -> dict[str, str]:
+    """Return the bind address of each hub socket."""
+    host = config.get("hub", "bind_host")
+    return {
+        name: f"tcp://{host}:{config.get('hub', name + '_port')}"
+        for name in ("control", "api", "jobs", "results")
+    }
+
+
+def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
+    """Create the store, state, server, scheduler and SiriDB link from a config."""
+    hub = config.section("hub")
+    store = Store(hub["data_dir"])
+    state = HubState(
+        store,
+        heartbeat_interval=hub["heartbeat_interval"],
+        liveness=hub["liveness"],
+        token=hub["token"],
+        version=software_version(),
+    )
+    codec = Codec(
+        sender=f"hub-{state.hub_id}",
+        key=hub["signing_key"].encode() or None,
+        max_size=hub["max_message_size"],
+    )
+    server = HubServer(state, codec, addresses(config), ctx)
+    scheduler = Scheduler(state, server.jobs)
+    server.on_result = scheduler.on_result
+
+    wakeup = "inproc://siridb-link"
+    wake = ctx.socket(zmq.PULL)
+    wake.bind(wakeup)
+    link = SiriDBLink(config.section("siridb"), hub["siridb_check_interval"], ctx, wakeup)
+    state.siridb_status = link.status
+    reconciler = Reconciler(state, link)
+
+    def on_added(series: Series) -> None:
+        reconciler.urgent(series.name)
+        scheduler.consider(series)
+
+    def on_wake() -> None:
+        _drain_wakeups(wake)
+        reconciler.drain()
+
+    def jobs_due(now: float) -> float:
+        scheduler.dispatch(now)
+        return min(scheduler.expire_leases(now), reconciler.tick(now))
+
+    state.on_added = on_added
+    server.add_reader(wake, on_wake)
+    server.timers.append(jobs_due)
+    return server, link
+
+
+def _drain_wakeups(sock: zmq.Socket) -> None:
+    while True:
+        try:
+            sock.recv(zmq.NOBLOCK)
+        except zmq.Again:
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the hub until SIGTERM or SIGINT."""
+    parser = argparse.ArgumentParser(prog="enodo-hub", description=__doc__)
+    parser.add_argument("--config", help="INI file (default: built-in defaults)")
+    args = parser.parse_args(argv)
+    try:
+        config = load_hub_config(args.config)
+    except ConfigError as exc:
+        print(f"enodo-hub: config error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(config.get("hub", "log_level"), "enodo-hub")
+    ctx = zmq.Context()
+    try:
+        server, link = build(config, ctx)
+    except TransportError as exc:
+        log.error("cannot start: %s", exc)
+        return 1
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: server.stop())
+    link.start()
+    log.info("hub %s listening: %s", server.state.hub_id, server.endpoints)
+    try:
+        server.run()
+    finally:
+        link.stop()
+        server.state.store.close()
+        ctx.term()
+    log.info("hub stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Point counts from the tee are hints: reconcile them with `select count()` from SiriDB."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import deque
+
+from actors.hub.results import apply_count
+from actors.hub.siridb_link import SiriDBLink
+from actors.hub.state import HubState
+
+log = logging.getLogger(__name__)
+
+
+def quote(name: str) -> str:
+    """Quote a series name for a SiriDB query (a quote inside is doubled)."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+class Reconciler:
+    """Asks SiriDB for the count of every series once per reconcile_interval, a few at a time."""
+
+    def __init__(self, state: HubState, link: SiriDBLink, max_in_flight: int = 8) -> None:
+        self.state = state
+        self.link = link
+        self.max_in_flight = max_in_flight
+        self.queue: deque[tuple[float, str]] = deque((0.0, s.name) for s in state.series)
+        self.in_flight: dict[str, tuple[str, int]] = {}
+        self._tags = itertools.count()
+        self.errors = 0
+
+    def urgent(self, name: str) -> None:
+        """Count this series at the next turn (e.g. just added: it may have history)."""
+        self.queue.appendleft((0.0, name))
+
+    def tick(self, now: float) -> float:
+        """Submit due count queries; return when the next one is due."""
+        if not self.link.configured:
+            return now + 3600.0
+        interval = self.state.settings["reconcile_interval"]
+        while self.queue and len(self.in_flight) < self.max_in_flight:
+            last, name = self.queue[0]
+            if last + interval > now:
+                return last + interval
+            self.queue.popleft()
+            series = self.state.series.get(name)
+            if series is None:
+                continue
+            tag = str(next(self._tags))
+            self.in_flight[tag] = (name, series.points_counted)
+            self.link.submit(tag, f"select count() from {quote(name)}")
+            self.queue.append((now, name))
+        return now + 1.0
+
+    def drain(self) -> None:
+        """Apply every count that arrived from the SiriDB thread."""
+        while not self.link.results.empty():
+            tag, data, error = self.link.results.get_nowait()
+            name, counted_then = self.in_flight.pop(tag, (None, 0))
+            series = self.state.series.get(name) if name else None
+            if series is None:
+                continue
+            if error is not None:
+                self.errors += 1
+                log.warning("count of %r failed: %s", name, error)
+                continue
+            points = (data or {}).get(name) or []
+            count = points[0][1] if points else 0
+            apply_count(self.state, series, int(count), counted_then)
+            self.state.on_points(series)

@@ -1,0 +1,60 @@
+"""Storing what workers computed: model states, forecasts, anomalies, counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.hub.jobs import Job
+from actors.hub.series import Series
+from actors.hub.state import HubState
+
+#: Anomalies kept per series (newest last).
+MAX_ANOMALIES = 1000
+
+
+def apply_count(state: HubState, series: Series, count: int, counted_then: int) -> None:
+    """Take SiriDB's point count as the truth; what the tee missed shows up as drift.
+
+    counted_then is series.points_counted when the count was asked for, so points
+    reported by the listener while the query ran are not counted twice.
+    """
+    if series.points_siridb is not None:
+        expected = series.points_siridb + (counted_then - series.counted_at_reconcile)
+        missed = count - expected
+        if missed > 0:
+            series.drift += missed
+            series.since_fit += missed
+            series.since_train += missed
+    series.points_siridb = count
+    series.counted_at_reconcile = counted_then
+    state.series.touch(series.name)
+
+
+def apply_result(state: HubState, series: Series, job: Job, result: dict[str, Any]) -> None:
+    """Store one job's result on the series; KeyError/TypeError/ValueError when malformed."""
+    now = state.wall()
+    if job.kind in ("train", "fit"):
+        model_state = result["state"]
+        if not isinstance(model_state, dict):
+            raise TypeError("state must be an object")
+        state.store.put_model(series.name, model_state)
+        series.since_fit = max(0, series.points - job.points_mark)
+        if job.kind == "train":
+            series.trained_at = now
+            series.since_train = series.since_fit
+    else:
+        forecast = result["forecast"]
+        anomalies = result.get("anomalies", [])
+        if not isinstance(forecast, dict) or not isinstance(anomalies, list):
+            raise TypeError("forecast must be an object and anomalies a list")
+        state.store.put_output(series.name, "forecast", forecast)
+        if anomalies:
+            kept = (state.store.get_output(series.name, "anomalies") or []) + anomalies
+            state.store.put_output(series.name, "anomalies", kept[-MAX_ANOMALIES:])
+            state.publish(series.name, "anomalies", {"anomalies": anomalies})
+        series.forecast_at = now
+        series.last_forecast = result.get("summary") or {"points": len(forecast.get("mean", []))}
+        state.publish(series.name, "forecast", {"summary": series.last_forecast})
+    if isinstance(result.get("count"), int):
+        apply_count(state, series, result["count"], job.counted_mark)
+    state.series.touch(series.name)

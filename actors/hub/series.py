@@ -1,0 +1,155 @@
+"""Watched series: configuration, runtime counters and job states, kept small per series."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from actors.hub.store import Store
+
+JOB_KINDS = ("train", "fit", "forecast")
+JOB_STATES = ("none", "queued", "running", "done", "failed")
+
+
+def _new_jobs() -> dict[str, dict[str, Any]]:
+    return {kind: {"state": "none", "error": None, "updated_at": None} for kind in JOB_KINDS}
+
+
+@dataclass(slots=True)
+class Series:
+    """One watched series; `runtime` is what changes as points and jobs come and go."""
+
+    name: str
+    model: str
+    model_parameters: dict[str, Any]
+    realtime: bool
+    created_at: float
+    points_counted: int = 0        # new points the listeners reported since the series was added
+    points_siridb: int | None = None  # last count read from SiriDB (the truth)
+    counted_at_reconcile: int = 0  # points_counted when points_siridb was read
+    drift: int = 0                 # points SiriDB has that the tee never reported
+    since_fit: int = 0             # new points since the last fit (or train)
+    since_train: int = 0           # new points since the last train
+    trained_at: float | None = None
+    forecast_at: float | None = None
+    last_forecast: dict[str, Any] | None = None
+    requested: str | None = None   # a job kind asked for over the API
+    jobs: dict[str, dict[str, Any]] = field(default_factory=_new_jobs)
+
+    def config(self) -> dict[str, Any]:
+        """Return what the operator chose for this series."""
+        return {
+            "model": self.model,
+            "model_parameters": self.model_parameters,
+            "realtime": self.realtime,
+            "created_at": self.created_at,
+        }
+
+    def runtime(self) -> dict[str, Any]:
+        """Return what the hub learnt about this series."""
+        return {
+            "points_counted": self.points_counted,
+            "points_siridb": self.points_siridb,
+            "counted_at_reconcile": self.counted_at_reconcile,
+            "drift": self.drift,
+            "since_fit": self.since_fit,
+            "since_train": self.since_train,
+            "trained_at": self.trained_at,
+            "forecast_at": self.forecast_at,
+            "last_forecast": self.last_forecast,
+            "requested": self.requested,
+            "jobs": self.jobs,
+        }
+
+    @classmethod
+    def restore(cls, name: str, config: dict[str, Any], runtime: dict[str, Any]) -> Series:
+        """Rebuild a series from its stored records."""
+        series = cls(name=name, **config)
+        for key, value in runtime.items():
+            if hasattr(series, key):
+                setattr(series, key, value)
+        return series
+
+    @property
+    def points(self) -> int:
+        """Best estimate of the points in SiriDB: the last count plus what came since."""
+        if self.points_siridb is None:
+            return self.points_counted
+        return self.points_siridb + self.points_counted - self.counted_at_reconcile
+
+    def summary(self) -> dict[str, Any]:
+        """Return the short form shown in lists."""
+        return {
+            "name": self.name,
+            "model": self.model,
+            "realtime": self.realtime,
+            "points": self.points,
+            "jobs": {kind: job["state"] for kind, job in self.jobs.items()},
+        }
+
+    def detail(self) -> dict[str, Any]:
+        """Return everything worth showing about the series."""
+        out = self.summary()
+        out.update(
+            model_parameters=self.model_parameters,
+            created_at=self.created_at,
+            points_counted=self.points_counted,
+            points_siridb=self.points_siridb,
+            drift=self.drift,
+            new_points_since_fit=self.since_fit,
+            new_points_since_train=self.since_train,
+            trained_at=self.trained_at,
+            forecast_at=self.forecast_at,
+            last_forecast=self.last_forecast,
+            jobs=self.jobs,
+        )
+        return out
+
+
+class SeriesRegistry:
+    """Watched series in memory, written through to the store; counts flushed per turn."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._series: dict[str, Series] = {}
+        self._dirty: set[str] = set()
+        for name, config, runtime in store.load_series():
+            self._series[name] = Series.restore(name, config, runtime)
+
+    def __len__(self) -> int:
+        return len(self._series)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._series
+
+    def __iter__(self) -> Iterator[Series]:
+        return iter(self._series.values())
+
+    def get(self, name: str) -> Series | None:
+        """Return the series called name, or None."""
+        return self._series.get(name)
+
+    def add(self, series: Series) -> None:
+        """Store a new series."""
+        self._series[series.name] = series
+        self.store.put_series(series.name, series.config(), series.runtime())
+
+    def remove(self, name: str) -> Series | None:
+        """Delete a series and what the store holds for it."""
+        series = self._series.pop(name, None)
+        if series is not None:
+            self._dirty.discard(name)
+            self.store.delete_series(name)
+        return series
+
+    def touch(self, name: str) -> None:
+        """Mark a series' runtime as changed; written at the next flush."""
+        self._dirty.add(name)
+
+    def flush(self) -> None:
+        """Write the runtime of every changed series into the open transaction."""
+        if self._dirty:
+            rows = [(n, self._series[n].runtime()) for n in self._dirty if n in self._series]
+            self.store.put_runtimes(rows)
+            self._dirty.clear()

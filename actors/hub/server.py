@@ -1,0 +1,213 @@
+"""The hub's poll loop: sockets in, handlers, one commit per turn, replies out."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import zmq
+
+from actors.hub.actions import run_action
+from actors.hub.handlers import handle_control
+from actors.hub.state import HubState
+from protocol.envelope import Codec, Message, error, ok
+from protocol.errors import ErrorCode, ProtocolError, TransportError
+from protocol.transport import BadMessage, Channel, Incoming, bind, make_socket
+from protocol.types import MessageType
+
+log = logging.getLogger(__name__)
+
+#: Messages taken from one socket per turn before the turn's commit; bounds reply latency.
+BATCH = 512
+
+
+class HubServer:
+    """Owns the hub's sockets and runs its loop until `stop()`."""
+
+    def __init__(
+        self,
+        state: HubState,
+        codec: Codec,
+        addresses: dict[str, str],
+        ctx: zmq.Context | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.state = state
+        self.codec = codec
+        self.clock = clock
+        self.ctx = ctx or zmq.Context()
+        max_size = codec.max_size
+        self.control = Channel(make_socket(self.ctx, zmq.ROUTER, max_size), codec)
+        self.api = Channel(make_socket(self.ctx, zmq.ROUTER, max_size), codec)
+        self.jobs = Channel(make_socket(self.ctx, zmq.PUSH, max_size), codec)
+        self.results = Channel(make_socket(self.ctx, zmq.PULL, max_size), codec)
+        self.jobs.socket.setsockopt(zmq.SNDHWM, 1)
+        self.endpoints = {
+            "control": bind(self.control.socket, addresses["control"]),
+            "api": bind(self.api.socket, addresses["api"]),
+            "jobs": bind(self.jobs.socket, addresses["jobs"]),
+            "results": bind(self.results.socket, addresses["results"]),
+        }
+        self.poller = zmq.Poller()
+        for channel in (self.control, self.api, self.results):
+            self.poller.register(channel.socket, zmq.POLLIN)
+        self.extra: dict[zmq.Socket, Callable[[], None]] = {}
+        self.timers: list[Callable[[float], float]] = [self._heartbeats, self._expire_peers]
+        self._next_heartbeat = 0.0
+        self._running = False
+        self.on_result: Callable[[Message], None] = self._no_scheduler
+
+    def add_reader(self, sock: zmq.Socket, callback: Callable[[], None]) -> None:
+        """Poll another socket (e.g. the SiriDB link's wake-up) in the same loop."""
+        self.poller.register(sock, zmq.POLLIN)
+        self.extra[sock] = callback
+
+    def stop(self) -> None:
+        """Ask the loop to end after the current turn (safe from a signal handler)."""
+        self._running = False
+
+    def run(self) -> None:
+        """Serve until stop(); then say SHUTDOWN to every peer and close the sockets."""
+        self._running = True
+        next_due = self.clock()
+        while self._running:
+            timeout = max(0.0, min(next_due - self.clock(), 0.5))
+            try:
+                ready = dict(self.poller.poll(timeout * 1000))
+            except zmq.ZMQError as exc:
+                if exc.errno == zmq.EINTR:
+                    continue
+                raise
+            api_replies = self._read(ready)
+            next_due = self._due()
+            self._commit_and_send(api_replies)
+        self._shutdown()
+
+    # one turn -------------------------------------------------------------
+    def _read(self, ready: dict) -> list[tuple[list[bytes], Message]]:
+        api_replies: list[tuple[list[bytes], Message]] = []
+        if self.control.socket in ready:
+            self._drain(self.control, self._on_control)
+        if self.api.socket in ready:
+            self._drain(self.api, lambda inc: api_replies.append(self._on_api(inc)),
+                        lambda bad: api_replies.append(self._error_reply(bad)))
+        if self.results.socket in ready:
+            self._drain(self.results, lambda inc: self._guard(self.on_result, inc.msg))
+        for sock, callback in self.extra.items():
+            if sock in ready:
+                callback()
+        return api_replies
+
+    def _drain(
+        self,
+        channel: Channel,
+        on_message: Callable[[Incoming], Any],
+        on_bad: Callable[[BadMessage], Any] | None = None,
+    ) -> None:
+        for _ in range(BATCH):
+            try:
+                incoming = channel.recv(zmq.NOBLOCK)
+            except BadMessage as bad:
+                log.warning("bad message from %r: %s: %s", bad.route[:1], bad.error.code.value,
+                            bad.error.message)
+                if on_bad is not None:
+                    on_bad(bad)
+                elif channel.routed:
+                    self._send_control(bad.route[0], error(bad.error.reply_to, bad.error.code,
+                                                           bad.error.message))
+                continue
+            if incoming is None:
+                return
+            on_message(incoming)
+
+    def _on_control(self, incoming: Incoming) -> None:
+        msg = incoming.msg
+        try:
+            reply = handle_control(self.state, incoming.peer, msg)
+        except ProtocolError as exc:
+            reply = error(msg.id, exc.code, exc.message)
+        except Exception:  # noqa: BLE001 - one bad message never stops the loop
+            log.exception("handler of %s failed", msg.type.value)
+            reply = error(msg.id, ErrorCode.INTERNAL, "internal error; see the hub's log")
+        if reply is not None:
+            self.state.outbox.send(incoming.peer, reply)
+
+    def _on_api(self, incoming: Incoming) -> tuple[list[bytes], Message]:
+        msg = incoming.msg
+        if msg.type is not MessageType.API_REQUEST:
+            return incoming.route, error(msg.id, ErrorCode.INVALID,
+                                         f"the api socket takes API_REQUEST, not {msg.type.value}")
+        try:
+            data = run_action(self.state, msg.body["action"], msg.body.get("params", {}))
+            return incoming.route, ok(msg, data)
+        except ProtocolError as exc:
+            return incoming.route, error(msg.id, exc.code, exc.message)
+        except Exception:  # noqa: BLE001 - one bad request never stops the loop
+            log.exception("api action %r failed", msg.body.get("action"))
+            return incoming.route, error(msg.id, ErrorCode.INTERNAL, "internal error")
+
+    @staticmethod
+    def _error_reply(bad: BadMessage) -> tuple[list[bytes], Message]:
+        return bad.route, error(bad.error.reply_to, bad.error.code, bad.error.message)
+
+    def _guard(self, fn: Callable[[Message], None], msg: Message) -> None:
+        try:
+            fn(msg)
+        except Exception:  # noqa: BLE001 - one bad result never stops the loop
+            log.exception("handling %s failed", msg.type.value)
+
+    def _no_scheduler(self, msg: Message) -> None:
+        log.warning("no scheduler: dropped %s", msg.type.value)
+
+    def _commit_and_send(self, api_replies: list[tuple[list[bytes], Message]]) -> None:
+        self.state.flush()
+        self.state.store.commit()
+        for identity, msg in self.state.outbox.take():
+            self._send_control(identity, msg)
+        for route, msg in api_replies:
+            try:
+                self.api.send(msg, route, zmq.NOBLOCK)
+            except (TransportError, ProtocolError) as exc:
+                log.warning("api reply lost: %s", exc)
+
+    def _send_control(self, identity: bytes, msg: Message) -> None:
+        try:
+            self.control.send(msg, [identity], zmq.NOBLOCK)
+        except TransportError as exc:
+            peer = self.state.peers.get(identity)
+            log.warning("cannot send %s to %s: %s", msg.type.value,
+                        peer.client_id if peer else identity.hex(), exc)
+        except ProtocolError as exc:
+            log.error("refused to send an invalid %s: %s", msg.type.value, exc.message)
+
+    # timers ---------------------------------------------------------------
+    def _due(self) -> float:
+        now = self.clock()
+        return min(timer(now) for timer in self.timers)
+
+    def _heartbeats(self, now: float) -> float:
+        if now >= self._next_heartbeat:
+            beat = Message(MessageType.HEARTBEAT, {})
+            for peer in self.state.peers:
+                self.state.outbox.send(peer.identity, beat)
+            self._next_heartbeat = now + self.state.heartbeat_interval
+        return self._next_heartbeat
+
+    def _expire_peers(self, now: float) -> float:
+        for peer in self.state.peers.expired(now):
+            self.state.drop_peer(peer, "silent for too long")
+        upcoming = [p.expires_at for p in self.state.peers]
+        return min(upcoming, default=now + self.state.heartbeat_interval)
+
+    def _shutdown(self) -> None:
+        bye = Message(MessageType.SHUTDOWN, {"reason": "hub stopping"})
+        for peer in self.state.peers:
+            self._send_control(peer.identity, bye)
+        self.state.flush()
+        self.state.store.commit()
+        for channel in (self.control, self.api, self.jobs, self.results):
+            channel.close()
+        for sock in self.extra:
+            sock.close(linger=0)

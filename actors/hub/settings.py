@@ -1,0 +1,103 @@
+"""Runtime settings the operator changes over REST: names, types, ranges, defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from protocol.errors import ErrorCode, ProtocolError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its JSON type, default, valid range and what it does."""
+
+    type: type
+    default: Any
+    check: Callable[[Any], bool]
+    rule: str
+    doc: str
+
+
+def _int_at_least(low: int) -> Callable[[Any], bool]:
+    return lambda v: v >= low
+
+
+def _between(low: float, high: float) -> Callable[[Any], bool]:
+    return lambda v: low <= v <= high
+
+
+SETTINGS: dict[str, Setting] = {
+    "min_data_points": Setting(
+        int, 100, _int_at_least(10), ">= 10", "points a series needs before its first training"
+    ),
+    "fit_every": Setting(
+        int, 20, _int_at_least(1), ">= 1", "new points after which the model is fitted again"
+    ),
+    "retrain_every": Setting(
+        int, 2000, _int_at_least(1), ">= 1", "new points after which the model is retrained"
+    ),
+    "retrain_interval": Setting(
+        float, 86400.0, _between(0, 10**8), "0 to 1e8 (0 = off)",
+        "seconds after which a model is retrained whatever the count",
+    ),
+    "horizon": Setting(int, 24, _between(1, 100_000), "1 to 100000", "steps to forecast"),
+    "interval_level": Setting(
+        float, 0.95, _between(0.5, 0.999), "0.5 to 0.999", "coverage of the prediction interval"
+    ),
+    "max_points": Setting(
+        int, 10_000, _between(10, 10_000_000), "10 to 1e7", "history read for a model at most"
+    ),
+    "max_job_duration": Setting(
+        float, 300.0, _between(1, 86400), "1 to 86400", "seconds before a model run is killed"
+    ),
+    "max_attempts": Setting(
+        int, 3, _between(1, 100), "1 to 100", "tries of a job before it fails for good"
+    ),
+    "reconcile_interval": Setting(
+        float, 60.0, _between(1, 86400), "1 to 86400",
+        "seconds between point-count reconciliations with SiriDB",
+    ),
+    "default_model": Setting(
+        str, "arima", lambda v: bool(v), "a model name", "model of series added without one"
+    ),
+    "event_log_size": Setting(
+        int, 10_000, _between(100, 10_000_000), "100 to 1e7", "events kept in the log"
+    ),
+}
+
+
+def defaults() -> dict[str, Any]:
+    """Return every setting at its default."""
+    return {key: s.default for key, s in SETTINGS.items()}
+
+
+def validate_changes(
+    changes: Mapping[str, Any], check_model: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Return changes normalised, or raise ProtocolError(INVALID) naming the first bad key."""
+    if not isinstance(changes, Mapping) or not changes:
+        raise ProtocolError(ErrorCode.INVALID, "settings: expected a non-empty object")
+    clean: dict[str, Any] = {}
+    for key, value in changes.items():
+        setting = SETTINGS.get(key)
+        if setting is None:
+            raise ProtocolError(ErrorCode.INVALID, f"settings: unknown key {key!r}")
+        if isinstance(value, bool) or not isinstance(value, _accepted(setting.type)):
+            raise ProtocolError(
+                ErrorCode.INVALID,
+                f"settings: {key!r} must be {setting.type.__name__}, not {type(value).__name__}",
+            )
+        value = setting.type(value)
+        if not setting.check(value):
+            raise ProtocolError(ErrorCode.INVALID, f"settings: {key!r} must be {setting.rule}")
+        if key == "default_model" and check_model is not None:
+            check_model(value)
+        clean[key] = value
+    return clean
+
+
+def _accepted(kind: type) -> tuple[type, ...]:
+    # A whole number is a fine float; a float is not a fine int.
+    return (int, float) if kind is float else (kind,)

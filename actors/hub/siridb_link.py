@@ -1,0 +1,145 @@
+"""The hub's own SiriDB connection, on a thread with its asyncio loop.
+
+siridb-connector is asyncio-only while the hub is a synchronous poll loop, so the
+connection lives on a daemon thread. The hub reads `status()` (a snapshot under a
+lock) and submits queries with `submit()`, whose results come back through a
+queue that the hub drains on its turn; `wakeup` is an inproc socket address that
+gets one frame per result, so the hub's poller wakes without polling the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from typing import Any
+
+import zmq
+
+log = logging.getLogger(__name__)
+
+Result = tuple[str, Any, str | None]  # (tag, data, error)
+
+
+class SiriDBLink:
+    """A SiriDB client on its own thread: health checks and queries for the hub."""
+
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        check_interval: float,
+        ctx: zmq.Context,
+        wakeup: str,
+    ) -> None:
+        self.settings = settings
+        self.configured = bool(settings.get("host"))
+        self.check_interval = check_interval
+        self.results: queue.Queue[Result] = queue.Queue()
+        self._lock = threading.Lock()
+        self._status: dict[str, Any] = {
+            "status": "connecting" if self.configured else "not_configured",
+            "configured": self.configured,
+            "connected": False,
+            "error": None,
+            "host": settings.get("host") or None,
+            "port": settings.get("port") if self.configured else None,
+            "database": settings.get("database") if self.configured else None,
+        }
+        self._ctx = ctx
+        self._wakeup = wakeup
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stop: asyncio.Event | None = None
+
+    def status(self) -> dict[str, Any]:
+        """Return a snapshot of the connection state."""
+        with self._lock:
+            return dict(self._status)
+
+    def start(self) -> None:
+        """Start the thread (nothing to do when SiriDB is not configured)."""
+        if not self.configured:
+            return
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name="siridb-link", daemon=True
+        )
+        self._thread.start()
+        ready.wait(5)
+
+    def stop(self) -> None:
+        """Stop the thread and close the connection."""
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def submit(self, tag: str, query: str) -> None:
+        """Run query on the thread; its result arrives in `results` as (tag, data, error)."""
+        if self._loop is None:
+            self.results.put((tag, None, "SiriDB is not configured"))
+            return
+        asyncio.run_coroutine_threadsafe(self._query(tag, query), self._loop)
+
+    # thread side -----------------------------------------------------------
+    def _set(self, **changes: Any) -> None:
+        with self._lock:
+            self._status.update(changes)
+
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._stop = asyncio.Event()
+        self._push = self._ctx.socket(zmq.PUSH)
+        self._push.setsockopt(zmq.LINGER, 0)
+        self._push.connect(self._wakeup)
+        ready.set()
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            self._push.close(linger=0)
+            loop.close()
+
+    async def _main(self) -> None:
+        from siridb.connector import SiriDBClient
+
+        s = self.settings
+        self._client = SiriDBClient(
+            username=s["user"], password=s["password"], dbname=s["database"],
+            hostlist=[(s["host"], s["port"])], keepalive=True, timeout=10,
+        )
+        while not self._stop.is_set():
+            await self._check()
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.check_interval)
+            except TimeoutError:
+                pass
+        self._client.close()
+
+    async def _check(self) -> None:
+        try:
+            if not self._client.connected:
+                await asyncio.wait_for(self._client.connect(), 10)
+            await asyncio.wait_for(self._client.query("show time_precision"), 10)
+        except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
+            self._set(status="failing", connected=False, error=_describe(exc))
+            return
+        self._set(status="connected", connected=True, error=None)
+
+    async def _query(self, tag: str, query: str) -> None:
+        try:
+            if not self._client.connected:
+                await asyncio.wait_for(self._client.connect(), 10)
+            data = await asyncio.wait_for(self._client.query(query), 30)
+            result: Result = (tag, data, None)
+        except Exception as exc:  # noqa: BLE001 - handed to the hub as an error
+            result = (tag, None, _describe(exc))
+        self.results.put(result)
+        self._push.send(b"")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+

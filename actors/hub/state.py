@@ -1,0 +1,240 @@
+"""The hub's state and the operations on it; no sockets here, only an outbox."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from actors.hub.models import check_model
+from actors.hub.peers import Peer, PeerTable
+from actors.hub.series import Series, SeriesRegistry
+from actors.hub.settings import defaults, validate_changes
+from actors.hub.store import Store
+from protocol.envelope import Message
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.types import ClientType, MessageType
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outbox:
+    """Messages to send on the control socket once this turn's changes are committed."""
+
+    items: list[tuple[bytes, Message]] = field(default_factory=list)
+
+    def send(self, identity: bytes, msg: Message) -> None:
+        """Queue msg for the peer with this identity."""
+        self.items.append((identity, msg))
+
+    def take(self) -> list[tuple[bytes, Message]]:
+        """Return and clear the queued messages."""
+        items, self.items = self.items, []
+        return items
+
+
+class HubState:
+    """Everything the hub owns: series, settings, peers, known clients, events."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        heartbeat_interval: float = 1.0,
+        liveness: int = 3,
+        token: str = "",
+        version: str = "",
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.heartbeat_interval = heartbeat_interval
+        self.liveness = liveness
+        self.token = token
+        self.version = version
+        self.clock = clock
+        self.wall = wall
+        self.started_at = clock()
+        self.outbox = Outbox()
+        self.peers = PeerTable()
+        self.series = SeriesRegistry(store)
+        self.settings = defaults()
+        self.settings.update(store.load_settings())
+        self.clients: dict[str, dict[str, Any]] = {}
+        self._clients_dirty: set[str] = set()
+        for client_id, client_type, info in store.load_clients():
+            info.update(client_type=client_type, online=False)
+            self.clients[client_id] = info
+        self.hub_id = store.get_meta("hub_id") or uuid.uuid4().hex
+        store.set_meta("hub_id", self.hub_id)
+        self.siridb_status: Callable[[], dict[str, Any]] = lambda: {
+            "status": "not_configured", "configured": False, "connected": False, "error": None,
+        }
+        self.job_stats: Callable[[], dict[str, Any]] = dict
+        self.request_job: Callable[[Series, str], None] = self._no_scheduler
+        self.on_added: Callable[[Series], None] = lambda series: None
+
+    def _no_scheduler(self, series: Series, kind: str) -> None:
+        raise ProtocolError(ErrorCode.UNAVAILABLE, "this hub runs no scheduler")
+
+    # events -----------------------------------------------------------------
+    def event(
+        self, kind: str, message: str, series: str | None = None, level: str = "info"
+    ) -> None:
+        """Append an event to the log (and to the process log)."""
+        log.log(logging.WARNING if level != "info" else logging.INFO, "%s: %s", kind, message)
+        self.store.add_event(self.wall(), level, kind, message, series)
+
+    # series -----------------------------------------------------------------
+    def add_series(
+        self, name: str, model: str | int | None, params: dict | None, realtime: bool
+    ) -> Series:
+        """Start watching a series; ProtocolError CONFLICT or INVALID when it cannot be."""
+        if name in self.series:
+            raise ProtocolError(ErrorCode.CONFLICT, f"series {name!r} already exists")
+        model_name, clean = check_model(
+            model if model is not None else self.settings["default_model"], params or {}
+        )
+        series = Series(name, model_name, clean, realtime, self.wall())
+        self.series.add(series)
+        self.event("series_added", f"series {name!r} added with model {model_name}", name)
+        note = Message(MessageType.ADD_SERIE, {"name": name, "realtime": realtime})
+        for peer in self.peers.of_type(ClientType.LISTENER):
+            self.outbox.send(peer.identity, note)
+        self.publish(name, "added", series.summary())
+        self.on_added(series)
+        return series
+
+    def remove_series(self, name: str) -> None:
+        """Stop watching a series and forget what the hub holds for it."""
+        if self.series.remove(name) is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"series {name!r} not found")
+        self.event("series_removed", f"series {name!r} removed", name)
+        note = Message(MessageType.REMOVE_SERIE, {"name": name})
+        for peer in self.peers.of_type(ClientType.LISTENER):
+            self.outbox.send(peer.identity, note)
+        self.publish(name, "removed", {"name": name})
+
+    def get_series(self, name: str) -> Series:
+        """Return a series or raise ProtocolError(NOT_FOUND)."""
+        series = self.series.get(name)
+        if series is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"series {name!r} not found")
+        return series
+
+    def watch_list(self) -> list[dict[str, Any]]:
+        """Return the UPDATE_SERIES list for listeners."""
+        return [{"name": s.name, "realtime": s.realtime} for s in self.series]
+
+    def publish(self, name: str, event: str, data: dict[str, Any]) -> None:
+        """Push a SERIES_UPDATE to every client that follows series `name`."""
+        msg = None
+        for peer in self.peers.of_type(ClientType.CLIENT):
+            if peer.follows(name):
+                msg = msg or Message(
+                    MessageType.SERIES_UPDATE, {"name": name, "event": event, "data": data}
+                )
+                self.outbox.send(peer.identity, msg)
+
+    # settings ---------------------------------------------------------------
+    def update_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Validate and apply setting changes (all or nothing); return all settings."""
+        clean = validate_changes(changes, check_model=lambda m: check_model(m, {}))
+        self.settings.update(clean)
+        self.store.put_settings(clean)
+        self.event("settings_changed", "settings changed: " + ", ".join(sorted(clean)))
+        return dict(self.settings)
+
+    # peers ------------------------------------------------------------------
+    def admit(self, identity: bytes, body: dict[str, Any]) -> Peer:
+        """Register a handshaking peer, or raise ProtocolError (UNAUTHORIZED, INVALID)."""
+        if self.token and body.get("token") != self.token:
+            raise ProtocolError(ErrorCode.UNAUTHORIZED, "token missing or wrong")
+        if body["protocol"] != 1:
+            raise ProtocolError(ErrorCode.BAD_VERSION, f"protocol {body['protocol']} unsupported")
+        peer = Peer(
+            identity=identity,
+            client_id=body["client_id"],
+            client_type=ClientType(body["client_type"]),
+            version=body["version"],
+            expires_at=self.expiry(),
+            capacity=body.get("capacity", 1),
+            models=body.get("models", []),
+        )
+        old = self.peers.add(peer)
+        if old is not None and old.identity != identity:
+            self.drop_peer(old, "replaced by a new connection", remove=False)
+        now = self.wall()
+        info = self.clients.setdefault(peer.client_id, {"first_seen": now})
+        info.update(
+            client_type=peer.client_type.value, version=peer.version, online=True, last_seen=now
+        )
+        self._clients_dirty.add(peer.client_id)
+        self.event("client_online", f"{peer.client_type.value} {peer.client_id} online")
+        return peer
+
+    def expiry(self) -> float:
+        """Return the deadline by which a peer must be heard from again."""
+        return self.clock() + self.heartbeat_interval * self.liveness
+
+    def seen(self, peer: Peer) -> None:
+        """Note that a peer was heard from: its expiry moves on."""
+        peer.expires_at = self.expiry()
+        info = self.clients.get(peer.client_id)
+        if info is not None:
+            info["last_seen"] = self.wall()
+            self._clients_dirty.add(peer.client_id)
+
+    def drop_peer(self, peer: Peer, reason: str, remove: bool = True) -> None:
+        """Forget a peer and everything that points to it."""
+        if remove:
+            self.peers.remove(peer.identity)
+        self.on_peer_dropped(peer)
+        info = self.clients.get(peer.client_id)
+        if info is not None and self.peers.by_client_id(peer.client_id) is None:
+            info["online"] = False
+            self._clients_dirty.add(peer.client_id)
+        self.event(
+            "client_offline", f"{peer.client_type.value} {peer.client_id} offline: {reason}"
+        )
+
+    def on_peer_dropped(self, peer: Peer) -> None:
+        """Hook for the scheduler: re-queue what a departed worker held."""
+
+    def list_clients(self) -> list[dict[str, Any]]:
+        """Return every client ever seen with its online state."""
+        return [{"client_id": cid, **info} for cid, info in sorted(self.clients.items())]
+
+    def flush(self) -> None:
+        """Write the turn's pending changes (series runtimes, client records)."""
+        self.series.flush()
+        if self._clients_dirty:
+            rows = [
+                (cid, self.clients[cid]["client_type"], self.clients[cid])
+                for cid in self._clients_dirty
+            ]
+            self.store.put_clients(rows)
+            self._clients_dirty.clear()
+
+    # counts -----------------------------------------------------------------
+    def add_counts(self, counts: dict[str, int]) -> int:
+        """Add new-point counts from a listener; return how many series they matched."""
+        matched = 0
+        for name, count in counts.items():
+            series = self.series.get(name)
+            if series is None or count == 0:
+                continue
+            series.points_counted += count
+            series.since_fit += count
+            series.since_train += count
+            self.series.touch(name)
+            self.on_points(series)
+            matched += 1
+        return matched
+
+    def on_points(self, series: Series) -> None:
+        """Hook for the scheduler: a series got new points."""

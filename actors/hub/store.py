@@ -1,0 +1,230 @@
+"""The hub's SQLite store: everything that must survive a restart or a kill -9.
+
+The hub loop changes state inside an open transaction and calls `commit()` once
+per turn, before it sends the replies of that turn: an acknowledged change is
+always on disk (group commit). WAL with synchronous=NORMAL keeps committed data
+across a process crash; only a power loss can take the last transactions.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import ujson
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS series (
+    name TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    runtime TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    level TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL,
+    series TEXT
+);
+CREATE TABLE IF NOT EXISTS clients (
+    client_id TEXT PRIMARY KEY,
+    client_type TEXT NOT NULL,
+    info TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS models (name TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outputs (
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (name, kind)
+);
+CREATE TABLE IF NOT EXISTS jobs (job_id TEXT PRIMARY KEY, record TEXT NOT NULL);
+"""
+
+DB_FILE = "hub.sqlite3"
+
+
+def _dumps(value: Any) -> str:
+    return ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False)
+
+
+class Store:
+    """Tables of JSON records keyed by name; one open transaction per hub turn."""
+
+    def __init__(self, data_dir: str) -> None:
+        os.makedirs(data_dir, mode=0o700, exist_ok=True)
+        self.path = os.path.join(data_dir, DB_FILE)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._in_tx = False
+
+    def _begin(self) -> None:
+        if not self._in_tx:
+            self.db.execute("BEGIN")
+            self._in_tx = True
+
+    def commit(self) -> None:
+        """Make every change since the last commit durable."""
+        if self._in_tx:
+            self.db.execute("COMMIT")
+            self._in_tx = False
+
+    def rollback(self) -> None:
+        """Drop every change since the last commit."""
+        if self._in_tx:
+            self.db.execute("ROLLBACK")
+            self._in_tx = False
+
+    def close(self) -> None:
+        """Commit what is pending and close the database."""
+        self.commit()
+        self.db.close()
+
+    # meta -----------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """Return a meta value (hub id, schema version) or None."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a meta value."""
+        self._begin()
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # series ---------------------------------------------------------------
+    def load_series(self) -> Iterator[tuple[str, dict, dict]]:
+        """Yield (name, config, runtime) of every stored series in creation order."""
+        for name, config, runtime in self.db.execute(
+            "SELECT name, config, runtime FROM series ORDER BY rowid"
+        ):
+            yield name, ujson.loads(config), ujson.loads(runtime)
+
+    def put_series(self, name: str, config: dict, runtime: dict) -> None:
+        """Insert or replace one series."""
+        self._begin()
+        self.db.execute(
+            "INSERT OR REPLACE INTO series (name, config, runtime) VALUES (?, ?, ?)",
+            (name, _dumps(config), _dumps(runtime)),
+        )
+
+    def put_runtimes(self, rows: Iterable[tuple[str, dict]]) -> None:
+        """Update the runtime record of many series at once."""
+        self._begin()
+        self.db.executemany(
+            "UPDATE series SET runtime = ? WHERE name = ?",
+            ((_dumps(runtime), name) for name, runtime in rows),
+        )
+
+    def delete_series(self, name: str) -> None:
+        """Delete a series and everything stored for it."""
+        self._begin()
+        for table in ("series", "models", "outputs"):
+            self.db.execute(f"DELETE FROM {table} WHERE name = ?", (name,))
+
+    # key/value tables -----------------------------------------------------
+    def load_settings(self) -> dict[str, Any]:
+        """Return the stored settings."""
+        return {k: ujson.loads(v) for k, v in self.db.execute("SELECT key, value FROM settings")}
+
+    def put_settings(self, values: dict[str, Any]) -> None:
+        """Store settings values."""
+        self._begin()
+        self.db.executemany(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+            ((k, _dumps(v)) for k, v in values.items()),
+        )
+
+    def load_clients(self) -> Iterator[tuple[str, str, dict]]:
+        """Yield (client_id, client_type, info) of every known client."""
+        for client_id, client_type, info in self.db.execute(
+            "SELECT client_id, client_type, info FROM clients"
+        ):
+            yield client_id, client_type, ujson.loads(info)
+
+    def put_clients(self, rows: Iterable[tuple[str, str, dict]]) -> None:
+        """Insert or replace client records."""
+        self._begin()
+        self.db.executemany(
+            "INSERT OR REPLACE INTO clients (client_id, client_type, info) VALUES (?, ?, ?)",
+            ((cid, ctype, _dumps(info)) for cid, ctype, info in rows),
+        )
+
+    def get_model(self, name: str) -> dict | None:
+        """Return the stored model state of a series, or None."""
+        row = self.db.execute("SELECT state FROM models WHERE name = ?", (name,)).fetchone()
+        return ujson.loads(row[0]) if row else None
+
+    def put_model(self, name: str, state: dict | None) -> None:
+        """Store (or with None, delete) the model state of a series."""
+        self._begin()
+        if state is None:
+            self.db.execute("DELETE FROM models WHERE name = ?", (name,))
+        else:
+            self.db.execute(
+                "INSERT OR REPLACE INTO models (name, state) VALUES (?, ?)", (name, _dumps(state))
+            )
+
+    def get_output(self, name: str, kind: str) -> Any:
+        """Return a stored output (forecast, anomalies) of a series, or None."""
+        row = self.db.execute(
+            "SELECT value FROM outputs WHERE name = ? AND kind = ?", (name, kind)
+        ).fetchone()
+        return ujson.loads(row[0]) if row else None
+
+    def put_output(self, name: str, kind: str, value: Any) -> None:
+        """Store an output of a series, replacing the previous one."""
+        self._begin()
+        self.db.execute(
+            "INSERT OR REPLACE INTO outputs (name, kind, value) VALUES (?, ?, ?)",
+            (name, kind, _dumps(value)),
+        )
+
+    def load_jobs(self) -> Iterator[dict]:
+        """Yield every stored job record."""
+        for (record,) in self.db.execute("SELECT record FROM jobs ORDER BY rowid"):
+            yield ujson.loads(record)
+
+    def put_job(self, record: dict) -> None:
+        """Insert or replace a job record."""
+        self._begin()
+        self.db.execute(
+            "INSERT OR REPLACE INTO jobs (job_id, record) VALUES (?, ?)",
+            (record["job_id"], _dumps(record)),
+        )
+
+    def delete_job(self, job_id: str) -> None:
+        """Forget a finished job."""
+        self._begin()
+        self.db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+
+    # events ---------------------------------------------------------------
+    def add_event(self, ts: float, level: str, kind: str, message: str, series: str | None) -> None:
+        """Append one event to the log."""
+        self._begin()
+        self.db.execute(
+            "INSERT INTO events (ts, level, kind, message, series) VALUES (?, ?, ?, ?, ?)",
+            (ts, level, kind, message, series),
+        )
+
+    def recent_events(self, limit: int) -> list[dict]:
+        """Return the newest events first."""
+        rows = self.db.execute(
+            "SELECT id, ts, level, kind, message, series FROM events ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        keys = ("id", "ts", "level", "kind", "message", "series")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def trim_events(self, keep: int) -> None:
+        """Delete all but the newest `keep` events."""
+        self._begin()
+        self.db.execute(
+            "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?", (keep,)
+        )

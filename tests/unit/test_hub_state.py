@@ -1,0 +1,205 @@
+"""Hub handlers and state, driven directly with an injected clock (no sockets, no sleeps)."""
+
+from __future__ import annotations
+
+import pytest
+
+from actors.hub.actions import run_action
+from actors.hub.handlers import handle_control
+from actors.hub.state import HubState
+from actors.hub.store import Store
+from protocol.envelope import Message
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.types import MessageType
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_state(path, token="", clock=None):
+    clock = clock or FakeClock()
+    return HubState(
+        Store(str(path)), heartbeat_interval=1.0, liveness=3, token=token, version="t",
+        clock=clock, wall=clock,
+    )
+
+
+def hello(client_id, client_type, token=None):
+    body = {"client_id": client_id, "client_type": client_type, "version": "t", "protocol": 1}
+    if token is not None:
+        body["token"] = token
+    return Message(MessageType.HANDSHAKE, body)
+
+
+def sent(state):
+    return [(ident, msg.type, msg.body) for ident, msg in state.outbox.take()]
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def state(tmp_path, clock):
+    return make_state(tmp_path, clock=clock)
+
+
+def test_listener_handshake_gets_ok_then_the_watch_list(state):
+    run_action(state, "add_series", {"name": "a"})
+    state.outbox.take()
+    assert handle_control(state, b"L", hello("l1", "listener")) is None
+    out = sent(state)
+    assert [t for _, t, _ in out] == [MessageType.HANDSHAKE_OK, MessageType.UPDATE_SERIES]
+    assert out[1][2] == {"series": [{"name": "a", "realtime": False}]}
+    assert state.clients["l1"]["online"] is True
+
+
+def test_wrong_token_fails_the_handshake_and_admits_nobody(tmp_path):
+    state = make_state(tmp_path, token="s3cret")
+    reply = handle_control(state, b"X", hello("c1", "client", token="nope"))
+    assert reply.type is MessageType.HANDSHAKE_FAIL
+    assert reply.body["code"] == "unauthorized"
+    assert len(state.peers) == 0 and "c1" not in state.clients
+    assert handle_control(state, b"X", hello("c1", "client", token="s3cret")) is None
+    assert len(state.peers) == 1
+
+
+def test_unknown_peer_is_told_to_handshake(state):
+    reply = handle_control(state, b"?", Message(MessageType.HEARTBEAT, {}))
+    assert reply.type is MessageType.UNKNOWN_CLIENT
+
+
+def test_heartbeat_moves_expiry_and_silence_expires(state, clock):
+    handle_control(state, b"W", hello("w1", "worker"))
+    clock.now += 2.5
+    handle_control(state, b"W", Message(MessageType.HEARTBEAT, {}))
+    clock.now += 2.5
+    assert state.peers.expired(clock.now) == []
+    clock.now += 1.0
+    [peer] = state.peers.expired(clock.now)
+    state.drop_peer(peer, "silent")
+    assert len(state.peers) == 0 and state.clients["w1"]["online"] is False
+    reply = handle_control(state, b"W", Message(MessageType.HEARTBEAT, {}))
+    assert reply.type is MessageType.UNKNOWN_CLIENT
+
+
+def test_added_series_is_announced_to_listeners_and_subscribers(state):
+    handle_control(state, b"L", hello("l1", "listener"))
+    handle_control(state, b"C", hello("c1", "client"))
+    handle_control(state, b"C", Message(MessageType.SUBSCRIBE, {}))
+    state.outbox.take()
+    reply = handle_control(
+        state, b"C", Message(MessageType.ADD_SERIE, {"name": "a/b", "model": "arima"})
+    )
+    assert reply.type is MessageType.RESPONSE_OK and reply.body["data"]["name"] == "a/b"
+    out = sent(state)
+    assert (b"L", MessageType.ADD_SERIE, {"name": "a/b", "realtime": False}) in out
+    assert any(i == b"C" and t is MessageType.SERIES_UPDATE for i, t, _ in out)
+
+
+def test_duplicate_and_unknown_series_get_their_codes(state):
+    run_action(state, "add_series", {"name": "a"})
+    with pytest.raises(ProtocolError) as dup:
+        run_action(state, "add_series", {"name": "a"})
+    assert dup.value.code is ErrorCode.CONFLICT
+    with pytest.raises(ProtocolError) as missing:
+        run_action(state, "remove_series", {"name": "zz"})
+    assert missing.value.code is ErrorCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"name": "a", "model": "nope"}, {"name": "a", "model": 99},
+     {"name": "a", "model_parameters": {"bogus": 1}}, {"name": ""}, {"name": "a", "x": 1}],
+)
+def test_bad_series_requests_are_invalid_and_change_nothing(state, params):
+    with pytest.raises(ProtocolError) as info:
+        run_action(state, "add_series", params)
+    assert info.value.code is ErrorCode.INVALID
+    assert len(state.series) == 0
+
+
+def test_legacy_model_ids_map_to_names(state):
+    assert run_action(state, "add_series", {"name": "a", "model": 2})["model"] == "prophet"
+
+
+def test_counts_only_from_listeners_and_only_for_watched_series(state):
+    run_action(state, "add_series", {"name": "a"})
+    handle_control(state, b"L", hello("l1", "listener"))
+    handle_control(state, b"C", hello("c1", "client"))
+    counts = Message(MessageType.LISTENER_ADD_SERIE_COUNT, {"counts": {"a": 5, "b": 7}})
+    assert handle_control(state, b"L", counts).body["data"] == {"matched": 1}
+    assert state.series.get("a").points == 5
+    with pytest.raises(ProtocolError) as info:
+        handle_control(state, b"C", counts)
+    assert info.value.code is ErrorCode.INVALID
+
+
+def test_settings_change_all_or_nothing(state):
+    before = run_action(state, "get_settings", {})
+    for bad in ({"horizon": 0}, {"horizon": 5, "nope": 1}, {"horizon": "5"},
+                {"fit_every": True}, {"default_model": "nope"}, {}):
+        with pytest.raises(ProtocolError) as info:
+            run_action(state, "set_settings", {"settings": bad})
+        assert info.value.code is ErrorCode.INVALID
+        assert run_action(state, "get_settings", {}) == before
+    after = run_action(state, "set_settings", {"settings": {"horizon": 48, "interval_level": 0.9}})
+    assert after["horizon"] == 48 and after["interval_level"] == 0.9
+
+
+def test_state_survives_a_reopen(tmp_path, clock):
+    state = make_state(tmp_path, clock=clock)
+    run_action(state, "add_series", {"name": "keep/me", "model": "prophet"})
+    run_action(state, "set_settings", {"settings": {"horizon": 12}})
+    handle_control(state, b"C", hello("c1", "client"))
+    state.flush()
+    state.store.commit()
+    again = make_state(tmp_path, clock=clock)
+    assert again.get_series("keep/me").model == "prophet"
+    assert again.settings["horizon"] == 12
+    assert again.clients["c1"]["online"] is False
+    assert again.hub_id == state.hub_id
+
+
+def test_uncommitted_changes_are_not_kept(tmp_path, clock):
+    state = make_state(tmp_path, clock=clock)
+    state.store.commit()
+    run_action(state, "add_series", {"name": "lost"})
+    state.store.rollback()
+    assert "lost" not in make_state(tmp_path, clock=clock).series
+
+
+def test_event_log_and_clients_actions(state):
+    run_action(state, "add_series", {"name": "a"})
+    handle_control(state, b"C", hello("c1", "client"))
+    events = run_action(state, "event_log", {"limit": 10})["events"]
+    assert [e["kind"] for e in events][:2] == ["client_online", "series_added"]
+    [client] = run_action(state, "list_clients", {})["clients"]
+    assert client["client_id"] == "c1" and client["online"] is True
+    with pytest.raises(ProtocolError):
+        run_action(state, "event_log", {"limit": 0})
+
+
+def test_unknown_action_is_invalid(state):
+    with pytest.raises(ProtocolError) as info:
+        run_action(state, "drop_database", {})
+    assert info.value.code is ErrorCode.INVALID
+
+
+def test_shutdown_marks_a_client_offline(state):
+    handle_control(state, b"C", hello("c1", "client"))
+    handle_control(state, b"C", Message(MessageType.SHUTDOWN, {"reason": "done"}))
+    assert len(state.peers) == 0 and state.clients["c1"]["online"] is False
+
+
+def test_reconnect_with_same_client_id_replaces_the_old_peer(state):
+    handle_control(state, b"A", hello("w1", "worker"))
+    handle_control(state, b"B", hello("w1", "worker"))
+    assert state.peers.get(b"A") is None and state.peers.get(b"B").client_id == "w1"
+    assert state.clients["w1"]["online"] is True
