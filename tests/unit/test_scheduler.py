@@ -1,0 +1,202 @@
+"""Scheduler: counts become jobs, jobs go to idle workers, leases, retries, late results."""
+
+from __future__ import annotations
+
+import pytest
+
+from actors.hub.handlers import handle_control
+from actors.hub.scheduler import ACCEPT_TIMEOUT, Scheduler
+from protocol.envelope import Message
+from protocol.errors import TransportError
+from protocol.types import MessageType
+from tests.unit.test_hub_state import FakeClock, hello, make_state
+
+
+class FakeJobs:
+    """Stands in for the PUSH socket: records jobs; `connected` False mimics no worker."""
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+        self.connected = True
+
+    def send(self, msg, route=None, flags=0):
+        if not self.connected:
+            raise TransportError("no peer")
+        self.sent.append(msg)
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def hub(tmp_path, clock):
+    state = make_state(tmp_path, clock=clock)
+    jobs = FakeJobs()
+    scheduler = Scheduler(state, jobs)
+    state.settings.update(min_data_points=10, fit_every=5, max_attempts=2)
+    return state, scheduler, jobs
+
+
+def add(state, name="s"):
+    from actors.hub.actions import run_action
+
+    run_action(state, "add_series", {"name": name})
+    return state.series.get(name)
+
+
+def counts(state, n, name="s"):
+    state.add_counts({name: n})
+
+
+def worker(state, ident=b"W", wid="w1"):
+    handle_control(state, ident, hello(wid, "worker"))
+
+
+def result(job_msg, kind, **extra):
+    body = {"job_id": job_msg.body["job_id"], "worker_id": "w1"}
+    return Message(kind, {**body, **extra})
+
+
+def test_enough_points_queue_a_train_sent_only_to_an_idle_worker(hub, clock):
+    state, scheduler, jobs = hub
+    add(state)
+    counts(state, 9)
+    assert scheduler.active == {}
+    counts(state, 1)
+    assert scheduler.active["s"].kind == "train"
+    scheduler.dispatch(clock.now)
+    assert jobs.sent == []  # no worker known yet
+    worker(state)
+    scheduler.dispatch(clock.now)
+    [job] = jobs.sent
+    assert job.type is MessageType.TRAIN_MODEL and job.body["state"] is None
+    assert state.series.get("s").jobs["train"]["state"] == "queued"
+    scheduler.dispatch(clock.now)
+    assert len(jobs.sent) == 1  # capacity 1 is taken
+
+
+def test_train_result_stores_the_model_and_queues_a_forecast(hub, clock):
+    state, scheduler, jobs = hub
+    add(state)
+    worker(state)
+    counts(state, 10)
+    scheduler.dispatch(clock.now)
+    train = jobs.sent[-1]
+    scheduler.on_result(result(train, MessageType.JOB_ACCEPTED))
+    assert state.series.get("s").jobs["train"]["state"] == "running"
+    scheduler.on_result(result(train, MessageType.JOB_RESULT,
+                               result={"kind": "train", "state": {"m": 1}, "count": 10}))
+    assert state.store.get_model("s") == {"m": 1}
+    assert state.series.get("s").jobs["train"]["state"] == "done"
+    scheduler.dispatch(clock.now)
+    forecast = jobs.sent[-1]
+    assert forecast.type is MessageType.FORECAST_SERIE and forecast.body["state"] == {"m": 1}
+    fc = {"timestamps": [1, 2], "mean": [1.0, 2.0], "lower": [0.0, 1.0], "upper": [2.0, 3.0],
+          "level": 0.95}
+    scheduler.on_result(result(forecast, MessageType.JOB_RESULT,
+                               result={"kind": "forecast", "forecast": fc, "anomalies": [],
+                                       "summary": {"horizon": 2}}))
+    assert state.store.get_output("s", "forecast") == fc
+    assert state.series.get("s").last_forecast == {"horizon": 2}
+    counts(state, 5)
+    assert scheduler.active["s"].kind == "fit"
+
+
+def test_refused_job_goes_back_to_the_front(hub, clock):
+    state, scheduler, jobs = hub
+    add(state, "a")
+    add(state, "b")
+    worker(state)
+    counts(state, 10, "a")
+    counts(state, 10, "b")
+    scheduler.dispatch(clock.now)
+    first = jobs.sent[-1]
+    assert first.body["series"] == "a"
+    scheduler.on_result(result(first, MessageType.JOB_REFUSED, reason="busy"))
+    scheduler.dispatch(clock.now)
+    again = jobs.sent[-1]
+    assert again.body["series"] == "a" and again.body["job_id"] != first.body["job_id"]
+
+
+def test_soft_failure_retries_with_backoff_then_fails_for_good(hub, clock):
+    state, scheduler, jobs = hub
+    add(state)
+    worker(state)
+    counts(state, 10)
+    scheduler.dispatch(clock.now)
+    scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_FAILED, error="siridb down",
+                               retry=True))
+    scheduler.dispatch(clock.now)
+    assert len(jobs.sent) == 1  # still backing off
+    clock.now += 1.01
+    scheduler.dispatch(clock.now)
+    assert len(jobs.sent) == 2 and jobs.sent[-1].body["attempt"] == 1
+    scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_FAILED, error="siridb down",
+                               retry=True))
+    train = state.series.get("s").jobs["train"]
+    assert (train["state"], train["error"]) == ("failed", "siridb down")
+    assert "s" not in scheduler.active
+
+
+def test_expired_lease_requeues_and_the_late_result_is_dropped(hub, clock):
+    state, scheduler, jobs = hub
+    add(state)
+    worker(state)
+    counts(state, 10)
+    scheduler.dispatch(clock.now)
+    stale = jobs.sent[-1]
+    clock.now += ACCEPT_TIMEOUT + 0.1
+    scheduler.expire_leases(clock.now)
+    clock.now += 1.01
+    scheduler.dispatch(clock.now)
+    fresh = jobs.sent[-1]
+    assert fresh.body["job_id"] != stale.body["job_id"]
+    scheduler.on_result(result(stale, MessageType.JOB_RESULT,
+                               result={"kind": "train", "state": {"old": 1}}))
+    assert state.store.get_model("s") is None and scheduler.late == 1
+    scheduler.on_result(result(fresh, MessageType.JOB_RESULT,
+                               result={"kind": "train", "state": {"new": 1}}))
+    assert state.store.get_model("s") == {"new": 1}
+
+
+def test_departed_worker_jobs_are_requeued(hub, clock):
+    state, scheduler, jobs = hub
+    add(state)
+    worker(state)
+    counts(state, 10)
+    scheduler.dispatch(clock.now)
+    scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_ACCEPTED))
+    handle_control(state, b"W", Message(MessageType.SHUTDOWN, {}))
+    assert scheduler.active["s"].status == "queued"
+    worker(state, b"V", "w2")
+    scheduler.dispatch(clock.now)
+    assert len(jobs.sent) == 2
+
+
+def test_jobs_in_flight_survive_a_restart_queued(tmp_path, clock):
+    state = make_state(tmp_path, clock=clock)
+    scheduler = Scheduler(state, FakeJobs())
+    state.settings["min_data_points"] = 10
+    add(state)
+    worker(state)
+    counts(state, 10)
+    scheduler.dispatch(clock.now)
+    state.flush()
+    state.store.commit()
+    again = make_state(tmp_path, clock=clock)
+    restored = Scheduler(again, FakeJobs())
+    assert restored.active["s"].status == "queued" and restored.active["s"].kind == "train"
+
+
+def test_queue_job_action(hub, clock):
+    from actors.hub.actions import run_action
+    from protocol.errors import ProtocolError
+
+    state, scheduler, jobs = hub
+    add(state)
+    with pytest.raises(ProtocolError):
+        run_action(state, "queue_job", {"name": "s", "job_type": "fit"})
+    run_action(state, "queue_job", {"name": "s", "job_type": "train"})
+    assert scheduler.active["s"].kind == "train"
