@@ -98,6 +98,9 @@ def _count_series(ctx: QueryContext, stmt: st.CountSeries, now: float, wanted: A
 
 def _drop_series(ctx: QueryContext, stmt: st.DropSeries, now: float, wanted: Any) -> bytes:
     db = ctx.db
+    if stmt.match is None and stmt.where is None:
+        # SiriDB's grammar wants a selection or a where clause; never drop everything.
+        raise QueryError('drop series needs a series selection or a where clause.')
     names = [s.name for s in select_series(db, stmt.match, stmt.where, now)]
     total = len(db.series)
     if names and not stmt.ignore_threshold and len(names) / total > db.drop_threshold:
@@ -119,7 +122,10 @@ def _show_value(ctx: QueryContext, name: str, now: float) -> Any:
         'startup_time': int(ctx.started), 'received_points': 0, 'selected_points': 0,
         'reindex_progress': 'not reindexing', 'sync_progress': 'not syncing',
         'log_level': 'info', 'ip_support': 'ALL', 'libuv': '1.44.2',
-        'duration_num': '1w', 'duration_log': '1d',
+        'duration_num': '1w', 'duration_log': '1d', 'dbpath': f'/var/lib/siridb/{db.name}/',
+        'buffer_path': f'/var/lib/siridb/{db.name}/', 'buffer_size': 8192,
+        'uuid': '00000000-0000-4000-8000-000000000000', 'max_open_files': 32768,
+        'idle_percentage': 100, 'mem_usage': 0, 'open_files': 0, 'active_handles': 0,
     }
     return values.get(name, 0)
 

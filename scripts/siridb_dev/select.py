@@ -75,6 +75,11 @@ def run_select(db: Database, stmt: st.Select, now: float, wanted_precision: Any)
             selected += len(out_ts)
             if convert is not None:
                 out_ts = [convert(t) for t in out_ts]
-            results[agg.prefix + series.name + agg.suffix] = pack_points(
+            name = agg.prefix + series.name + agg.suffix
+            if name in results:
+                raise SelectError(
+                    f"Duplicate series name: '{name.decode('utf-8', 'replace')}'. Use a prefix "
+                    'and/or suffix to make the names of the selected series unique.')
+            results[name] = pack_points(
                 list(zip(out_ts, out_values, strict=True)))
     return pack_reply_map((name, results[name]) for name in sorted(results))

@@ -79,6 +79,7 @@ class Tee:
         self._queue: asyncio.Queue[bytes] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._connecting = False
+        self._generation = 0
         if address:
             self.address = parse_tee_address(address)
 
@@ -93,6 +94,8 @@ class Tee:
         self.close()
         self.address = address
         self.failed = False
+        self._generation += 1
+        self._connecting = False
 
     def close(self) -> None:
         """Drop the connection (the listener sees EOF)."""
@@ -132,6 +135,7 @@ class Tee:
     async def _connect(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
         self._connecting = True
+        generation = self._generation
         sock = None
         try:
             infos = await asyncio.wait_for(
@@ -144,10 +148,16 @@ class Tee:
             log.warning('tee: cannot connect to %s:%d: %s', host, port, exc)
             if sock is not None:
                 sock.close()
-            self.failed = True
+            if generation == self._generation:
+                self.failed = True
             return
         finally:
-            self._connecting = False
+            if generation == self._generation:
+                self._connecting = False
+        if generation != self._generation:
+            # The tee was set again while connecting: this connection is stale.
+            sock.close()
+            return
         log.info('tee: connected to %s:%d', host, port)
         self._sock = sock
         self._queue = asyncio.Queue()
