@@ -1,0 +1,53 @@
+"""The Falcon application factory; the hub client is injected."""
+
+from __future__ import annotations
+
+import functools
+
+import falcon
+import falcon.media
+import ujson
+
+from api.errors import install_error_handling
+from api.resources import (
+    ActionResource,
+    EventLog,
+    Hub,
+    SeriesAnomalies,
+    SeriesCollection,
+    SeriesForecast,
+    SeriesItem,
+    SeriesJobs,
+    Settings,
+)
+from api.routing import RawPathMiddleware, SeriesNameConverter
+
+NAME = "{name:series_name}"
+
+
+def json_handler() -> falcon.media.JSONHandler:
+    """Return falcon's JSON media handler backed by ujson."""
+    dumps = functools.partial(ujson.dumps, ensure_ascii=False, escape_forward_slashes=False)
+    return falcon.media.JSONHandler(dumps=dumps, loads=ujson.loads)
+
+
+def create_app(hub: Hub) -> falcon.App:
+    """Return the REST application, asking `hub` (a HubClient or a fake) for everything."""
+    app = falcon.App(middleware=[RawPathMiddleware()])
+    handlers = falcon.media.Handlers({falcon.MEDIA_JSON: json_handler()})
+    app.req_options.media_handlers = handlers
+    app.resp_options.media_handlers = handlers
+    app.router_options.converters["series_name"] = SeriesNameConverter
+    install_error_handling(app)
+
+    app.add_route("/series", SeriesCollection(hub))
+    app.add_route(f"/series/{NAME}", SeriesItem(hub))
+    app.add_route(f"/series/{NAME}/forecast", SeriesForecast(hub))
+    app.add_route(f"/series/{NAME}/anomalies", SeriesAnomalies(hub))
+    app.add_route(f"/series/{NAME}/jobs", SeriesJobs(hub))
+    app.add_route("/settings", Settings(hub))
+    app.add_route("/siridb/status", ActionResource(hub, "siridb_status"))
+    app.add_route("/enodo/status", ActionResource(hub, "enodo_status"))
+    app.add_route("/enodo/log", EventLog(hub))
+    app.add_route("/enodo/clients", ActionResource(hub, "list_clients"))
+    return app

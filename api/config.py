@@ -1,0 +1,42 @@
+"""Configuration of the REST API processes (section `api`), read once per process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from actors.common.config import Config, Option, positive
+from actors.common.config import load_config as _load_config
+from api.hub_client import DEFAULT_HUB_ADDRESS, DEFAULT_TIMEOUT, HubClient
+
+#: Environment variable naming the INI file; unset means defaults plus env overrides.
+CONFIG_ENV = "ENODO_API_CONFIG"
+
+
+def _zmq_address(value: str) -> str | None:
+    if value.startswith(("tcp://", "ipc://", "inproc://")) and len(value) > 7:
+        return None
+    return "must be a ZMQ address such as tcp://127.0.0.1:5563"
+
+
+OPTIONS = (
+    Option("api", "hub_address", str, DEFAULT_HUB_ADDRESS, _zmq_address),
+    Option("api", "timeout", float, DEFAULT_TIMEOUT, positive),
+    Option("api", "signing_key", str, "", secret=True),
+)
+
+
+def load_api_config(env: Mapping[str, str] | None = None) -> Config:
+    """Read the API's options: the file named by ENODO_API_CONFIG, then ENODO_API_<KEY>."""
+    env = os.environ if env is None else env
+    return _load_config(OPTIONS, env.get(CONFIG_ENV) or None, env)
+
+
+def hub_client_from_config(config: Config) -> HubClient:
+    """Build the HubClient the options describe (it opens no socket yet)."""
+    key = config.get("api", "signing_key")
+    return HubClient(
+        address=config.get("api", "hub_address"),
+        timeout=config.get("api", "timeout"),
+        signing_key=key.encode() if key else None,
+    )

@@ -1,0 +1,15 @@
+"""The WSGI entry point for gunicorn: `gunicorn -c configs/gunicorn.conf.py api.wsgi:app`.
+
+Importing this module reads the config (ENODO_API_CONFIG, ENODO_API_<KEY>) but
+opens no socket: each gunicorn worker creates its own REQ socket on its first
+request, after the fork.
+"""
+
+from __future__ import annotations
+
+from api.app import create_app
+from api.config import hub_client_from_config, load_api_config
+
+config = load_api_config()
+hub = hub_client_from_config(config)
+app = create_app(hub)

@@ -1,0 +1,37 @@
+"""gunicorn settings for the Enodo REST API: `gunicorn -c configs/gunicorn.conf.py api.wsgi:app`.
+
+Environment overrides: ENODO_API_BIND (default 127.0.0.1:8000), ENODO_API_WORKERS
+(default 2), ENODO_API_WORKER_CLASS (default sync), ENODO_API_WORKER_TIMEOUT (seconds,
+default 30; keep it above the hub timeout, api.timeout), ENODO_API_LOG_LEVEL (default
+info). The API's own options (hub address, timeout, signing key) are in configs/api.conf.
+"""
+
+import os
+
+from gunicorn.arbiter import Arbiter
+
+bind = os.environ.get("ENODO_API_BIND", "127.0.0.1:8000").split(",")
+workers = int(os.environ.get("ENODO_API_WORKERS", "2"))
+worker_class = os.environ.get("ENODO_API_WORKER_CLASS", "sync")
+# A request waits at most api.timeout (5 s) for the hub; a worker silent this long is stuck.
+timeout = int(os.environ.get("ENODO_API_WORKER_TIMEOUT", "30"))
+graceful_timeout = 10
+keepalive = 5  # used by threaded/async workers; sync workers close after each response
+# Sockets must be created after the fork: never preload the app into the master.
+preload_app = False
+loglevel = os.environ.get("ENODO_API_LOG_LEVEL", "info")
+accesslog = os.environ.get("ENODO_API_ACCESS_LOG") or None
+errorlog = "-"
+proc_name = "enodo-api"
+
+
+def on_starting(server: Arbiter) -> None:
+    """Check the API's config once in the master, so a bad key stops the start with its name."""
+    from actors.common.config import ConfigError
+    from api.config import load_api_config
+
+    try:
+        load_api_config()
+    except ConfigError as exc:
+        server.log.error("enodo-api: config error: %s", exc)
+        raise SystemExit(2) from None
