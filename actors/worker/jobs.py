@@ -1,0 +1,275 @@
+"""One job from start to result: read the series, run the model, write outputs, build the result.
+
+This runs in the model child (see runner.py). A failure becomes a `JobError` with a retry
+flag: transient causes (SiriDB unreachable) are worth retrying, bad data or a bad model
+state is not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from actors.worker.siridb_io import (
+    DEFAULT_CHUNK_POINTS,
+    Point,
+    SeriesNotFound,
+    SiriDB,
+    SiriDBQueryFailed,
+    SiriDBUnavailable,
+    convert_ts,
+    output_names,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_POINTS = 50_000
+DEFAULT_HORIZON = 24
+DEFAULT_LEVEL = 0.95
+KINDS = {"TRAIN_MODEL": "train", "FIT_MODEL": "fit", "FORECAST_SERIE": "forecast"}
+
+
+class JobError(Exception):
+    """A job that cannot complete; retry says whether another attempt may succeed."""
+
+    def __init__(self, message: str, retry: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry = retry
+
+
+def precheck(kind: str, body: Mapping[str, Any]) -> JobError | None:
+    """Return the error a job fails with before it runs (no state to fit or forecast)."""
+    if kind not in KINDS.values():
+        return JobError(f"unknown job kind {kind!r}", False)
+    if kind in ("fit", "forecast") and body.get("state") is None:
+        return JobError("not trained: the job carries no model state", False)
+    return None
+
+
+def classify(exc: BaseException) -> JobError:
+    """Map any failure of a job to a JobError with the right retry flag."""
+    if isinstance(exc, JobError):
+        return exc
+    if isinstance(exc, SeriesNotFound):
+        return JobError("series not found in SiriDB", False)
+    if isinstance(exc, SiriDBUnavailable):
+        return JobError(f"SiriDB unavailable: {exc}", True)
+    if isinstance(exc, SiriDBQueryFailed):
+        return JobError(f"SiriDB refused the request: {exc}", False)
+    if isinstance(exc, MemoryError):
+        return JobError("out of memory", True)
+    if isinstance(exc, ValueError):
+        return JobError(f"{type(exc).__name__}: {exc}", False)
+    return JobError(f"internal error: {exc!r}", False)
+
+
+def setting(settings: Mapping[str, Any], key: str, default: float, low: float = 0) -> float:
+    """Return a numeric setting > low, or default when absent or unusable."""
+    value = settings.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    return value if value > low and math.isfinite(value) else default
+
+
+def interval_level(settings: Mapping[str, Any]) -> float:
+    """Return the prediction interval level in (0, 1); a percentage (95) is accepted."""
+    level = setting(settings, "interval_level", DEFAULT_LEVEL)
+    if 1 < level < 100:
+        level /= 100
+    return level if 0 < level < 1 else DEFAULT_LEVEL
+
+
+def model_result(
+    kind: str, state: dict, points: Sequence[Point], count: int, duration: float
+) -> dict[str, Any]:
+    """Return the result of a TRAIN_MODEL or FIT_MODEL job."""
+    return {
+        "kind": kind,
+        "state": state,
+        "points": len(points),
+        "count": count,
+        "last_ts": points[-1][0] if points else None,
+        "duration": round(duration, 6),
+    }
+
+
+def anomaly_json(anomaly: Any) -> dict[str, Any]:
+    """Return an anomaly as {timestamp, value, expected, lower, upper, score}."""
+    if hasattr(anomaly, "to_json"):
+        data = dict(anomaly.to_json())
+    elif dataclasses.is_dataclass(anomaly):
+        data = dataclasses.asdict(anomaly)
+    else:
+        data = dict(anomaly)
+    keys = ("timestamp", "value", "expected", "lower", "upper", "score")
+    out = {key: data[key] for key in keys}
+    out["timestamp"] = int(out["timestamp"])
+    return out
+
+
+def forecast_summary(forecast: Mapping[str, Any], anomalies: int) -> dict[str, Any]:
+    """Return the short summary of a forecast the hub keeps on the series."""
+    ts, mean = forecast["timestamps"], forecast["mean"]
+    return {
+        "horizon": len(ts),
+        "start": ts[0] if ts else None,
+        "end": ts[-1] if ts else None,
+        "mean_first": mean[0] if mean else None,
+        "mean_last": mean[-1] if mean else None,
+        "anomalies": anomalies,
+    }
+
+
+def forecast_result(
+    forecast: dict[str, Any], anomalies: list[dict[str, Any]], count: int, points: int,
+    duration: float, written: list[str],
+) -> dict[str, Any]:
+    """Return the result of a FORECAST_SERIE job."""
+    return {
+        "kind": "forecast",
+        "forecast": forecast,
+        "anomalies": anomalies,
+        "summary": forecast_summary(forecast, len(anomalies)),
+        "count": count,
+        "points": points,
+        "duration": round(duration, 6),
+        "written": written,
+    }
+
+
+def output_points(
+    forecast: Mapping[str, Any], anomalies: Sequence[Mapping[str, Any]], series: str,
+    source: str, target: str,
+) -> tuple[dict[str, list[list[Any]]], dict[str, list[list[Any]]]]:
+    """Return (forecast series points, anomaly points) to insert, in the target precision."""
+    names = output_names(series)
+    stamps = [convert_ts(int(t), source, target) for t in forecast["timestamps"]]
+    replaced: dict[str, list[list[Any]]] = {}
+    for kind, key in (("forecast", "mean"), ("lower", "lower"), ("upper", "upper")):
+        replaced[names[kind]] = [
+            [t, float(v)] for t, v in zip(stamps, forecast[key], strict=True) if math.isfinite(v)
+        ]
+    appended: dict[str, list[list[Any]]] = {}
+    if anomalies:
+        appended[names["anomalies"]] = [
+            [convert_ts(a["timestamp"], source, target), float(a["score"])] for a in anomalies
+        ]
+    return replaced, appended
+
+
+class JobRunner:
+    """Runs jobs against the input and output SiriDB (connections kept between jobs)."""
+
+    def __init__(
+        self, reader: SiriDB, writer: SiriDB, chunk_points: int = DEFAULT_CHUNK_POINTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.chunk_points = chunk_points
+        self.clock = clock
+
+    async def run(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Run one job; return its result or raise JobError."""
+        started = self.clock()
+        try:
+            problem = precheck(kind, body)
+            if problem is not None:
+                raise problem
+            if kind == "forecast":
+                return await self._forecast(body, started)
+            return await self._model(kind, body, started)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a JOB_FAILED
+            error = classify(exc)
+            if not isinstance(exc, JobError | SiriDBUnavailable | SeriesNotFound | ValueError):
+                log.exception("job %s failed unexpectedly", body.get("job_id"))
+            raise error from exc
+
+    async def _read(
+        self, series: str, settings: Mapping[str, Any], since: int | None = None,
+        until: int | None = None,
+    ) -> tuple[list[Point], int]:
+        count, last_ts = await self.reader.count(series)
+        if count == 0:
+            raise JobError("series has no points", False)
+        want = min(count, int(setting(settings, "max_points", DEFAULT_MAX_POINTS)))
+        points = await self.reader.read_last(
+            series, want, count, last_ts, self.chunk_points, since=since, until=until
+        )
+        return points, count
+
+    async def _model(self, kind: str, body: Mapping[str, Any], started: float) -> dict[str, Any]:
+        from actors.worker.models.registry import get_model
+
+        model = get_model(body["model"])
+        params = dict(body.get("model_parameters") or {})
+        if "time_precision" not in params:
+            params["time_precision"] = await self.reader.precision()
+        points, count = await self._read(body["series"], body.get("settings") or {})
+        timestamps = [p[0] for p in points]
+        values = [p[1] for p in points]
+        if kind == "train":
+            state = model.train(timestamps, values, params)
+        else:
+            state = model.fit(dict(body["state"]), timestamps, values)
+        return model_result(kind, state, points, count, self.clock() - started)
+
+    async def _forecast(self, body: Mapping[str, Any], started: float) -> dict[str, Any]:
+        from actors.worker.anomalies import score_points
+        from actors.worker.models.base import Forecast
+        from actors.worker.models.registry import get_model
+
+        series = body["series"]
+        settings = body.get("settings") or {}
+        model = get_model(body["model"])
+        horizon = int(setting(settings, "horizon", DEFAULT_HORIZON, low=0.5))
+        forecast = model.forecast(dict(body["state"]), horizon, interval_level(settings))
+        previous = _previous_forecast(body.get("context"), Forecast)
+        if previous is None or not len(previous):
+            count, _ = await self.reader.count(series)
+            points: list[Point] = []
+        else:
+            # Only points inside the previous forecast's range can be judged against it.
+            points, count = await self._read(
+                series, settings, previous.timestamps[0], previous.timestamps[-1] + 1
+            )
+        anomalies: list[dict[str, Any]] = []
+        if previous is not None and points:
+            scored = score_points(previous, [p[0] for p in points], [p[1] for p in points])
+            anomalies = [anomaly_json(a) for a in scored]
+            anomalies = [a for a in anomalies if a["score"] > 1]
+        forecast_json = forecast.to_json()
+        written = await self._write(series, forecast_json, anomalies)
+        return forecast_result(
+            forecast_json, anomalies, count, len(points), self.clock() - started, written
+        )
+
+    async def _write(
+        self, series: str, forecast: Mapping[str, Any], anomalies: list[dict[str, Any]]
+    ) -> list[str]:
+        source = await self.reader.precision()
+        target = await self.writer.precision()
+        replaced, appended = output_points(forecast, anomalies, series, source, target)
+        for name in replaced:
+            await self.writer.drop(name)
+        present = {name: pts for name, pts in replaced.items() if pts}
+        if present:
+            await self.writer.insert(present)
+        if appended:
+            await self.writer.insert(appended)
+        return [*present, *appended]
+
+
+def _previous_forecast(context: Any, forecast_type: Any) -> Any:
+    if not isinstance(context, Mapping) or not context.get("previous_forecast"):
+        return None
+    try:
+        return forecast_type.from_json(context["previous_forecast"])
+    except ValueError as exc:
+        log.warning("ignoring a malformed previous forecast: %s", exc)
+        return None

@@ -1,0 +1,258 @@
+"""The worker's poll loop: control channel, jobs in, results out, the model child's pipe.
+
+One zmq.Poller watches the control DEALER, the jobs PULL, the model child's pipe and a
+signal wake-up pipe. Each turn handles what is readable, then what is due (heartbeats,
+reconnects, the job's time limit). SIGTERM is a flag: stop taking jobs, finish or hand back
+the current one within `shutdown_grace`, say SHUTDOWN, close.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import zmq
+
+from actors.worker.hub_link import HubLink
+from actors.worker.jobs import KINDS, precheck, setting
+from actors.worker.runner import ModelRunner, RunnerEvent
+from protocol.envelope import Codec, Message
+from protocol.errors import ProtocolError, TransportError
+from protocol.transport import BadMessage, Channel, connect, make_socket
+from protocol.types import PROTOCOL_VERSION, MessageType
+
+log = logging.getLogger(__name__)
+
+#: How long the last messages (results, SHUTDOWN) may take to leave at exit.
+FLUSH_LINGER_MS = 500
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """The loop's settings, from the [worker] config section."""
+
+    worker_id: str
+    version: str
+    addresses: dict[str, str]
+    token: str = ""
+    heartbeat_interval: float = 1.0
+    liveness: int = 3
+    reconnect_min: float = 0.5
+    reconnect_max: float = 30.0
+    shutdown_grace: float = 10.0
+    max_job_duration: float = 600.0
+
+
+class Worker:
+    """Owns the worker's sockets and runs its loop until stopped."""
+
+    def __init__(
+        self, settings: WorkerSettings, codec: Codec, runner_factory: Callable[
+            [zmq.Poller], ModelRunner], ctx: zmq.Context | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.ctx = ctx or zmq.Context()
+        self.poller = zmq.Poller()
+        max_size = codec.max_size
+        self.jobs = Channel(make_socket(self.ctx, zmq.PULL, max_size), codec)
+        self.jobs.socket.setsockopt(zmq.RCVHWM, 1)
+        self.results = Channel(make_socket(self.ctx, zmq.PUSH, max_size), codec)
+        connect(self.results.socket, settings.addresses["results"])
+        self.poller.register(self.jobs.socket, zmq.POLLIN)
+        self.link = HubLink(
+            self.ctx, settings.addresses["control"], codec, self.poller, self._hello,
+            settings.heartbeat_interval, settings.liveness, settings.reconnect_min,
+            settings.reconnect_max, clock,
+        )
+        self.runner = runner_factory(self.poller)
+        self.stopping = False
+        self._stop_deadline = 0.0
+        self._linked = False
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self.poller.register(self._wake_r, zmq.POLLIN)
+
+    @property
+    def wakeup_fd(self) -> int:
+        """Write end of the wake-up pipe, for signal.set_wakeup_fd."""
+        return self._wake_w
+
+    def stop(self) -> None:
+        """Begin a graceful stop (safe from a signal handler); a second call hurries it."""
+        if self.stopping:
+            self._stop_deadline = self.clock()
+        else:
+            self.stopping = True
+            self._stop_deadline = self.clock() + self.settings.shutdown_grace
+
+    def _hello(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "client_id": self.settings.worker_id, "client_type": "worker",
+            "version": self.settings.version, "protocol": PROTOCOL_VERSION,
+            "capacity": 1, "models": list(self.runner.models),
+        }
+        if self.settings.token:
+            body["token"] = self.settings.token
+        return body
+
+    def run(self) -> None:
+        """Serve until stopped; then hand back, say SHUTDOWN and close."""
+        self.runner.start()
+        announced_stop = False
+        while True:
+            deadline = self._due()
+            if self.stopping and not announced_stop:
+                log.info("stopping: no more jobs; %s", "finishing the current one"
+                         if self.runner.busy else "idle")
+                announced_stop = True
+            if self.stopping and (not self.runner.busy or self.clock() >= self._stop_deadline):
+                break
+            if self.stopping:
+                deadline = min(deadline, self._stop_deadline)
+            timeout = max(0.0, deadline - self.clock())
+            try:
+                ready = dict(self.poller.poll(timeout * 1000))
+            except zmq.ZMQError as exc:
+                if exc.errno == zmq.EINTR:
+                    continue
+                raise
+            self._read(ready)
+        self._shutdown()
+
+    def _read(self, ready: dict) -> None:
+        if self._wake_r in ready:
+            try:
+                os.read(self._wake_r, 4096)
+            except BlockingIOError:
+                pass
+        if self.link.socket is not None and self.link.socket in ready:
+            self.link.on_readable()
+        if self.runner.fd is not None and self.runner.fd in ready:
+            for event in self.runner.on_readable():
+                self._on_runner(event)
+        if self.jobs.socket in ready:
+            self._drain_jobs()
+
+    def _due(self) -> float:
+        deadlines = [self.clock() + 1.0]
+        runner_due, events = self.runner.due()
+        for event in events:
+            self._on_runner(event)
+        if runner_due is not None:
+            deadlines.append(runner_due)
+        # The first handshake (and the first job) waits for the child's model list: jobs go to
+        # a warm child, not to one still importing Prophet.
+        if not self._linked and self.runner.models and not self.stopping:
+            self._linked = True
+            connect(self.jobs.socket, self.settings.addresses["jobs"])
+            self.link.start()
+        if self._linked:
+            deadlines.append(self.link.due())
+        return min(deadlines)
+
+    # jobs -------------------------------------------------------------------
+    def _drain_jobs(self) -> None:
+        while True:
+            try:
+                incoming = self.jobs.recv(zmq.NOBLOCK)
+            except BadMessage as bad:
+                log.warning("bad job message: %s: %s", bad.error.code.value, bad.error.message)
+                continue
+            except TransportError as exc:
+                log.error("jobs socket failed: %s", exc)
+                return
+            if incoming is None:
+                return
+            self._on_job(incoming.msg)
+
+    def _on_job(self, msg: Message) -> None:
+        body = msg.body
+        job_id = body.get("job_id", "")
+        if msg.type.value not in KINDS:
+            log.warning("unexpected %s on the jobs socket", msg.type.value)
+            return
+        if self.stopping or self.runner.busy:
+            reason = "shutdown" if self.stopping else "busy"
+            log.info("refusing job %s (%s)", job_id, reason)
+            self._result(MessageType.JOB_REFUSED, {"job_id": job_id, "reason": reason})
+            return
+        kind = KINDS[msg.type.value]
+        log.info("job %s: %s %r (model %s, attempt %s)", job_id, kind, body["series"],
+                 body["model"], body["attempt"])
+        self._result(MessageType.JOB_ACCEPTED, {"job_id": job_id})
+        problem = precheck(kind, body)
+        if problem is not None:
+            self._failed(job_id, problem.message, problem.retry)
+            return
+        settings = body.get("settings") or {}
+        limit = setting(settings, "max_job_duration", self.settings.max_job_duration)
+        self.runner.submit(kind, dict(body), float(limit))
+        self._set_busy(job_id)
+
+    def _on_runner(self, event: RunnerEvent) -> None:
+        job = event.job
+        if event.kind == "ready":
+            return
+        if job is None:
+            return
+        if event.kind == "done" and event.outcome is not None:
+            outcome = event.outcome
+            if outcome["ok"]:
+                log.info("job %s done in %.2f s", job.job_id, self.clock() - job.started)
+                self._result(MessageType.JOB_RESULT,
+                             {"job_id": job.job_id, "result": outcome["result"]})
+            else:
+                self._failed(job.job_id, outcome["error"], bool(outcome["retry"]))
+        elif event.kind == "timeout":
+            limit = f"{job.max_duration:g}"
+            self._failed(job.job_id, f"exceeded max_job_duration ({limit} s)", False)
+        elif event.kind == "crashed":
+            code = (event.outcome or {}).get("exitcode")
+            self._failed(job.job_id, f"model process died (exit code {code})", True)
+        self._set_busy(None)
+
+    def _failed(self, job_id: str, error: str, retry: bool) -> None:
+        log.warning("job %s failed (retry %s): %s", job_id, retry, error)
+        self._result(MessageType.JOB_FAILED, {"job_id": job_id, "error": error, "retry": retry})
+
+    def _result(self, kind: MessageType, body: dict[str, Any]) -> None:
+        body["worker_id"] = self.settings.worker_id
+        try:
+            self.results.send(Message(kind, body), flags=zmq.NOBLOCK)
+        except ProtocolError as exc:
+            log.error("cannot send %s for job %s: %s", kind.value, body.get("job_id"), exc)
+            if kind is MessageType.JOB_RESULT:
+                self._failed(body["job_id"], f"result not sendable: {exc.message}", False)
+        except TransportError as exc:
+            log.error("cannot send %s for job %s: %s", kind.value, body.get("job_id"), exc)
+
+    def _set_busy(self, job_id: str | None) -> None:
+        self.link.status = {"busy": job_id is not None, "job_id": job_id}
+        self.link.heartbeat_now()
+
+    # shutdown ---------------------------------------------------------------
+    def _shutdown(self) -> None:
+        job = self.runner.job
+        self.runner.stop(grace=0.0 if job is not None else 2.0)
+        if job is not None:
+            log.warning("handing back job %s", job.job_id)
+            self._result(MessageType.JOB_REFUSED, {"job_id": job.job_id, "reason": "shutdown"})
+        self.poller.unregister(self.jobs.socket)
+        self._drain_jobs()  # anything queued goes straight back (refused)
+        self.link.goodbye("worker stopping")
+        self.jobs.close()
+        self.results.socket.close(linger=FLUSH_LINGER_MS)
+        self.link.close(linger_ms=FLUSH_LINGER_MS)
+        log.info("worker %s stopped", self.settings.worker_id)
+
+    def close_wakeup(self) -> None:
+        """Close the wake-up pipe (after signal.set_wakeup_fd(-1))."""
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)

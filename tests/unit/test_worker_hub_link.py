@@ -1,0 +1,128 @@
+"""The worker's control channel against an in-test ROUTER, on a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+import zmq
+
+from actors.worker.hub_link import HANDSHAKING, READY, WAITING, HubLink
+from protocol.envelope import Codec, Message
+from protocol.transport import Channel, bind, make_socket
+from protocol.types import MessageType
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Hub:
+    """A ROUTER that the test drives by hand."""
+
+    def __init__(self, ctx: zmq.Context) -> None:
+        self.channel = Channel(make_socket(ctx, zmq.ROUTER, 1 << 20), Codec("hub"))
+        self.address = bind(self.channel.socket, "tcp://127.0.0.1:0")
+        self.peer = b""
+
+    def recv(self, timeout: float = 5.0) -> Message:
+        assert self.channel.socket.poll(timeout * 1000), "nothing from the worker"
+        incoming = self.channel.recv()
+        self.peer = incoming.peer
+        return incoming.msg
+
+    def send(self, kind: MessageType, body: dict) -> None:
+        self.channel.send(Message(kind, body), [self.peer])
+
+
+@pytest.fixture
+def setup():
+    ctx = zmq.Context()
+    hub = Hub(ctx)
+    clock = Clock()
+    poller = zmq.Poller()
+    hello = {"client_id": "w-1", "client_type": "worker", "version": "t", "protocol": 1}
+    link = HubLink(ctx, hub.address, Codec("w-1"), poller, lambda: dict(hello),
+                   heartbeat_interval=1.0, liveness=3, reconnect_min=0.5, reconnect_max=2.0,
+                   clock=clock)
+    yield link, hub, clock
+    link.close()
+    hub.channel.close()
+    ctx.term()
+
+
+def deliver(link: HubLink) -> None:
+    """Wait (bounded) until the link's socket has input, then let it read."""
+    assert link.socket is not None and link.socket.poll(5000), "nothing from the hub"
+    link.on_readable()
+
+
+def session(link, hub, clock, interval=0.5, liveness=2):
+    link.start()
+    link.due()
+    assert hub.recv().type is MessageType.HANDSHAKE and link.state == HANDSHAKING
+    hub.send(MessageType.HANDSHAKE_OK,
+             {"hub_id": "h", "heartbeat_interval": interval, "liveness": liveness})
+    deliver(link)
+    assert link.ready and (link.interval, link.liveness) == (interval, liveness)
+
+
+def test_handshake_then_heartbeats_on_schedule(setup):
+    link, hub, clock = setup
+    session(link, hub, clock)
+    assert link.due() == pytest.approx(clock.now + 0.5)
+    link.status = {"busy": True, "job_id": "j1"}
+    beat = hub.recv()
+    assert beat.type is MessageType.HEARTBEAT and beat.body == {"busy": False, "job_id": None}
+    clock.now += 0.5
+    link.due()
+    assert hub.recv().body == {"busy": True, "job_id": "j1"}
+
+
+def test_silent_hub_leads_to_backoff_and_a_new_handshake(setup):
+    link, hub, clock = setup
+    session(link, hub, clock)
+    link.due()
+    hub.recv()  # first heartbeat
+    clock.now += 1.0  # liveness 2 x 0.5 s without a word
+    assert link.due() == pytest.approx(clock.now + 0.5)
+    assert link.state == WAITING and link.socket is None
+    clock.now += 0.5
+    link.due()
+    assert link.state == HANDSHAKING and hub.recv().type is MessageType.HANDSHAKE
+    # No answer: the next wait doubles, bounded by reconnect_max.
+    clock.now += link.interval * link.liveness
+    assert link.due() == pytest.approx(clock.now + 1.0)
+    clock.now += 1.0
+    link.due()
+    hub.recv()
+    clock.now += link.interval * link.liveness
+    assert link.due() == pytest.approx(clock.now + 2.0)
+
+
+def test_unknown_client_and_shutdown(setup):
+    link, hub, clock = setup
+    session(link, hub, clock)
+    hub.send(MessageType.UNKNOWN_CLIENT, {})
+    deliver(link)
+    assert link.state == HANDSHAKING and hub.recv().type is MessageType.HANDSHAKE
+    hub.send(MessageType.HANDSHAKE_OK, {"hub_id": "h", "heartbeat_interval": 0.5, "liveness": 2})
+    deliver(link)
+    hub.send(MessageType.SHUTDOWN, {"reason": "bye"})
+    deliver(link)
+    assert link.state == WAITING
+    clock.now += 0.5
+    link.due()
+    assert hub.recv().type is MessageType.HANDSHAKE
+
+
+def test_goodbye_only_in_session(setup):
+    link, hub, clock = setup
+    link.goodbye("stopping")  # no session yet: nothing to say
+    session(link, hub, clock)
+    link.goodbye("stopping")
+    msg = hub.recv()
+    assert (msg.type, msg.body) == (MessageType.SHUTDOWN, {"reason": "stopping"})
+    assert link.state == READY

@@ -1,0 +1,141 @@
+"""Jobs in the model child: pre-checks, error classes, result shapes, outputs, whole runs."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+
+from actors.worker.jobs import (
+    JobError,
+    JobRunner,
+    anomaly_json,
+    classify,
+    forecast_result,
+    interval_level,
+    model_result,
+    output_points,
+    precheck,
+    setting,
+)
+from actors.worker.series_prep import TooFewPoints
+from actors.worker.siridb_io import SeriesNotFound, SiriDBQueryFailed, SiriDBUnavailable
+from tests.unit.test_worker_siridb_io import MemorySiriDB
+
+HOUR = 3_600_000
+
+
+def seasonal(n: int, start: int = 1_700_000_000_000) -> list[list]:
+    return [[start + i * HOUR, 20 + 5 * math.sin(2 * math.pi * i / 24) + 0.3 * math.cos(i)]
+            for i in range(n)]
+
+
+def body(series="s", model="arima", state=None, **settings):
+    return {"job_id": "j", "series": series, "model": model, "model_parameters": {},
+            "state": state, "settings": {"horizon": 6, **settings}, "attempt": 0}
+
+
+def test_precheck_refuses_fit_and_forecast_without_state():
+    assert precheck("train", body()) is None
+    for kind in ("fit", "forecast"):
+        problem = precheck(kind, body())
+        assert problem is not None and problem.retry is False
+        assert problem.message.startswith("not trained")
+    assert precheck("fit", body(state={"model": "arima"})) is None
+
+
+@pytest.mark.parametrize(
+    ("exc", "message", "retry"),
+    [
+        (SeriesNotFound("x"), "series not found in SiriDB", False),
+        (SiriDBUnavailable("refused"), "SiriDB unavailable: refused", True),
+        (SiriDBQueryFailed("bad"), "SiriDB refused the request: bad", False),
+        (TooFewPoints("2 usable points"), "TooFewPoints: 2 usable points", False),
+        (JobError("kept", True), "kept", True),
+        (RuntimeError("boom"), "internal error: RuntimeError('boom')", False),
+    ],
+)
+def test_classify(exc, message, retry):
+    error = classify(exc)
+    assert (error.message, error.retry) == (message, retry)
+
+
+def test_settings_fall_back_to_defaults():
+    assert setting({"max_points": 10}, "max_points", 5) == 10
+    assert setting({"max_points": "10"}, "max_points", 5) == 5
+    assert setting({"max_points": True}, "max_points", 5) == 5
+    assert setting({"max_points": -1}, "max_points", 5) == 5
+    assert interval_level({}) == 0.95
+    assert interval_level({"interval_level": 0.8}) == 0.8
+    assert interval_level({"interval_level": 90}) == 0.9
+    assert interval_level({"interval_level": 250}) == 0.95
+
+
+def test_model_result_shape():
+    result = model_result("train", {"model": "arima"}, [(1, 1.0), (5, 2.0)], 9, 0.1234567)
+    assert result == {"kind": "train", "state": {"model": "arima"}, "points": 2, "count": 9,
+                      "last_ts": 5, "duration": 0.123457}
+
+
+def test_forecast_result_and_summary():
+    forecast = {"timestamps": [10, 20], "mean": [1.0, 2.0], "lower": [0.0, 1.0],
+                "upper": [2.0, 3.0], "level": 0.9}
+    anomaly = {"timestamp": 5, "value": 9.0, "expected": 1.0, "lower": 0.0, "upper": 2.0,
+               "score": 8.0}
+    result = forecast_result(forecast, [anomaly], 100, 3, 0.5, ["a"])
+    assert result["summary"] == {"horizon": 2, "start": 10, "end": 20, "mean_first": 1.0,
+                                 "mean_last": 2.0, "anomalies": 1}
+    assert {k: result[k] for k in ("kind", "count", "points", "written")} == {
+        "kind": "forecast", "count": 100, "points": 3, "written": ["a"]}
+    assert anomaly_json({**anomaly, "anomalous": True}) == anomaly
+
+
+def test_output_points_convert_precision_and_skip_non_finite():
+    forecast = {"timestamps": [1000, 2000], "mean": [1, float("nan")], "lower": [0.5, 1.0],
+                "upper": [1.5, 3.0], "level": 0.9}
+    anomalies = [{"timestamp": 3000, "score": 4.0}]
+    replaced, appended = output_points(forecast, anomalies, "s", "ms", "s")
+    assert replaced == {"enodo.s.forecast": [[1, 1.0]],
+                        "enodo.s.lower": [[1, 0.5], [2, 1.0]],
+                        "enodo.s.upper": [[1, 1.5], [2, 3.0]]}
+    assert appended == {"enodo.s.anomalies": [[3, 4.0]]}
+    assert all(isinstance(v, float) for pts in replaced.values() for _, v in pts)
+
+
+def run_job(db, kind, job):
+    return asyncio.run(JobRunner(db, db, chunk_points=100).run(kind, job))
+
+
+def test_train_forecast_replace_outputs_and_append_anomalies():
+    points = seasonal(300)
+    db = MemorySiriDB({"s": points, "enodo.s.forecast": [[1, 1.0]]})
+    trained = run_job(db, "train", body(max_points=200))
+    assert (trained["points"], trained["count"], trained["last_ts"]) == (200, 300, points[-1][0])
+    assert trained["state"]["params"]["time_precision"] == "ms"
+    first = run_job(db, "forecast", body(state=trained["state"]))
+    forecast = first["forecast"]
+    assert first["anomalies"] == [] and first["points"] == 0
+    assert [p[0] for p in db.series["enodo.s.forecast"]] == forecast["timestamps"]
+    stamps = forecast["timestamps"]
+    db.series["s"] += [[stamps[0], forecast["mean"][0]], [stamps[1], forecast["mean"][1] - 99]]
+    job = body(state=trained["state"])
+    job["context"] = {"previous_forecast": forecast}
+    second = run_job(db, "forecast", job)
+    assert second["points"] == 2 and [a["timestamp"] for a in second["anomalies"]] == [stamps[1]]
+    assert db.series["enodo.s.anomalies"] == [[stamps[1], second["anomalies"][0]["score"]]]
+    assert len(db.series["enodo.s.forecast"]) == 6
+    assert second["written"] == ["enodo.s.forecast", "enodo.s.lower", "enodo.s.upper",
+                                 "enodo.s.anomalies"]
+
+
+@pytest.mark.parametrize(
+    ("series", "model", "needle"),
+    [("nope", "arima", "series not found in SiriDB"), ("s", "nosuch", "unknown model"),
+     ("short", "arima", "TooFewPoints")],
+)
+def test_jobs_that_cannot_succeed_fail_without_retry(series, model, needle):
+    db = MemorySiriDB({"s": seasonal(100), "short": seasonal(3)})
+    with pytest.raises(JobError) as info:
+        run_job(db, "train", body(series=series, model=model))
+    assert needle in info.value.message and info.value.retry is False

@@ -1,0 +1,172 @@
+"""The worker's SiriDB layer: quoting, query text, chunk planning, chunked reads."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from actors.worker.config import SiriDBSettings
+from actors.worker.siridb_io import (
+    SeriesNotFound,
+    SiriDB,
+    SiriDBQueryFailed,
+    between_query,
+    convert_ts,
+    count_query,
+    drop_query,
+    first_width,
+    last_points,
+    next_width,
+    output_names,
+    quote,
+    tail_query,
+    windows_backward,
+)
+
+SETTINGS = SiriDBSettings("127.0.0.1", 9000, "iris", "siri", "dbtest")
+NAME_RE = r"'((?:[^']|'')*)'"
+
+
+class MemorySiriDB(SiriDB):
+    """SiriDB with its queries answered from a dict of points, as the server shapes them."""
+
+    def __init__(self, series: dict[str, list[list]], precision: str = "ms") -> None:
+        super().__init__(SETTINGS)
+        self.series = series
+        self.time_precision = precision
+        self.queries: list[str] = []
+
+    async def precision(self) -> str:
+        return self.time_precision
+
+    async def insert(self, data: dict[str, list[list]]) -> None:
+        for name, points in data.items():
+            self.series.setdefault(name, []).extend(points)
+            self.series[name].sort(key=lambda p: p[0])
+
+    async def query(self, text: str):
+        self.queries.append(text)
+        match = re.fullmatch(r"select (\*|count\(\)) from " + NAME_RE + r"(.*)", text)
+        if match is None:
+            match = re.fullmatch(r"drop series " + NAME_RE, text)
+            if match is None:
+                raise SiriDBQueryFailed(f"cannot parse {text!r}")
+            if self.series.pop(match[1].replace("''", "'"), None) is None:
+                raise SiriDBQueryFailed("series not found")
+            return {"success_msg": "dropped"}
+        what, name, rest = match[1], match[2].replace("''", "'"), match[3]
+        if name not in self.series:
+            return {}
+        points = self.series[name]
+        if what == "count()":
+            return {name: [[points[-1][0], len(points)]]}
+        if m := re.fullmatch(r" between (\d+) and (\d+)", rest):
+            points = [p for p in points if int(m[1]) <= p[0] < int(m[2])]
+        elif m := re.fullmatch(r" tail (\d+)", rest):
+            points = points[-int(m[1]):]
+        elif m := re.fullmatch(r" head (\d+)", rest):
+            points = points[: int(m[1])]
+        elif rest:
+            raise SiriDBQueryFailed(f"cannot parse {rest!r}")
+        return {name: [list(p) for p in points]}
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+@pytest.mark.parametrize(
+    ("name", "quoted"),
+    [
+        ("cpu", "'cpu'"),
+        ("it's", "'it''s'"),
+        ("''", "''''''"),
+        ("a/b c.d \u00fc \"x\"", "'a/b c.d \u00fc \"x\"'"),
+    ],
+)
+def test_quote_doubles_single_quotes(name, quoted):
+    assert quote(name) == quoted
+
+
+def test_query_text():
+    assert count_query("it's") == "select count() from 'it''s'"
+    assert tail_query("x", 500) == "select * from 'x' tail 500"
+    assert between_query("x", 10, 20) == "select * from 'x' between 10 and 20"
+    assert drop_query("a'b") == "drop series 'a''b'"
+
+
+def test_output_names_derive_from_the_series():
+    assert output_names("a/b") == {
+        "forecast": "enodo.a/b.forecast", "lower": "enodo.a/b.lower",
+        "upper": "enodo.a/b.upper", "anomalies": "enodo.a/b.anomalies",
+    }
+
+
+@pytest.mark.parametrize(
+    ("ts", "source", "target", "expected"),
+    [(1500, "ms", "ms", 1500), (1500, "ms", "s", 1), (2, "s", "ns", 2 * 10**9),
+     (1_700_000_000_123_456, "us", "ms", 1_700_000_000_123)],
+)
+def test_convert_ts(ts, source, target, expected):
+    assert convert_ts(ts, source, target) == expected
+
+
+def test_chunk_planning():
+    # 1,000,000 points over 1,000,000 ms: 100,000-point windows are 100,000 ms wide.
+    assert first_width(0, 999_999, 1_000_000, 100_000) == 100_000
+    assert first_width(5, 5, 1, 100_000) == 1
+    assert next_width(1000, 0, 100) == 4000          # empty window: widen, bounded
+    assert next_width(1000, 400, 100) == 500         # dense: shrink by at most half
+    assert next_width(1000, 50, 100) == 2000         # sparse: scale up to density
+    assert windows_backward(1000, 900, 500).start == 900
+    assert windows_backward(1000, 0, 300) .start == 700
+    assert last_points([[[1, 1]], [[2, 2.5], [3, 3]]], 2) == [(2, 2.5), (3, 3.0)]
+    assert last_points([[[1, 1]]], 0) == []
+
+
+def test_small_reads_use_tail():
+    db = MemorySiriDB({"x": [[i, float(i)] for i in range(100)]})
+    count, last = run(db.count("x"))
+    assert (count, last) == (100, 99)
+    points = run(db.read_last("x", 30, count, last, chunk_points=50))
+    assert points == [(i, float(i)) for i in range(70, 100)]
+    assert db.queries[-1] == "select * from 'x' tail 30"
+
+
+def test_long_history_is_read_in_bounded_chunks():
+    # Irregular density: sparse old points, a dense recent burst.
+    stamps = list(range(0, 10_000, 10)) + list(range(10_000, 12_000))
+    db = MemorySiriDB({"it's": [[t, t * 0.5] for t in stamps]})
+    count, last = run(db.count("it's"))
+    points = run(db.read_last("it's", 2500, count, last, chunk_points=300))
+    assert [p[0] for p in points] == stamps[-2500:]
+    selects = [q for q in db.queries if " between " in q]
+    assert len(selects) > 3
+    sizes = [len(run(MemorySiriDB(db.series).query(q))["it's"]) for q in selects]
+    assert max(sizes) <= 4 * 300 and sum(sizes) >= 2500
+
+
+def test_whole_history_when_fewer_points_than_wanted():
+    stamps = [t * 7 for t in range(1000)]
+    db = MemorySiriDB({"x": [[t, 1.0] for t in stamps]})
+    points = run(db.read_last("x", 5000, 1000, stamps[-1], chunk_points=64))
+    assert [p[0] for p in points] == stamps
+
+
+def test_read_between_since_and_until():
+    db = MemorySiriDB({"x": [[t, float(t)] for t in range(0, 1000, 10)]})
+    points = run(db.read_last("x", 1000, 100, 990, chunk_points=1000, since=500, until=560))
+    assert [p[0] for p in points] == [500, 510, 520, 530, 540, 550]
+    chunked = run(db.read_last("x", 1000, 100, 990, chunk_points=7, since=500, until=560))
+    assert chunked == points
+    assert run(db.read_last("x", 1000, 100, 990, since=2000)) == []
+
+
+def test_missing_series_and_dropping_an_absent_series():
+    db = MemorySiriDB({})
+    with pytest.raises(SeriesNotFound):
+        run(db.count("nope"))
+    run(db.drop("nope"))  # refused by the server, not an error for the job
+    assert db.queries == ["select count() from 'nope'", "drop series 'nope'"]
