@@ -37,7 +37,7 @@ def hub():
 @pytest.fixture(scope="module")
 def worker(tmp_path_factory, hub, server):
     process = WorkerProcess(tmp_path_factory.mktemp("worker"), hub, server.port,
-                            ENODO_WORKER_SHUTDOWN_GRACE="1")
+                            ENODO_WORKER_SHUTDOWN_GRACE="0.3", ENODO_WORKER_READ_CHUNK_POINTS="500")
     try:
         hub.expect_control(MessageType.HANDSHAKE, timeout=30)
     except AssertionError:
