@@ -197,10 +197,11 @@ class ModelRunner:
                     self._start_clock(self.job)
                 events.append(RunnerEvent("ready"))
             elif message[0] == "done":
-                job, self.job = self.job, None
+                job = self.job
                 if job is None or job.job_id != message[1]:
                     log.warning("child finished job %r that is not current", message[1])
                     continue
+                self.job = None
                 events.append(RunnerEvent("done", job, message[2]))
         return events
 
