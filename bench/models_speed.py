@@ -1,0 +1,98 @@
+"""Time train, fit and forecast per model on synthetic hourly series; print medians.
+
+Usage: python -m bench.models_speed [--sizes 1000 10000] [--runs 7] [--models arima prophet]
+
+Each run trains on n points, fits on the same history plus 24 new points (the cheap update the
+hub schedules between retrains) and forecasts 48 steps. Figures are medians over the runs, after
+one warm-up run that pays for imports and the Stan model load. Wall-clock times suffer when the
+machine is shared, so CPU times (this process and its children: Prophet runs Stan as a
+subprocess) are printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+
+from actors.worker.models.registry import MODELS, get_model
+
+HOUR_MS = 3_600_000
+NEW_POINTS = 24
+HORIZON = 48
+
+
+def series(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly trend + daily cycle + weekly bump + noise, n points."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = (
+        100 + 0.02 * t + 8 * np.sin(2 * np.pi * t / 24) + 2 * np.sin(2 * np.pi * t / 168)
+        + rng.normal(0, 1.5, n)
+    )
+    return 1_700_000_000_000 + t * HOUR_MS, values
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its waited-for children."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def one_run(name: str, n: int, seed: int) -> dict[str, float]:
+    """Wall and CPU seconds for train, fit, forecast, plus the state size and hold-out MASE."""
+    model = get_model(name)
+    ts, values = series(n + NEW_POINTS + HORIZON, seed)
+    marks = [(time.perf_counter(), cpu_seconds())]
+    state = model.train(ts[:n], values[:n], {})
+    marks.append((time.perf_counter(), cpu_seconds()))
+    state = model.fit(state, ts[: n + NEW_POINTS], values[: n + NEW_POINTS])
+    marks.append((time.perf_counter(), cpu_seconds()))
+    forecast = model.forecast(state, HORIZON)
+    marks.append((time.perf_counter(), cpu_seconds()))
+    history, actual = values[: n + NEW_POINTS], values[n + NEW_POINTS:]
+    scale = np.mean(np.abs(np.diff(history)))
+    timings = {}
+    for i, phase in enumerate(("train", "fit", "forecast")):
+        timings[phase] = marks[i + 1][0] - marks[i][0]
+        timings[f"{phase}_cpu"] = marks[i + 1][1] - marks[i][1]
+    return {
+        **timings,
+        "state_bytes": len(json.dumps(state)),
+        "mase": float(np.mean(np.abs(actual - np.asarray(forecast.mean))) / scale),
+        "naive_mase": float(np.mean(np.abs(actual - history[-1])) / scale),
+    }
+
+
+def main() -> None:
+    """Run the benchmark and print one line per model and size."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--models", nargs="+", default=sorted(MODELS), choices=sorted(MODELS))
+    args = parser.parse_args()
+
+    print(f"median of {args.runs} runs; fit = +{NEW_POINTS} points; forecast = {HORIZON} steps")
+    print(f"{'model':8} {'points':>6} {'train ms':>9} {'fit ms':>8} {'fcst ms':>8} "
+          f"{'fit/train':>9} | {'cpu: train':>10} {'fit':>6} {'fcst':>6} | {'state B':>7} "
+          f"{'MASE':>5} {'naive':>5}")
+    for name in args.models:
+        for n in args.sizes:
+            one_run(name, min(n, 500), seed=0)  # warm-up: imports, Stan model load
+            runs = [one_run(name, n, seed) for seed in range(1, args.runs + 1)]
+            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            print(
+                f"{name:8} {n:>6} {med['train'] * 1e3:>9.0f} {med['fit'] * 1e3:>8.1f} "
+                f"{med['forecast'] * 1e3:>8.1f} {med['fit'] / med['train']:>9.2f} | "
+                f"{med['train_cpu'] * 1e3:>10.0f} {med['fit_cpu'] * 1e3:>6.0f} "
+                f"{med['forecast_cpu'] * 1e3:>6.0f} | {med['state_bytes']:>7.0f} "
+                f"{med['mase']:>5.2f} {med['naive_mase']:>5.2f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
