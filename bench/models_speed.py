@@ -7,19 +7,27 @@ hub schedules between retrains) and forecasts 48 steps. Figures are medians over
 one warm-up run that pays for imports and the Stan model load. Wall-clock times suffer when the
 machine is shared, so CPU times (this process and its children: Prophet runs Stan as a
 subprocess) are printed too.
+
+BLAS runs single-threaded unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say otherwise: a worker
+runs one model per core, and OpenBLAS threads on the Kalman filter's tiny matrices only cost.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import statistics
-import time
 
-import numpy as np
+# Before numpy loads: its BLAS reads these once.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from actors.worker.models.registry import MODELS, get_model
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from actors.worker.models.registry import MODELS, get_model  # noqa: E402
 
 HOUR_MS = 3_600_000
 NEW_POINTS = 24
@@ -76,7 +84,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=sorted(MODELS), choices=sorted(MODELS))
     args = parser.parse_args()
 
-    print(f"median of {args.runs} runs; fit = +{NEW_POINTS} points; forecast = {HORIZON} steps")
+    print(f"median of {args.runs} runs; fit = +{NEW_POINTS} points; forecast = {HORIZON} steps; "
+          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
     print(f"{'model':8} {'points':>6} {'train ms':>9} {'fit ms':>8} {'fcst ms':>8} "
           f"{'fit/train':>9} | {'cpu: train':>10} {'fit':>6} {'fcst':>6} | {'state B':>7} "
           f"{'MASE':>5} {'naive':>5}")

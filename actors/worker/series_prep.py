@@ -99,8 +99,8 @@ def clean_points(
 def infer_step(timestamps: np.ndarray) -> int:
     """The sampling step: median positive difference, refined by least squares, as an int >= 1.
 
-    The (lower) median alone is biased by gaps and jitter; each difference is therefore turned into a
-    whole number of median steps, and the step is the slope of the timestamps on their step
+    The (lower) median alone is biased by gaps and jitter; each difference is therefore turned
+    into a whole number of median steps, and the step is the slope of the timestamps on their step
     counts. A result within 0.1% of a round value (1, 2 or 5 x 10^k, or a minute, hour, day or
     week multiple in any precision) is snapped to it.
     """

@@ -83,7 +83,7 @@ class ArimaModel(Model):
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]
     ) -> dict:
         """Choose period, harmonics, d and (p, q), estimate them; return the state."""
-        search = _core()
+        core = _core()
         params = self.validate_parameters(params)
         series = self._regular(timestamps, values, params)
         require_variation(series.values)
@@ -92,7 +92,7 @@ class ArimaModel(Model):
         period = choose_period(y, params["seasonal_period"], params["max_seasonal_period"])
         fourier_order = 0
         if period >= 2:
-            fourier_order = params["fourier_terms"] or search.choose_fourier_order(y, t, period)
+            fourier_order = params["fourier_terms"] or core.choose_fourier_order(y, t, period)
             fourier_order = max(1, min(fourier_order, period // 2, (len(y) - 4) // 4))
         elif period == 1:
             period = 0
@@ -101,58 +101,56 @@ class ArimaModel(Model):
             d = fixed[1]
         else:
             fourier = fourier_terms(t, period, fourier_order)
-            d = search.choose_differencing(y, fourier, params["max_d"])
-        deterministic = search.fit_deterministic(y, t, period, fourier_order, d)
+            d = core.choose_differencing(y, fourier, params["max_d"])
+        deterministic = core.fit_deterministic(y, t, period, fourier_order, d)
         resid = y - deterministic(t)
         z = np.diff(resid, d)
         if fixed is not None:
-            start = search.quick_arma(z, fixed[0], fixed[2]) or search.ArmaFit(
-                fixed[0], fixed[2], [0.0] * fixed[0], [0.0] * fixed[2], float(np.var(z)), -np.inf
-            )
-            arma = search.mle_arma(z, start, search.TRAIN_MAXITER)
-            score = search.criterion(arma.llf, arma.p + arma.q + 1, len(z), params["criterion"])
+            arma, score = core.fixed_arma(z, fixed[0], fixed[2], params["criterion"])
         else:
-            arma, score = search.select_arma(
+            arma, score = core.select_arma(
                 z, params["max_p"], params["max_q"], params["criterion"]
             )
-        return self._state(params, series, series.start, resid, d, deterministic, arma, score)
+        arma, kalman = core.finish(resid, d, arma)
+        return self._state(params, series, series.start, d, deterministic, arma, kalman, score)
 
     def fit(self, state: dict, timestamps: Sequence[int], values: Sequence[float]) -> dict:
         """Same structure, parameters re-estimated on the (longer) history."""
-        search = _core()
+        core = _core()
         self.check_state(state, STATE_KEYS)
-        params = state["params"]
+        params = self.validate_parameters(state["params"])
         p, d, q = state["order"]
         series = self._regular(timestamps, values, params, state["step"], state["origin"])
         y = series.values
         t = (series.start - state["origin"]) // state["step"] + np.arange(len(y), dtype=np.float64)
-        deterministic = search.fit_deterministic(
+        deterministic = core.fit_deterministic(
             y, t, state["period"], state["fourier_order"], d
         )
         resid = y - deterministic(t)
         z = np.diff(resid, d)
-        previous = search.ArmaFit(p, q, state["ar"], state["ma"], state["sigma2"], -np.inf)
-        arma = search.refit_arma(z, previous, params["fit_iterations"])
-        score = search.criterion(arma.llf, p + q + 1, len(z), params["criterion"])
-        return self._state(params, series, state["origin"], resid, d, deterministic, arma, score)
+        previous = core.ArmaFit(p, q, state["ar"], state["ma"], state["sigma2"], -np.inf)
+        arma = core.refit_arma(z, previous, params["fit_iterations"])
+        score = core.criterion(arma.llf, p + q + 1, len(z), params["criterion"])
+        arma, kalman = core.finish(resid, d, arma)
+        return self._state(params, series, state["origin"], d, deterministic, arma, kalman, score)
 
     def forecast(self, state: dict, horizon: int, level: float = 0.95) -> Forecast:
         """Forecast from the state's stored filter state (see the module docstring)."""
         check_forecast_args(horizon, level)
         self.check_state(state, STATE_KEYS)
-        search = _core()
+        core = _core()
         p, d, q = state["order"]
         step, last_ts = state["step"], state["last_ts"]
-        deterministic = search.Deterministic(
+        deterministic = core.Deterministic(
             period=state["period"],
             fourier_order=state["fourier_order"],
             trend=state["trend"],
             trend_params=state["trend_params"],
             fourier_params=state["fourier_params"],
         )
-        arma = search.ArmaFit(p, q, state["ar"], state["ma"], state["sigma2"], np.nan)
+        arma = core.ArmaFit(p, q, state["ar"], state["ma"], state["sigma2"], np.nan)
         try:
-            mean, lower, upper = search.predict_from_state(
+            mean, lower, upper = core.predict_from_state(
                 arma, d, state["filter_state"], horizon, level
             )
         except ValueError as exc:
@@ -193,10 +191,10 @@ class ArimaModel(Model):
         params: dict,
         series: RegularSeries,
         origin: int,
-        resid: np.ndarray,
         d: int,
         deterministic: Deterministic,
         arma: ArmaFit,
+        kalman: dict,
         score: float,
     ) -> dict:
         return {
@@ -215,7 +213,7 @@ class ArimaModel(Model):
             "ar": [float(v) for v in arma.ar],
             "ma": [float(v) for v in arma.ma],
             "sigma2": float(arma.sigma2),
-            "filter_state": _core().filter_state(resid, d, arma),
+            "filter_state": kalman,
             "n_obs": len(series),
             "criterion": {"name": params["criterion"], "value": _finite_or_none(score)},
         }

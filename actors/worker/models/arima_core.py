@@ -4,11 +4,12 @@ The series is split into a deterministic part (constant or drift, plus Fourier t
 seasonal period) estimated by least squares on the d-th difference, and ARMA errors around it.
 ARMA orders are ranked by an information criterion with Hannan-Rissanen estimates (a regression,
 milliseconds each) and the exact Kalman-filter likelihood; only the best few get a full MLE.
-Forecasts start from a stored Kalman filter state (`filter_state`, `predict_from_state`).
+Forecasts start from a stored Kalman filter state (`finish`, `predict_from_state`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -164,8 +165,8 @@ def quick_arma(z: np.ndarray, p: int, q: int) -> ArmaFit | None:
 def mle_arma(z: np.ndarray, start: ArmaFit, maxiter: int) -> ArmaFit:
     """Exact MLE of ARMA(p, q) from start's coefficients; start's if the optimum is no better.
 
-    The variance is concentrated out of the likelihood (fewer, better scaled parameters) and read
-    back from one filter pass at the chosen coefficients.
+    The variance is concentrated out of the likelihood (fewer, better scaled parameters); the
+    result keeps start's sigma2 until `finish` estimates it.
     """
     model = _arma_model(z, start.p, start.q, concentrate=True)
     begin = np.r_[start.ar, start.ma]
@@ -181,11 +182,10 @@ def mle_arma(z: np.ndarray, start: ArmaFit, maxiter: int) -> ArmaFit:
             llf = float(model.loglike(params))
             if not np.isfinite(llf) or (np.isfinite(begin_llf) and llf < begin_llf):
                 params, llf = begin, begin_llf
-            sigma2 = float(model.filter(params).scale)
     except (ValueError, np.linalg.LinAlgError):
         return start
     p = start.p
-    return ArmaFit(start.p, start.q, params[:p].tolist(), params[p:].tolist(), sigma2, llf)
+    return ArmaFit(start.p, start.q, params[:p].tolist(), params[p:].tolist(), start.sigma2, llf)
 
 
 def refit_arma(z: np.ndarray, previous: ArmaFit, maxiter: int) -> ArmaFit:
@@ -195,6 +195,13 @@ def refit_arma(z: np.ndarray, previous: ArmaFit, maxiter: int) -> ArmaFit:
         return refit
     quick = quick_arma(z, previous.p, previous.q)
     return mle_arma(z, quick, maxiter) if quick is not None else previous
+
+
+def fixed_arma(z: np.ndarray, p: int, q: int, crit: str) -> tuple[ArmaFit, float]:
+    """MLE of a given ARMA(p, q) for z, and its criterion value."""
+    start = quick_arma(z, p, q) or ArmaFit(p, q, [0.0] * p, [0.0] * q, float(np.var(z)), -np.inf)
+    fit = mle_arma(z, start, TRAIN_MAXITER)
+    return fit, criterion(fit.llf, p + q + 1, len(z), crit)
 
 
 def select_arma(z: np.ndarray, max_p: int, max_q: int, crit: str) -> tuple[ArmaFit, float]:
@@ -219,16 +226,25 @@ def select_arma(z: np.ndarray, max_p: int, max_q: int, crit: str) -> tuple[ArmaF
     return best, score(best)
 
 
-def filter_state(resid: np.ndarray, d: int, arma: ArmaFit) -> dict:
-    """Kalman filter's predicted state (mean, covariance) for the step after the last residual."""
-    model = SARIMAX(resid, order=(arma.p, d, arma.q), trend="n")
+def finish(resid: np.ndarray, d: int, arma: ArmaFit) -> tuple[ArmaFit, dict]:
+    """Innovation variance and the filter state after the last residual, from one filter pass.
+
+    The filter state is the Kalman filter's predicted state (mean, covariance) for the next step.
+    With the variance concentrated out, the state mean does not depend on it, and statsmodels
+    scales the covariance by the estimate.
+    """
+    model = SARIMAX(resid, order=(arma.p, d, arma.q), trend="n", concentrate_scale=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = model.filter(arma.params)
-    return {
+        result = model.filter(np.r_[arma.ar, arma.ma])
+    sigma2 = float(result.scale)
+    if not np.isfinite(sigma2) or sigma2 <= 0:
+        sigma2 = max(float(np.var(np.diff(resid, d))), 1e-12)
+    state = {
         "mean": [float(v) for v in result.predicted_state[:, -1]],
         "cov": [[float(v) for v in row] for row in result.predicted_state_cov[:, :, -1]],
     }
+    return dataclasses.replace(arma, sigma2=sigma2), state
 
 
 def predict_from_state(

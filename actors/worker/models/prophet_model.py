@@ -127,7 +127,7 @@ class ProphetModel(Model):
     def fit(self, state: dict, timestamps: Sequence[int], values: Sequence[float]) -> dict:
         """Same seasonalities and settings, parameters warm-started from the state's."""
         self.check_state(state, STATE_KEYS)
-        params = state["params"]
+        params = self.validate_parameters(state["params"])
         series = self._regular(timestamps, values, params, state["step"], state["last_ts"])
         model = self._build(params, state["seasonalities"])
         frame = self._frame(series, params)
@@ -149,7 +149,8 @@ class ProphetModel(Model):
             model = model_from_json(json.dumps(state["prophet"]))
         model.interval_width = float(level)
         future_ts = future_timestamps(state["last_ts"], state["step"], horizon)
-        frame = _to_frame(future_ts, state["params"]["time_precision"])
+        precision = self.validate_parameters(state["params"])["time_precision"]
+        frame = _to_frame(future_ts, precision)
         saved = np.random.get_state()
         np.random.seed(FORECAST_SEED)  # Prophet samples its intervals from the global RNG
         try:
