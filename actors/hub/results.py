@@ -49,9 +49,14 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
             raise TypeError("forecast must be an object and anomalies a list")
         state.store.put_output(series.name, "forecast", forecast)
         if anomalies:
-            kept = (state.store.get_output(series.name, "anomalies") or []) + anomalies
-            state.store.put_output(series.name, "anomalies", kept[-MAX_ANOMALIES:])
-            state.publish(series.name, "anomalies", {"anomalies": anomalies})
+            known = state.store.get_output(series.name, "anomalies") or []
+            # Two forecasts on one model state judge the same points: keep each point once.
+            seen = {a["timestamp"] for a in known}
+            fresh = [a for a in anomalies if a["timestamp"] not in seen]
+            if fresh:
+                kept = sorted(known + fresh, key=lambda a: a["timestamp"])[-MAX_ANOMALIES:]
+                state.store.put_output(series.name, "anomalies", kept)
+                state.publish(series.name, "anomalies", {"anomalies": fresh})
         series.forecast_at = now
         series.last_forecast = result.get("summary") or {"points": len(forecast.get("mean", []))}
         state.publish(series.name, "forecast", {"summary": series.last_forecast})

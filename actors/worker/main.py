@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -70,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         help="suffix making this process's id distinct, e.g. supervisord's %%(process_num)s",
     )
     args = parser.parse_args(argv)
+    # The model child inherits these: one BLAS thread per worker process is faster for
+    # these small problems (ARIMA train 1.5-2x) and keeps N workers from oversubscribing.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     try:
         config = load_worker_config(args.config)
         identity = resolve_identity(
