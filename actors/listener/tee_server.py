@@ -1,0 +1,222 @@
+"""Asyncio server for SiriDB's tee: accept SiriDB's connections, count points per package."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import itertools
+import logging
+import os
+import socket
+import stat
+from collections.abc import Callable
+from typing import Any, cast
+
+from actors.listener.tee import DEFAULT_MAX_PACKAGE_SIZE, TeeFramer, TeeProtocolError, decode_counts
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 9104
+# SiriDB connects to the socket, so its user needs write permission: owner and group, as
+# when SiriDB's user is in the listener's group; anyone else could inject counts.
+DEFAULT_UNIX_MODE = 0o660
+
+
+class TeeServerError(Exception):
+    """The tee server cannot start (e.g. its Unix socket path is in use)."""
+
+
+class _TeeConnection(asyncio.Protocol):
+    """One SiriDB connection: frame, decode, report; a bad package closes only this one."""
+
+    def __init__(self, server: TeeServer, label: str) -> None:
+        self._server = server
+        self._framer = TeeFramer(server.max_package_size)
+        self._transport: asyncio.Transport | None = None
+        self._failed = False
+        self.peer = label
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        peername = transport.get_extra_info("peername")
+        if isinstance(peername, tuple) and len(peername) >= 2:
+            self.peer = f"{peername[0]}:{peername[1]}"
+        self._server._connections.add(self)
+        self._server._connections_changed()
+        log.info("tee: connection from %s", self.peer)
+
+    def data_received(self, data: bytes) -> None:
+        if self._failed:
+            return
+        server = self._server
+        on_counts = server.on_counts
+        decode = server.decode
+        try:
+            for body in self._framer.feed(data):
+                counts = decode(body)
+                server.packages += 1
+                try:
+                    on_counts(counts)
+                except Exception:
+                    log.exception("tee: on_counts failed for a package from %s", self.peer)
+        except TeeProtocolError as exc:
+            self._failed = True
+            server.protocol_errors += 1
+            log.warning("tee: closing connection from %s: %s", self.peer, exc)
+            self.abort()
+
+    def eof_received(self) -> bool:
+        return False  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._server._connections.discard(self)
+        leftover = self._framer.buffered
+        if leftover and not self._failed:
+            log.info("tee: %s closed with %d bytes of an unfinished package", self.peer, leftover)
+        elif not self._failed:
+            log.info("tee: %s closed", self.peer)
+        self._server._connections_changed()
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+
+class TeeServer:
+    """Serve the tee on TCP and optionally a Unix socket; call `on_counts` once per package.
+
+    `on_counts(decode(body))` runs in the event loop for every package, in arrival order per
+    connection. With the default `decode_counts` it gets {series name: points} for every series
+    of the package; the listener passes `decode=count_points, on_counts=counter.add_raw`, which
+    decodes names of watched series only. `decode` raising TeeProtocolError closes that
+    connection. `on_counts` must not block: a slow reader makes SiriDB's memory grow.
+    """
+
+    def __init__(
+        self,
+        on_counts: Callable[[Any], object],
+        *,
+        decode: Callable[[bytes], Any] = decode_counts,
+        host: str | None = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        unix_path: str | None = None,
+        unix_mode: int = DEFAULT_UNIX_MODE,
+        max_package_size: int = DEFAULT_MAX_PACKAGE_SIZE,
+    ) -> None:
+        if host is None and unix_path is None:
+            raise ValueError("the tee server needs a TCP host or a Unix socket path")
+        self.on_counts = on_counts
+        self.decode = decode
+        self.host = host
+        self._port = port
+        self.unix_path = unix_path
+        self.unix_mode = unix_mode
+        self.max_package_size = max_package_size
+        self.packages = 0
+        self.protocol_errors = 0
+        self._servers: list[asyncio.AbstractServer] = []
+        self._connections: set[_TeeConnection] = set()
+        self._unix_inode: int | None = None
+        self._ids = itertools.count(1)
+        self._waiters: list[asyncio.Future[None]] = []
+
+    @property
+    def port(self) -> int:
+        """The TCP port, the bound one once started (useful with port 0)."""
+        return self._port
+
+    @property
+    def connection_count(self) -> int:
+        """Number of open SiriDB connections."""
+        return len(self._connections)
+
+    async def start(self) -> None:
+        """Bind and start accepting connections; TeeServerError if an address is unusable."""
+        loop = asyncio.get_running_loop()
+        try:
+            if self.host is not None:
+                try:
+                    server = await loop.create_server(
+                        lambda: _TeeConnection(self, f"tcp#{next(self._ids)}"),
+                        self.host,
+                        self._port,
+                        reuse_address=True,
+                    )
+                except OSError as exc:
+                    raise TeeServerError(
+                        f"cannot listen on {self.host}:{self._port}: {exc}"
+                    ) from exc
+                self._servers.append(server)
+                self._port = server.sockets[0].getsockname()[1]
+                log.info("tee: listening on %s:%d", self.host, self._port)
+            if self.unix_path is not None:
+                self._remove_stale_socket(self.unix_path)
+                try:
+                    server = await loop.create_unix_server(
+                        lambda: _TeeConnection(self, f"unix:{self.unix_path}#{next(self._ids)}"),
+                        self.unix_path,
+                    )
+                except OSError as exc:
+                    raise TeeServerError(f"cannot listen on {self.unix_path}: {exc}") from exc
+                self._servers.append(server)
+                os.chmod(self.unix_path, self.unix_mode)
+                self._unix_inode = os.stat(self.unix_path).st_ino
+                log.info("tee: listening on unix:%s", self.unix_path)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Stop listening, close every connection and remove the Unix socket file."""
+        servers, self._servers = self._servers, []
+        for server in servers:
+            server.close()
+        for conn in list(self._connections):
+            conn.abort()
+        for server in servers:
+            await server.wait_closed()
+        if self.unix_path is not None and self._unix_inode is not None:
+            try:
+                if os.stat(self.unix_path).st_ino == self._unix_inode:
+                    os.unlink(self.unix_path)
+            except FileNotFoundError:
+                pass
+            self._unix_inode = None
+        await asyncio.sleep(0)  # let connection_lost callbacks of aborted transports run
+
+    async def wait_connection_count(self, count: int, timeout: float) -> None:
+        """Wait until exactly `count` connections are open; TimeoutError after `timeout` s."""
+        async with asyncio.timeout(timeout):
+            while len(self._connections) != count:
+                waiter = asyncio.get_running_loop().create_future()
+                self._waiters.append(waiter)
+                await waiter
+
+    def _connections_changed(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    @staticmethod
+    def _remove_stale_socket(path: str) -> None:
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            return
+        if not stat.S_ISSOCK(mode):
+            raise TeeServerError(f"{path} exists and is not a socket; not removing it")
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.settimeout(1.0)
+            probe.connect(path)
+        except OSError as exc:
+            if exc.errno not in (errno.ECONNREFUSED, errno.ENOENT):
+                raise TeeServerError(f"cannot check the socket {path}: {exc}") from exc
+        else:
+            raise TeeServerError(f"another process is listening on {path}")
+        finally:
+            probe.close()
+        log.info("tee: removing stale socket %s", path)
+        os.unlink(path)

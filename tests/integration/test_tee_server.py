@@ -1,0 +1,314 @@
+"""TeeServer on real loopback sockets (TCP and Unix): many connections, exact counts, bad peers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import stat
+from collections import Counter
+
+import pytest
+import qpack
+
+from actors.listener.counter import PointCounter
+from actors.listener.tee import HEADER, count_points, encode_package
+from actors.listener.tee_server import TeeServer, TeeServerError
+
+DEADLINE = 10.0  # every wait and every receive is bounded by this
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+class Tally:
+    """on_counts target that lets a test wait until the totals reach what it sent."""
+
+    def __init__(self):
+        self.counts: Counter[str] = Counter()
+        self.packages = 0
+        self._changed: asyncio.Event | None = None
+
+    def on_counts(self, counts):
+        self.counts.update(counts)
+        self.packages += 1
+        if self._changed is not None:
+            self._changed.set()
+
+    async def wait_for(self, predicate, what):
+        self._changed = self._changed or asyncio.Event()
+        try:
+            async with asyncio.timeout(DEADLINE):
+                while not predicate():
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            raise AssertionError(f"timed out waiting for {what}: {dict(self.counts)}") from None
+
+
+def packages_for(conn_id, n_packages, rng):
+    """Packages and what they count: series shared by all connections plus a private one."""
+    expected: Counter[str] = Counter()
+    packages = []
+    for i in range(n_packages):
+        series = {
+            f"shared.{j}": [[i * 10 + k, k * 0.5] for k in range(rng.randint(1, 30))]
+            for j in rng.sample(range(8), rng.randint(1, 4))
+        }
+        series[f"conn{conn_id}/it's ü"] = [[i, "text"]]
+        packages.append(encode_package(series, tp=rng.choice([0, 134, 135, 137, 139])))
+        expected.update({name: len(points) for name, points in series.items()})
+    return packages, expected
+
+
+async def send_in_random_pieces(writer, data, rng):
+    pos = 0
+    while pos < len(data):
+        step = rng.choice([1, 7, 100, 4096, len(data)])
+        writer.write(data[pos : pos + step])
+        pos += step
+        if rng.random() < 0.3:
+            await writer.drain()
+    await writer.drain()
+
+
+async def expect_closed_by_server(reader):
+    """The server closed the connection: EOF (or a reset) within the deadline."""
+    try:
+        data = await asyncio.wait_for(reader.read(100), DEADLINE)
+    except ConnectionResetError:
+        return
+    assert data == b""
+
+
+async def run_clients(server, tally, open_connection, n_connections, n_packages):
+    conns = [await open_connection() for _ in range(n_connections)]
+    await server.wait_connection_count(n_connections, DEADLINE)  # all open at once
+    expected: Counter[str] = Counter()
+    jobs = []
+    for conn_id, (_, writer) in enumerate(conns):
+        rng = random.Random(conn_id)
+        packages, exp = packages_for(conn_id, n_packages, rng)
+        expected.update(exp)
+        jobs.append(send_in_random_pieces(writer, b"".join(packages), rng))
+    await asyncio.gather(*jobs)
+    total = sum(expected.values())
+    await tally.wait_for(lambda: sum(tally.counts.values()) >= total, f"{total} points")
+    assert tally.counts == expected
+    assert tally.packages == n_connections * n_packages == server.packages
+    for _, writer in conns:
+        writer.close()
+    await server.wait_connection_count(0, DEADLINE)
+
+
+def test_twenty_concurrent_tcp_connections_count_exactly():
+    async def main():
+        tally = Tally()
+        server = TeeServer(tally.on_counts, port=0)
+        await server.start()
+        try:
+            assert server.port != 0
+            await run_clients(
+                server, tally, lambda: asyncio.open_connection("127.0.0.1", server.port), 20, 40
+            )
+            assert server.protocol_errors == 0
+        finally:
+            await server.close()
+
+    run(main())
+
+
+def test_unix_socket_and_tcp_together(tmp_path):
+    path = str(tmp_path / "tee.sock")
+
+    async def main():
+        tally = Tally()
+        server = TeeServer(tally.on_counts, port=0, unix_path=path)
+        await server.start()
+        try:
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
+            await run_clients(server, tally, lambda: asyncio.open_unix_connection(path), 20, 20)
+            tally.counts.clear()
+            tally.packages = server.packages = 0
+            await run_clients(
+                server, tally, lambda: asyncio.open_connection("127.0.0.1", server.port), 3, 5
+            )
+        finally:
+            await server.close()
+        assert not os.path.exists(path)
+
+    run(main())
+
+
+def test_listener_wiring_count_points_into_a_point_counter():
+    async def main():
+        counter = PointCounter()
+        counter.replace(["cpu"], realtime=["alarm"])
+        done = asyncio.Event()
+
+        def on_counts(raw_counts):
+            counter.add_raw(raw_counts)
+            if counter.has_realtime_pending():
+                done.set()
+
+        server = TeeServer(on_counts, decode=count_points, port=0)
+        await server.start()
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(encode_package({"cpu": [[1, 1], [2, 2]], "other": [[1, 1]]}))
+            big = {"cpu": [[t, t / 3] for t in range(200_000)]}  # ~4 MB, many reads
+            writer.write(encode_package(big) + encode_package({"alarm": [[1, 1]]}))
+            await writer.drain()
+            await asyncio.wait_for(done.wait(), DEADLINE)
+            assert counter.take_realtime() == {"alarm": 1}
+            assert counter.take() == {"cpu": 200_002}
+            writer.close()
+        finally:
+            await server.close()
+
+    run(main())
+
+
+BAD_PACKAGES = {
+    "bad QPack": HEADER.pack(3, 0, 0, 0) + b"\xfd\x85a",
+    "non-map body": HEADER.pack(4, 0, 0, 0) + qpack.packb([1, 2, 3]),
+    "over-size": HEADER.pack(5000, 0, 0, 0) + bytes(10),
+    "points not a list": HEADER.pack(4, 0, 0, 0) + b"\xfd\x81a\x05",
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_PACKAGES))
+def test_malformed_package_closes_only_its_connection(kind, caplog):
+    async def main():
+        tally = Tally()
+        server = TeeServer(tally.on_counts, port=0, max_package_size=1000)
+        await server.start()
+        try:
+            open_tcp = lambda: asyncio.open_connection("127.0.0.1", server.port)  # noqa: E731
+            good = [await open_tcp() for _ in range(3)]
+            bad_reader, bad_writer = await open_tcp()
+            await server.wait_connection_count(4, DEADLINE)
+            bad_peer = "127.0.0.1:{}".format(bad_writer.get_extra_info("sockname")[1])
+            bad_writer.write(
+                encode_package({"x": [[1, 1]]})
+                + BAD_PACKAGES[kind]
+                + encode_package({"x": [[2, 2]]})
+            )
+            await bad_writer.drain()
+            await expect_closed_by_server(bad_reader)
+            await server.wait_connection_count(3, DEADLINE)
+            for i, (_, writer) in enumerate(good):
+                writer.write(encode_package({"y": [[1, 1]] * (i + 1)}))
+                await writer.drain()
+            await tally.wait_for(lambda: tally.counts["y"] >= 6, "the good connections")
+            assert tally.counts == {"x": 1, "y": 6}  # the package before the bad one counted
+            assert server.protocol_errors == 1
+            for _, writer in good:
+                writer.close()
+            bad_writer.close()
+            return bad_peer
+        finally:
+            await server.close()
+
+    with caplog.at_level(logging.INFO, logger="actors.listener.tee_server"):
+        bad_peer = run(main())
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    message = warnings[0].getMessage()
+    assert f"closing connection from {bad_peer}: " in message
+    expected_reason = {
+        "bad QPack": "bad QPack",
+        "non-map body": "expected a map",
+        "over-size": "exceeds the maximum",
+        "points not a list": "expected a list",
+    }
+    assert expected_reason[kind] in message
+
+
+def test_failing_callback_is_logged_and_the_connection_stays(caplog):
+    async def main():
+        seen = []
+        both = asyncio.Event()
+
+        def on_counts(counts):
+            seen.append(counts)
+            if len(seen) == 2:
+                both.set()
+            if len(seen) == 1:
+                raise RuntimeError("boom")
+
+        server = TeeServer(on_counts, port=0)
+        await server.start()
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(encode_package({"a": [[1, 1]]}) + encode_package({"b": [[1, 1]]}))
+            await writer.drain()
+            await asyncio.wait_for(both.wait(), DEADLINE)
+            assert seen == [{"a": 1}, {"b": 1}]
+            assert server.connection_count == 1
+            writer.close()
+        finally:
+            await server.close()
+
+    with caplog.at_level(logging.ERROR, logger="actors.listener.tee_server"):
+        run(main())
+    assert any("on_counts failed" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_close_drops_connections_and_stops_listening():
+    async def main():
+        server = TeeServer(Tally().on_counts, port=0)
+        await server.start()
+        port = server.port
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await server.wait_connection_count(1, DEADLINE)
+        await server.close()
+        assert server.connection_count == 0
+        await expect_closed_by_server(reader)
+        writer.close()
+        with pytest.raises(OSError):
+            await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), DEADLINE)
+
+    run(main())
+
+
+def test_busy_port_is_a_clear_error():
+    async def main():
+        first = TeeServer(Tally().on_counts, port=0)
+        await first.start()
+        try:
+            second = TeeServer(Tally().on_counts, port=first.port)
+            with pytest.raises(TeeServerError, match=f"cannot listen on 127.0.0.1:{first.port}"):
+                await second.start()
+        finally:
+            await first.close()
+
+    run(main())
+
+
+def test_stale_unix_socket_is_replaced_but_not_a_live_one_or_a_file(tmp_path):
+    stale = str(tmp_path / "stale.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(stale)
+    sock.close()  # the file stays behind, as after a crash
+    regular = tmp_path / "file"
+    regular.write_text("keep me")
+
+    async def main():
+        server = TeeServer(Tally().on_counts, host=None, unix_path=stale)
+        await server.start()
+        try:
+            other = TeeServer(Tally().on_counts, host=None, unix_path=stale)
+            with pytest.raises(TeeServerError, match="another process is listening"):
+                await other.start()
+            assert server.unix_path and os.path.exists(stale)
+        finally:
+            await server.close()
+        with pytest.raises(TeeServerError, match="not a socket"):
+            await TeeServer(Tally().on_counts, host=None, unix_path=str(regular)).start()
+        assert regular.read_text() == "keep me"
+
+    run(main())

@@ -1,0 +1,158 @@
+"""Decoding tee package bodies: counts, points, and the errors that close a connection."""
+
+from __future__ import annotations
+
+import pytest
+import qpack
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actors.listener.tee import (
+    HEADER,
+    TeeProtocolError,
+    count_points,
+    decode_counts,
+    decode_points,
+    encode_package,
+    raw_name,
+)
+
+
+def body_of(series):
+    return encode_package(series)[HEADER.size :]
+
+
+def open_map(*items: bytes) -> bytes:
+    """A body the way SiriDB writes it: 0xfd, then name/points items, never closed."""
+    return b"\xfd" + b"".join(items)
+
+
+def name(text: bytes) -> bytes:
+    return qpack.packb(text)
+
+
+POINTS_2 = b"\xfc\xef\x01\x01\xef\x02\x02\xfe"  # [[1, 1], [2, 2]]
+
+
+def test_names_lose_their_nul_and_decode_as_utf8():
+    body = body_of({"tee/it's ü": [[1, 1]], "ascii": [[1, 1], [2, 2]]})
+    assert decode_counts(body) == {"tee/it's ü": 1, "ascii": 2}
+    assert count_points(body) == {raw_name("tee/it's ü"): 1, b"ascii\x00": 2}
+
+
+def test_string_values_decode_as_text():
+    body = body_of({"s": [[1, "text"], [2, ""], [3, "ü"]]})
+    assert decode_points(body) == {"s": [[1, "text"], [2, ""], [3, "ü"]]}
+
+
+def test_a_name_sent_twice_is_counted_twice():
+    body = open_map(
+        name(b"a\x00"), POINTS_2, name(b"b\x00"), POINTS_2, name(b"a\x00"), b"\xfc\xef\x03\x03\xfe"
+    )
+    assert decode_counts(body) == {"a": 3, "b": 2}
+    assert count_points(body) == {b"a\x00": 3, b"b\x00": 2}
+    assert decode_points(body) == {"a": [[1, 1], [2, 2], [3, 3]], "b": [[1, 1], [2, 2]]}
+
+
+def test_a_name_without_nul_is_accepted():
+    body = open_map(name(b"plain"), POINTS_2, name(b"plain\x00"), POINTS_2)
+    assert decode_counts(body) == {"plain": 4}
+    assert decode_points(body) == {"plain": [[1, 1], [2, 2], [1, 1], [2, 2]]}
+
+
+def test_closed_and_fixed_maps_are_read_too():
+    closed = open_map(name(b"a\x00"), POINTS_2) + b"\xff"
+    assert decode_counts(closed) == {"a": 2}
+    fixed = qpack.packb({b"a\x00": [[1, 1]], b"b\x00": [[1, 1], [2, 2], [3, 3]]})
+    assert fixed[0] == 0xF5
+    assert decode_counts(fixed) == {"a": 1, "b": 3}
+    assert decode_points(fixed) == {"a": [[1, 1]], "b": [[1, 1], [2, 2], [3, 3]]}
+
+
+def test_empty_map_and_empty_point_list():
+    assert decode_counts(b"\xfd") == {}
+    assert decode_counts(open_map(name(b"a\x00"), b"\xfc\xfe")) == {"a": 0}
+
+
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        (b"", "empty package body"),
+        (b"\xff", "starts with 0xff"),  # qpack 0.0.21 itself would crash on these two
+        (b"\xfe\x01", "starts with 0xfe"),
+        (b"\xfd\x85abc", "bad QPack"),  # a name cut short
+        (open_map(name(b"a\x00")), "bad QPack"),  # a name without points
+        (b"\xfd\xe6\xff\xff\xff\xff", "bad QPack"),  # a raw length past the end
+        (b"\xe7" + b"\xff" * 8, "bad QPack"),  # qpack raises SystemError on this one
+        (open_map(name(b"a\x00"), b"\xfc\x01\xff"), "bad QPack"),  # map close inside an array
+        (qpack.packb([1, 2, 3]), "package body is list, expected a map"),
+        (b"\x05", "package body is int, expected a map"),
+        (qpack.packb("text"), "package body is bytes, expected a map"),
+        (open_map(name(b"a\x00"), b"\x05"), "points of a series are int, expected a list"),
+        (open_map(name(b"a\x00"), name(b"xyz")), "are bytes, expected a list"),
+        (open_map(name(b"a\x00"), b"\xf4\x01\x02"), "are dict, expected a list"),
+        (open_map(POINTS_2, POINTS_2), "series name is not a string"),  # unhashable name
+    ],
+)
+def test_malformed_bodies_raise_tee_protocol_error(body, reason):
+    for decode in (count_points, decode_counts, decode_points):
+        with pytest.raises(TeeProtocolError) as info:
+            decode(body)
+        if decode is count_points:
+            assert reason in str(info.value)
+
+
+def test_name_that_is_not_utf8():
+    body = open_map(name(b"bad\xff\xfe\x00"), POINTS_2)
+    assert count_points(body) == {b"bad\xff\xfe\x00": 2}  # cannot match a watched name
+    with pytest.raises(TeeProtocolError, match="not UTF-8"):
+        decode_counts(body)
+    with pytest.raises(TeeProtocolError):
+        decode_points(body)
+
+
+def test_name_that_is_not_a_string():
+    body = open_map(b"\x05", POINTS_2)
+    assert count_points(body) == {5: 2}  # hashable: harmless, it matches no watched name
+    with pytest.raises(TeeProtocolError, match="series name is int"):
+        decode_counts(body)
+    with pytest.raises(TeeProtocolError, match="series name is int"):
+        decode_points(body)
+
+
+def test_point_that_is_not_a_pair():
+    body = open_map(name(b"a\x00"), b"\xfc\xf0\x01\x02\x03\xfe")  # [[1, 2, 3]]
+    assert decode_counts(body) == {"a": 1}  # counting does not look inside points
+    with pytest.raises(TeeProtocolError, match="not a \\[timestamp, value\\] pair"):
+        decode_points(body)
+
+
+values = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+)
+series_st = st.dictionaries(
+    st.text(min_size=1, max_size=30).filter(lambda s: "\x00" not in s),
+    st.lists(st.tuples(st.integers(0, 2**63 - 1), values).map(list), min_size=1, max_size=30),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(series_st)
+def test_round_trip(series):
+    body = body_of(series)
+    assert decode_counts(body) == {n: len(p) for n, p in series.items()}
+    assert count_points(body) == {raw_name(n): len(p) for n, p in series.items()}
+    assert decode_points(body) == series
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64))
+def test_arbitrary_bytes_never_raise_anything_else(junk):
+    for decode in (count_points, decode_counts, decode_points):
+        try:
+            decode(junk)
+        except TeeProtocolError:
+            pass
