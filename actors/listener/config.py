@@ -1,0 +1,32 @@
+"""The listener's configuration: options, defaults and checks."""
+
+from __future__ import annotations
+
+import socket
+
+from actors.common.config import Config, Option, load_config, one_of, port, positive
+
+OPTIONS = [
+    Option("listener", "hub_host", str, "127.0.0.1"),
+    Option("listener", "control_port", int, 5560, port),
+    Option("listener", "client_id", str, ""),
+    Option("listener", "token", str, "", secret=True),
+    Option("listener", "signing_key", str, "", secret=True),
+    Option("listener", "tee_host", str, "127.0.0.1"),
+    Option("listener", "tee_port", int, 9104, port),
+    Option("listener", "tee_unix_path", str, ""),
+    Option("listener", "update_interval", float, 1.0, positive),
+    Option("listener", "max_package_size", int, 256 * 1024 * 1024, positive),
+    Option("listener", "max_message_size", int, 16 * 1024 * 1024, positive),
+    Option("listener", "log_level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR")),
+]
+
+
+def load_listener_config(path: str | None) -> Config:
+    """Load and validate the listener's config (file, then ENODO_LISTENER_* env)."""
+    return load_config(OPTIONS, path)
+
+
+def default_client_id() -> str:
+    """A client id stable across restarts on one machine."""
+    return f"listener-{socket.gethostname()}"

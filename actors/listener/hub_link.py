@@ -1,0 +1,221 @@
+"""The listener's session with the hub: handshake, watch list, counts, heartbeats, reconnects.
+
+Counts leave the PointCounter only inside a LISTENER_ADD_SERIE_COUNT and are kept in
+`unacked` until the hub's RESPONSE_OK; when the hub goes silent, restarts or forgets
+us, every unacknowledged count goes back into the counter and is sent again after the
+next handshake. A count can then arrive twice (the hub applied it but its answer was
+lost) but never not at all; the hub reconciles counts with SiriDB anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import zmq.asyncio
+
+from actors.listener.counter import PointCounter
+from protocol.envelope import Codec, Message
+from protocol.errors import RequestTimeout, TransportError
+from protocol.transport import BadMessage
+from protocol.transport_async import AsyncChannel
+from protocol.types import PROTOCOL_VERSION, MessageType
+
+log = logging.getLogger(__name__)
+
+#: Series per LISTENER_ADD_SERIE_COUNT message, so one message stays far below the size limit.
+MAX_SERIES_PER_MESSAGE = 5000
+
+
+class SessionEnded(Exception):
+    """The session with the hub is over; handshake again."""
+
+
+class HubLink:
+    """Keeps a session with the hub and delivers the counter's counts to it."""
+
+    def __init__(
+        self,
+        ctx: zmq.asyncio.Context,
+        address: str,
+        codec: Codec,
+        counter: PointCounter,
+        *,
+        client_id: str,
+        version: str,
+        token: str = "",
+        update_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ctx = ctx
+        self.address = address
+        self.codec = codec
+        self.counter = counter
+        self.client_id = client_id
+        self.version = version
+        self.token = token
+        self.update_interval = update_interval
+        self.clock = clock
+        self.unacked: dict[str, tuple[float, dict[str, int]]] = {}
+        self.realtime_ready = asyncio.Event()
+        self.online = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self.sent_points = 0
+
+    def on_counts(self, raw_counts: dict[bytes, int]) -> None:
+        """Tee callback: count the package; wake the session for realtime series."""
+        self.counter.add_raw(raw_counts)
+        if self.counter.has_realtime_pending():
+            self.realtime_ready.set()
+
+    async def run(self) -> None:
+        """Hold a session with the hub until stop(), reconnecting with backoff."""
+        delay = 0.25
+        while not self.stopping.is_set():
+            channel = AsyncChannel(self.ctx, zmq.DEALER, self.codec)
+            channel.connect(self.address)
+            try:
+                welcome = await self._handshake(channel)
+                delay = 0.25
+                await self._session(channel, welcome)
+            except (SessionEnded, RequestTimeout, TransportError) as exc:
+                log.warning("hub session ended: %s", exc)
+            finally:
+                self.online.clear()
+                self._restore_unacked()
+                if self.stopping.is_set():
+                    await self._say_goodbye(channel)
+                channel.close()
+            try:
+                await asyncio.wait_for(self.stopping.wait(), delay)
+            except TimeoutError:
+                delay = min(delay * 2, 5.0)
+
+    def stop(self) -> None:
+        """End the session (SHUTDOWN is sent to the hub)."""
+        self.stopping.set()
+
+    async def _handshake(self, channel: AsyncChannel) -> dict[str, Any]:
+        body = {
+            "client_id": self.client_id,
+            "client_type": "listener",
+            "version": self.version,
+            "protocol": PROTOCOL_VERSION,
+        }
+        if self.token:
+            body["token"] = self.token
+        hello = Message(MessageType.HANDSHAKE, body)
+        await channel.send(hello)
+        deadline = self.clock() + 5.0
+        while True:
+            msg = await self._recv(channel, max(0.0, deadline - self.clock()))
+            if msg.reply_to != hello.id:
+                continue
+            if msg.type is MessageType.HANDSHAKE_OK:
+                log.info("hub %s accepted the handshake", msg.body["hub_id"])
+                return msg.body
+            raise SessionEnded(f"hub refused the handshake: {msg.body}")
+
+    async def _session(self, channel: AsyncChannel, welcome: dict[str, Any]) -> None:
+        interval = float(welcome["heartbeat_interval"])
+        silence = interval * int(welcome["liveness"])
+        self.online.set()
+        await self._flush(channel, self.counter.take())  # what waited for the hub
+        now = self.clock()
+        hub_deadline, next_beat = now + silence, now + interval
+        next_flush = now + self.update_interval
+        receiving = asyncio.ensure_future(self._recv(channel, None))
+        realtime = asyncio.ensure_future(self.realtime_ready.wait())
+        stopping = asyncio.ensure_future(self.stopping.wait())
+        try:
+            while not self.stopping.is_set():
+                timeout = max(0.0, min(hub_deadline, next_beat, next_flush) - self.clock())
+                done, _ = await asyncio.wait(
+                    {receiving, realtime, stopping},
+                    timeout=timeout,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                now = self.clock()
+                if receiving in done:
+                    self._handle(receiving.result())
+                    hub_deadline = now + silence
+                    receiving = asyncio.ensure_future(self._recv(channel, None))
+                if realtime in done:
+                    self.realtime_ready.clear()
+                    await self._flush(channel, self.counter.take_realtime())
+                    realtime = asyncio.ensure_future(self.realtime_ready.wait())
+                if now >= next_flush:
+                    self._resend_stale(now, silence)
+                    await self._flush(channel, self.counter.take())
+                    next_flush = now + self.update_interval
+                if now >= next_beat:
+                    await channel.send(Message(MessageType.HEARTBEAT, {}))
+                    next_beat = now + interval
+                if now >= hub_deadline:
+                    raise SessionEnded(f"hub silent for {silence:.1f}s")
+        finally:
+            for task in (receiving, realtime, stopping):
+                task.cancel()
+
+    async def _recv(self, channel: AsyncChannel, timeout: float | None) -> Message:
+        while True:
+            try:
+                return await channel.recv(timeout)
+            except BadMessage as bad:
+                log.warning("unreadable message from the hub: %s", bad.error.message)
+
+    def _handle(self, msg: Message) -> None:
+        kind = msg.type
+        if kind is MessageType.UPDATE_SERIES:
+            series = msg.body["series"]
+            self.counter.replace(
+                [s["name"] for s in series], [s["name"] for s in series if s.get("realtime")]
+            )
+            log.info("watching %d series", len(series))
+        elif kind is MessageType.ADD_SERIE:
+            self.counter.watch(msg.body["name"], msg.body.get("realtime", False))
+        elif kind is MessageType.REMOVE_SERIE:
+            self.counter.unwatch(msg.body["name"])
+        elif kind is MessageType.RESPONSE_OK:
+            entry = self.unacked.pop(msg.reply_to or "", None)
+            if entry is not None:
+                self.sent_points += sum(entry[1].values())
+        elif kind is MessageType.ERROR:
+            entry = self.unacked.pop(msg.reply_to or "", None)
+            log.error("hub refused %s: %s", "counts" if entry else "a message", msg.body)
+            if msg.body.get("code") == "unknown_client" and entry is not None:
+                self.counter.restore(entry[1])
+                raise SessionEnded("hub does not know us")
+        elif kind is MessageType.UNKNOWN_CLIENT:
+            raise SessionEnded("hub does not know us (restarted?)")
+        elif kind is MessageType.SHUTDOWN:
+            raise SessionEnded("hub is shutting down: " + msg.body.get("reason", ""))
+
+    async def _flush(self, channel: AsyncChannel, counts: dict[str, int]) -> None:
+        items = [(name, n) for name, n in counts.items() if n > 0]
+        for start in range(0, len(items), MAX_SERIES_PER_MESSAGE):
+            chunk = dict(items[start : start + MAX_SERIES_PER_MESSAGE])
+            msg = Message(MessageType.LISTENER_ADD_SERIE_COUNT, {"counts": chunk})
+            self.unacked[msg.id] = (self.clock(), chunk)
+            await channel.send(msg)
+
+    def _resend_stale(self, now: float, silence: float) -> None:
+        stale = [mid for mid, (sent, _) in self.unacked.items() if now - sent > silence]
+        for mid in stale:
+            self.counter.restore(self.unacked.pop(mid)[1])
+
+    def _restore_unacked(self) -> None:
+        for _, counts in self.unacked.values():
+            self.counter.restore(counts)
+        self.unacked.clear()
+
+    async def _say_goodbye(self, channel: AsyncChannel) -> None:
+        try:
+            await asyncio.wait_for(
+                channel.send(Message(MessageType.SHUTDOWN, {"reason": "listener stopping"})), 1.0
+            )
+        except (TimeoutError, TransportError):
+            pass

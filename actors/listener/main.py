@@ -1,0 +1,91 @@
+"""enodo-listener: reads SiriDB's tee, counts new points per watched series, tells the hub."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+import zmq.asyncio
+
+from actors.common.config import Config, ConfigError
+from actors.common.logs import setup_logging
+from actors.hub.main import software_version
+from actors.listener.config import default_client_id, load_listener_config
+from actors.listener.counter import PointCounter
+from actors.listener.hub_link import HubLink
+from actors.listener.tee import count_points
+from actors.listener.tee_server import TeeServer, TeeServerError
+from protocol.envelope import Codec
+
+log = logging.getLogger("enodo.listener")
+
+
+async def serve(config: Config) -> int:
+    """Run the tee server and the hub session until SIGTERM/SIGINT."""
+    opts = config.section("listener")
+    client_id = opts["client_id"] or default_client_id()
+    ctx = zmq.asyncio.Context()
+    counter = PointCounter()
+    link = HubLink(
+        ctx,
+        f"tcp://{opts['hub_host']}:{opts['control_port']}",
+        Codec(client_id, opts["signing_key"].encode() or None, opts["max_message_size"]),
+        counter,
+        client_id=client_id,
+        version=software_version(),
+        token=opts["token"],
+        update_interval=opts["update_interval"],
+    )
+    tee = TeeServer(
+        link.on_counts,
+        decode=count_points,
+        host=opts["tee_host"] or None,
+        port=opts["tee_port"],
+        unix_path=opts["tee_unix_path"] or None,
+        max_package_size=opts["max_package_size"],
+    )
+    try:
+        await tee.start()
+    except TeeServerError as exc:
+        log.error("cannot serve the tee: %s", exc)
+        ctx.term()
+        return 1
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, link.stop)
+    log.info(
+        "listener %s: tee on %s:%s%s, hub at %s",
+        client_id,
+        opts["tee_host"],
+        tee.port,
+        f" and {opts['tee_unix_path']}" if opts["tee_unix_path"] else "",
+        link.address,
+    )
+    try:
+        await link.run()
+    finally:
+        await tee.close()
+        ctx.term()
+    log.info("listener stopped (%d points delivered)", link.sent_points)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of enodo-listener."""
+    parser = argparse.ArgumentParser(prog="enodo-listener", description=__doc__)
+    parser.add_argument("--config", help="INI file (default: built-in defaults)")
+    args = parser.parse_args(argv)
+    try:
+        config = load_listener_config(args.config)
+    except ConfigError as exc:
+        print(f"enodo-listener: config error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(config.get("listener", "log_level"), "enodo-listener")
+    return asyncio.run(serve(config))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
