@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actors.common.config import Config, Option, load_config, non_negative, one_of, port, positive
+from actors.common.config import Config, Option, load_config, one_of, port, positive
 
 DEFAULT_DATA_DIR = ".enodo/hub"
 
@@ -32,7 +32,6 @@ OPTIONS = [
     Option("hub", "max_message_size", int, 16 * 1024 * 1024, positive),
     Option("hub", "log_level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR")),
     Option("hub", "siridb_check_interval", float, 10.0, positive),
-    Option("hub", "job_lease", float, 30.0, non_negative),
     *siridb_options("siridb"),
 ]
 

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 #: Messages taken from one socket per turn before the turn's commit; bounds reply latency.
 BATCH = 512
+#: Seconds between trims of the event log to the event_log_size setting.
+TRIM_INTERVAL = 60.0
 
 
 class HubServer:
@@ -54,7 +56,10 @@ class HubServer:
         for channel in (self.control, self.api, self.results):
             self.poller.register(channel.socket, zmq.POLLIN)
         self.extra: dict[zmq.Socket, Callable[[], None]] = {}
-        self.timers: list[Callable[[float], float]] = [self._heartbeats, self._expire_peers]
+        self.timers: list[Callable[[float], float]] = [
+            self._heartbeats, self._expire_peers, self._trim_events,
+        ]
+        self._next_trim = 0.0
         self._next_heartbeat = 0.0
         self._running = False
         self.on_result: Callable[[Message], None] = self._no_scheduler
@@ -200,6 +205,12 @@ class HubServer:
             self.state.drop_peer(peer, "silent for too long")
         upcoming = [p.expires_at for p in self.state.peers]
         return min(upcoming, default=now + self.state.heartbeat_interval)
+
+    def _trim_events(self, now: float) -> float:
+        if now >= self._next_trim:
+            self.state.store.trim_events(self.state.settings["event_log_size"])
+            self._next_trim = now + TRIM_INTERVAL
+        return self._next_trim
 
     def _shutdown(self) -> None:
         bye = Message(MessageType.SHUTDOWN, {"reason": "hub stopping"})

@@ -203,3 +203,11 @@ def test_reconnect_with_same_client_id_replaces_the_old_peer(state):
     handle_control(state, b"B", hello("w1", "worker"))
     assert state.peers.get(b"A") is None and state.peers.get(b"B").client_id == "w1"
     assert state.clients["w1"]["online"] is True
+
+
+def test_event_log_is_trimmed_to_its_size(state):
+    for i in range(120):
+        state.event("test", f"event {i}")
+    state.store.trim_events(100)
+    events = run_action(state, "event_log", {"limit": 1000})["events"]
+    assert len(events) == 100 and events[0]["message"] == "event 119"
