@@ -88,9 +88,11 @@ class TeeServer:
 
     `on_counts(decode(body))` runs in the event loop for every package, in arrival order per
     connection. With the default `decode_counts` it gets {series name: points} for every series
-    of the package; the listener passes `decode=count_points, on_counts=counter.add_raw`, which
-    decodes names of watched series only. `decode` raising TeeProtocolError closes that
-    connection. `on_counts` must not block: a slow reader makes SiriDB's memory grow.
+    of the package. The fast wiring is `TeeServer(counter.add_raw, decode=counter.count_watched)`
+    (a PointCounter): only watched series are counted and no name is decoded. `decode` raising
+    TeeProtocolError closes that connection (one warning naming the peer and the reason); an
+    exception from `on_counts` is logged and the connection goes on. Neither may block: a slow
+    reader makes SiriDB's memory grow.
     """
 
     def __init__(

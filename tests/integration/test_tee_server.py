@@ -172,31 +172,36 @@ def test_listener_wiring_count_points_into_a_point_counter():
     run(main())
 
 
-BAD_PACKAGES = {
-    "bad QPack": HEADER.pack(3, 0, 0, 0) + b"\xfd\x85a",
-    "non-map body": HEADER.pack(4, 0, 0, 0) + qpack.packb([1, 2, 3]),
-    "over-size": HEADER.pack(5000, 0, 0, 0) + bytes(10),
-    "points not a list": HEADER.pack(4, 0, 0, 0) + b"\xfd\x81a\x05",
+BAD_PACKAGES = {  # kind: (package, what the log line gives as the reason)
+    "bad QPack": (HEADER.pack(3, 0, 0, 0) + b"\xfd\x85a", "bad QPack"),
+    "non-map body": (HEADER.pack(4, 0, 0, 0) + qpack.packb([1, 2, 3]), "expected a map"),
+    "over-size": (HEADER.pack(5000, 0, 0, 0) + bytes(10), "exceeds the maximum of 1000"),
+    "points not a list": (HEADER.pack(4, 0, 0, 0) + b"\xfd\x81a\x05", "expected a list"),
 }
 
 
+@pytest.mark.parametrize("transport", ["tcp", "unix"])
 @pytest.mark.parametrize("kind", list(BAD_PACKAGES))
-def test_malformed_package_closes_only_its_connection(kind, caplog):
+def test_malformed_package_closes_only_its_connection(kind, transport, tmp_path, caplog):
+    package, reason = BAD_PACKAGES[kind]
+    path = str(tmp_path / "tee.sock")
+
     async def main():
         tally = Tally()
-        server = TeeServer(tally.on_counts, port=0, max_package_size=1000)
+        server = TeeServer(tally.on_counts, port=0, unix_path=path, max_package_size=1000)
         await server.start()
+        if transport == "tcp":
+            connect = lambda: asyncio.open_connection("127.0.0.1", server.port)  # noqa: E731
+        else:
+            connect = lambda: asyncio.open_unix_connection(path)  # noqa: E731
         try:
-            open_tcp = lambda: asyncio.open_connection("127.0.0.1", server.port)  # noqa: E731
-            good = [await open_tcp() for _ in range(3)]
-            bad_reader, bad_writer = await open_tcp()
+            good = [await connect() for _ in range(3)]
+            bad_reader, bad_writer = await connect()
             await server.wait_connection_count(4, DEADLINE)
-            bad_peer = "127.0.0.1:{}".format(bad_writer.get_extra_info("sockname")[1])
-            bad_writer.write(
-                encode_package({"x": [[1, 1]]})
-                + BAD_PACKAGES[kind]
-                + encode_package({"x": [[2, 2]]})
-            )
+            sockname = bad_writer.get_extra_info("sockname")
+            bad_peer = f"127.0.0.1:{sockname[1]}" if transport == "tcp" else f"unix:{path}#"
+            x1, x2 = encode_package({"x": [[1, 1]]}), encode_package({"x": [[2, 2]]})
+            bad_writer.write(x1 + package + x2)
             await bad_writer.drain()
             await expect_closed_by_server(bad_reader)
             await server.wait_connection_count(3, DEADLINE)
@@ -206,26 +211,18 @@ def test_malformed_package_closes_only_its_connection(kind, caplog):
             await tally.wait_for(lambda: tally.counts["y"] >= 6, "the good connections")
             assert tally.counts == {"x": 1, "y": 6}  # the package before the bad one counted
             assert server.protocol_errors == 1
-            for _, writer in good:
+            for _, writer in [*good, (bad_reader, bad_writer)]:
                 writer.close()
-            bad_writer.close()
             return bad_peer
         finally:
             await server.close()
 
     with caplog.at_level(logging.INFO, logger="actors.listener.tee_server"):
         bad_peer = run(main())
-    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1, [r.getMessage() for r in warnings]
-    message = warnings[0].getMessage()
-    assert f"closing connection from {bad_peer}: " in message
-    expected_reason = {
-        "bad QPack": "bad QPack",
-        "non-map body": "expected a map",
-        "over-size": "exceeds the maximum",
-        "points not a list": "expected a list",
-    }
-    assert expected_reason[kind] in message
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert f"closing connection from {bad_peer}" in warnings[0]
+    assert reason in warnings[0]
 
 
 def test_failing_callback_is_logged_and_the_connection_stays(caplog):

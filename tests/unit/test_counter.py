@@ -31,6 +31,18 @@ def test_add_raw_takes_count_points_output():
     assert counter.take() == {"cpu/it's ü": 2, "b": 3}
 
 
+def test_count_watched_counts_only_watched_series():
+    counter = counter_watching("a", "b")
+    body = encode_package({"a": [[1, 1]], "x": [[1, 1]] * 3, "b": [[1, 1]] * 2})[HEADER.size :]
+    assert counter.count_watched(body) == {b"a\x00": 1, b"b\x00": 2}
+    assert counter.pending_points == 0  # counting is add_raw's job
+    counter.unwatch("b")
+    assert counter.add_raw(counter.count_watched(body)) == 1
+    many = {raw_name(f"s{i}"): 1 for i in range(20)} | {b"a\x00": 5}  # the C-intersection path
+    assert counter.add_raw(many) == 5
+    assert counter.take() == {"a": 6}
+
+
 def test_zero_and_negative_counts_are_ignored():
     counter = counter_watching("a")
     assert counter.add({"a": 0}) == 0

@@ -156,3 +156,15 @@ def test_arbitrary_bytes_never_raise_anything_else(junk):
             decode(junk)
         except TeeProtocolError:
             pass
+
+
+def test_count_points_only_some_series():
+    body = open_map(name(b"a\x00"), POINTS_2, name(b"b\x00"), POINTS_2, name(b"a\x00"), POINTS_2)
+    only = {b"a\x00": "a", b"zz\x00": "zz"}
+    assert count_points(body, only) == {b"a\x00": 4}
+    assert count_points(body, {b"c\x00": "c"}) == {}
+    assert count_points(b"\xfd", only) == {}
+    with pytest.raises(TeeProtocolError, match="expected a list"):
+        count_points(open_map(name(b"b\x00"), b"\x05"), only)  # checked even if not wanted
+    with pytest.raises(TeeProtocolError, match="not a string"):
+        count_points(open_map(POINTS_2, POINTS_2), only)
