@@ -7,7 +7,6 @@ bad usage), 3 the hub refused the token.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import logging
 import os
@@ -17,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from actors.common.version import software_version
 from scripts import client_format as fmt
 from scripts.client_session import ClientSession, HandshakeRefused, HubUnreachable, SessionError
 from scripts.client_watch import watch
@@ -24,14 +24,6 @@ from scripts.client_watch import watch
 DEFAULT_HUB = "tcp://127.0.0.1:5560"
 DEFAULT_TIMEOUT = 5.0
 EXIT_OK, EXIT_HUB_ERROR, EXIT_UNREACHABLE, EXIT_UNAUTHORIZED = 0, 1, 2, 3
-
-
-def software_version() -> str:
-    """Return the installed enodo version (0+unknown when not installed)."""
-    try:
-        return importlib.metadata.version("enodo")
-    except importlib.metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def client_id_path(env: Mapping[str, str]) -> Path:

@@ -6,12 +6,12 @@ import argparse
 import logging
 import signal
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
 import zmq
 
 from actors.common.config import Config, ConfigError
 from actors.common.logs import setup_logging
+from actors.common.version import software_version
 from actors.hub.config import load_hub_config
 from actors.hub.reconcile import Reconciler
 from actors.hub.scheduler import Scheduler
@@ -26,12 +26,6 @@ from protocol.errors import TransportError
 log = logging.getLogger("enodo.hub")
 
 
-def software_version() -> str:
-    """Return the installed Enodo version."""
-    try:
-        return version("enodo")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def addresses(config: Config) -> dict[str, str]:

@@ -12,7 +12,7 @@ import zmq.asyncio
 
 from actors.common.config import Config, ConfigError
 from actors.common.logs import setup_logging
-from actors.hub.main import software_version
+from actors.common.version import software_version
 from actors.listener.config import default_client_id, load_listener_config
 from actors.listener.counter import PointCounter
 from actors.listener.hub_link import HubLink

@@ -7,12 +7,12 @@ import logging
 import os
 import signal
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
 import zmq
 
 from actors.common.config import Config, ConfigError
 from actors.common.logs import setup_logging
+from actors.common.version import software_version
 from actors.worker.config import load_worker_config, resolve_identity, siridb_settings
 from actors.worker.loop import Worker, WorkerSettings
 from actors.worker.runner import ChildConfig, ModelRunner
@@ -22,12 +22,6 @@ from protocol.errors import TransportError
 log = logging.getLogger("enodo.worker")
 
 
-def software_version() -> str:
-    """Return the installed Enodo version."""
-    try:
-        return version("enodo")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def hub_addresses(config: Config) -> dict[str, str]:
