@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,11 @@ from protocol.types import PROTOCOL_TAG, MessageType, parse_type
 
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 HEADER_KEYS = frozenset({"type", "id", "reply_to", "sender"})
+#: Raw JSON that may decode to what the wire must not carry: a lone UTF-16 surrogate (escaped,
+#: or as raw bytes ujson lets through), NaN or Infinity (not JSON), a float beyond the double
+#: range (read as inf), an integer beyond 64 bits. Only a frame matching this is walked.
+_SUSPECT = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]|NaN|Infinity|[eE][-+]?\d{3}|\d{19}")
+_INT64 = 2**63
 
 _id_prefix = os.urandom(6).hex()
 _id_counter = itertools.count(1)
@@ -48,8 +55,14 @@ class Message:
 
 
 def dumps(obj: Any) -> bytes:
-    """Serialise a JSON value the way the wire wants it (UTF-8, no escaped slashes)."""
-    return ujson.dumps(obj, ensure_ascii=False, escape_forward_slashes=False).encode()
+    """Serialise a JSON value the way the wire wants it (UTF-8, no escaped slashes).
+
+    Raises OverflowError for NaN and infinities (ujson would write them, JSON has no such
+    numbers) and UnicodeEncodeError for a lone surrogate.
+    """
+    return ujson.dumps(
+        obj, ensure_ascii=False, escape_forward_slashes=False, allow_nan=False
+    ).encode()
 
 
 class Codec:
@@ -76,13 +89,15 @@ class Codec:
     def encode(self, msg: Message) -> list[bytes]:
         """Return the frames for msg (the body is validated first)."""
         validate_body(msg.type, msg.body)
-        header = dumps(
-            {"type": msg.type.value, "id": msg.id, "reply_to": msg.reply_to, "sender": self.sender}
-        )
         try:
+            header = dumps({
+                "type": msg.type.value, "id": msg.id, "reply_to": msg.reply_to,
+                "sender": self.sender,
+            })
             body = dumps(msg.body)
         except (OverflowError, TypeError, ValueError) as exc:
-            raise ProtocolError(ErrorCode.INVALID, f"body cannot be serialised: {exc}") from exc
+            # ValueError includes UnicodeEncodeError: a lone surrogate is not UTF-8 text.
+            raise ProtocolError(ErrorCode.INVALID, f"message cannot be serialised: {exc}") from exc
         if len(header) + len(body) > self.max_size:
             raise ProtocolError(ErrorCode.TOO_LARGE, f"message over {self.max_size} bytes")
         return [PROTOCOL_TAG, self.sign(header, body), header, body]
@@ -146,7 +161,36 @@ def _load(raw: bytes, what: str) -> dict[str, Any]:
         raise ProtocolError(ErrorCode.MALFORMED, f"{what} is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise ProtocolError(ErrorCode.MALFORMED, f"{what} must be a JSON object")
+    if _SUSPECT.search(raw):
+        problem = _unsendable(value)
+        if problem:
+            raise ProtocolError(ErrorCode.MALFORMED, f"{what}: {problem}")
     return value
+
+
+def _unsendable(value: Any) -> str | None:
+    """Say what in a decoded JSON value could not be stored or sent on, or None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return "a string holds a lone UTF-16 surrogate (not Unicode text)"
+        elif kind is float:
+            if not math.isfinite(item):
+                return "a number is NaN or infinite (out of the double range)"
+        elif kind is int:
+            if not -_INT64 <= item < _INT64:
+                return "an integer is beyond the signed 64-bit range"
+        elif kind is dict:
+            stack.extend(item)
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return None
 
 
 def reply(to: Message, msg_type: MessageType, body: dict[str, Any]) -> Message:
