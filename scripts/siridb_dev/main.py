@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--unix-socket', default=None, help='also listen on this Unix socket')
     p.add_argument('--service-user', default='sa')
     p.add_argument('--service-password', default='siri')
+    p.add_argument('--select-delay', type=float, default=0.0, metavar='SECONDS',
+                   help='answer every select this late (fault injection for tests)')
     p.add_argument('--log-level', default='INFO')
     return p
 
@@ -62,7 +64,7 @@ async def serve(args: argparse.Namespace) -> None:
     """Run until SIGTERM or SIGINT."""
     store, journal = open_store(args)
     account = ServiceAccount(args.service_user.encode(), args.service_password.encode())
-    server = SiriDevServer(store, account)
+    server = SiriDevServer(store, account, select_delay=args.select_delay)
     port = await server.listen_tcp(args.host, args.port)
     if args.unix_socket:
         await server.listen_unix(args.unix_socket)

@@ -43,10 +43,13 @@ class SiriDevServer:
     """Serves SiriDB's client protocol over TCP (and optionally a Unix socket)."""
 
     def __init__(self, store: Store, account: ServiceAccount | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, select_delay: float = 0.0) -> None:
         self.store = store
         self.account = account or ServiceAccount()
         self.clock = clock
+        # Fault injection for tests: every `select` answers this many seconds late (a slow
+        # disk or a huge history), so a job can be caught while it runs.
+        self.select_delay = select_delay
         self.started = clock()
         self.server_name = 'siridb-dev:9010'
         self.tees: dict[str, Tee] = {}
@@ -157,6 +160,8 @@ class SiriDevServer:
             log.error("Incorrect package received: 'on_query'")
             return None
         wanted = request[1] if len(request) > 1 else None
+        if self.select_delay > 0 and request[0].lstrip()[:6].lower() == b'select':
+            await asyncio.sleep(self.select_delay)
         ctx = QueryContext(session.db, session.user, self.tee_for(session.db),
                            server_name=self.server_name, started=self.started, clock=self.clock)
         return execute_query(ctx, request[0], wanted)
