@@ -166,7 +166,7 @@ class Scheduler:
             self._record_failure(series, job, f"malformed result: {exc!r}")
             return
         self.done += 1
-        self._set_series_job(series, job.kind, "done", None)
+        self._set_series_job(series, job, "done", None)
         if job.kind in ("train", "fit"):
             self._queue(series, "forecast")
         else:
@@ -188,7 +188,7 @@ class Scheduler:
         self.failed += 1
         if job.kind == "train":
             series.since_train = 0
-        self._set_series_job(series, job.kind, "failed", error)
+        self._set_series_job(series, job, "failed", error)
         self.state.event("job_failed", f"{job.kind} of {series.name!r} failed: {error}",
                          series.name, level="error")
 
@@ -244,13 +244,16 @@ class Scheduler:
         self.state.store.put_job(job.record())
         series = self.state.series.get(job.series)
         if series is not None:
-            self._set_series_job(series, job.kind, status, job.error)
+            self._set_series_job(series, job, status, job.error)
 
-    def _set_series_job(self, series: Series, kind: str, status: str, error: str | None) -> None:
-        entry = series.jobs[kind]
-        if entry["state"] == status and entry["error"] == error:
+    def _set_series_job(self, series: Series, job: Job, status: str, error: str | None) -> None:
+        # worker: who runs it (or ran it last); attempt: failed tries so far (backoff shows).
+        entry, kind = series.jobs[job.kind], job.kind
+        seen = (entry["state"], entry["error"], entry.get("worker"), entry.get("attempt"))
+        if seen == (status, error, job.worker, job.attempt):
             return
-        entry.update(state=status, error=error, updated_at=self.state.wall())
+        entry.update(state=status, error=error, updated_at=self.state.wall(), worker=job.worker,
+                     attempt=job.attempt)
         self.state.series.touch(series.name)
         self.state.publish(series.name, "state", {"job": kind, "state": status, "error": error})
 

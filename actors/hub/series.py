@@ -13,7 +13,10 @@ JOB_STATES = ("none", "queued", "running", "done", "failed")
 
 
 def _new_jobs() -> dict[str, dict[str, Any]]:
-    return {kind: {"state": "none", "error": None, "updated_at": None} for kind in JOB_KINDS}
+    return {
+        kind: {"state": "none", "error": None, "updated_at": None, "worker": None, "attempt": 0}
+        for kind in JOB_KINDS
+    }
 
 
 @dataclass(slots=True)
