@@ -10,10 +10,13 @@ child, and treats an unexpected end of the pipe as a crash.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +31,9 @@ log = logging.getLogger(__name__)
 
 RESTART_MIN = 0.5
 RESTART_MAX = 30.0
+PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
+#: Seconds between checks that the parent lives, where prctl is not available.
+PARENT_CHECK = 0.2
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ def child_main(conn: Connection, config: ChildConfig) -> None:
     os.setpgid(0, 0)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     from actors.common.logs import setup_logging
 
     setup_logging(config.log_level, "enodo-worker-child")
@@ -91,6 +98,31 @@ def child_main(conn: Connection, config: ChildConfig) -> None:
     writer.close()
     loop.run_until_complete(asyncio.sleep(0))  # let the closed connections' tasks end
     loop.close()
+
+
+def die_with_parent() -> None:
+    """End this process the moment its parent (the worker) ends, however it ends.
+
+    Its own process group shields the child from signals meant for the worker, so a worker
+    killed with SIGKILL would leave it running the job on: writing outputs to SiriDB while
+    the hub hands the same job to another worker (duplicate anomalies, a stale forecast
+    written over a fresh one). Linux kills it with the parent; elsewhere a thread watches.
+    """
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
+            if os.getppid() != parent:  # the parent ended before prctl took effect
+                os._exit(1)
+            return
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watch",
+                     daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK)  # a thread of its own: sleeping blocks nothing else
+    os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 @dataclass
