@@ -21,6 +21,7 @@ from actors.worker.siridb_io import (
     SiriDB,
     SiriDBQueryFailed,
     SiriDBUnavailable,
+    between_query,
     convert_ts,
     output_names,
 )
@@ -260,9 +261,23 @@ class JobRunner:
         present = {name: pts for name, pts in replaced.items() if pts}
         if present:
             await self.writer.insert(present)
+        appended = {name: await self._not_written(name, pts) for name, pts in appended.items()}
+        appended = {name: pts for name, pts in appended.items() if pts}
         if appended:
             await self.writer.insert(appended)
         return [*present, *appended]
+
+    async def _not_written(self, name: str, points: list[list[Any]]) -> list[list[Any]]:
+        """Drop the anomaly points the series already holds.
+
+        A job can run twice (its worker died after writing, before the hub had the result)
+        and SiriDB keeps duplicate timestamps: appending only what is missing keeps each
+        anomaly once however often the forecast that found it is redone.
+        """
+        stamps = [ts for ts, _ in points]
+        held = await self.writer.select(between_query(name, min(stamps), max(stamps) + 1), name)
+        known = {int(ts) for ts, _ in held}
+        return [p for p in points if p[0] not in known]
 
 
 def _previous_forecast(context: Any, forecast_type: Any) -> Any:

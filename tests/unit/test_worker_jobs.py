@@ -127,6 +127,11 @@ def test_train_forecast_replace_outputs_and_append_anomalies():
     assert len(db.series["enodo.s.forecast"]) == 6
     assert second["written"] == ["enodo.s.forecast", "enodo.s.lower", "enodo.s.upper",
                                  "enodo.s.anomalies"]
+    # The same job again (the first run's result never reached the hub): each anomaly once.
+    again = run_job(db, "forecast", job)
+    assert again["anomalies"] == second["anomalies"]
+    assert db.series["enodo.s.anomalies"] == [[stamps[1], second["anomalies"][0]["score"]]]
+    assert len(db.series["enodo.s.forecast"]) == 6
 
 
 @pytest.mark.parametrize(
