@@ -13,7 +13,7 @@ class WorkerProcess:
     """enodo-worker connected to a HubProcess's ports and a SiriDB."""
 
     def __init__(self, tmp: Path, hub_ports: dict[str, int], siridb_port: int, index: int,
-                 database: str = "dbtest") -> None:
+                 database: str = "dbtest", extra: dict[str, str] | None = None) -> None:
         self.env = dict(os.environ)
         self.env.update(
             ENODO_WORKER_CONTROL_PORT=str(hub_ports["control"]),
@@ -25,7 +25,9 @@ class WorkerProcess:
             ENODO_SIRIDB_PORT=str(siridb_port),
             ENODO_SIRIDB_DATABASE=database,
         )
+        self.env.update(extra or {})
         self.index = index
+        self.worker_id = f"{self.env['ENODO_WORKER_WORKER_ID']}-{index}"
         self.log_path = tmp / f"worker-{index}.log"
         self.proc: subprocess.Popen | None = None
 

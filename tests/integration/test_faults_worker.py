@@ -1,0 +1,111 @@
+"""Workers that die or stall in the middle of a job: the job is done elsewhere, exactly once.
+
+Real processes: the SiriDB development server (every select answered late, so a job can be
+caught while it runs), a hub and two workers. The hub shows which worker runs a job
+(`jobs.<kind>.worker` of GET /series/{name}); that worker is then killed or stopped.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+
+import pytest
+
+from tests.integration.test_worker_harness import seasonal_points, siridb
+from tests.support.stack import Stack
+from tests.support.waiting import wait_for
+
+NAME = "plant/boiler 'b'"
+HORIZON = 12
+SELECT_DELAY = 1.0  # seconds: every job reads at least once, so it runs >= 1 s
+
+
+@pytest.fixture
+def stack(tmp_path):
+    stack = Stack(tmp_path, workers=2, select_delay=SELECT_DELAY)
+    try:
+        yield stack.start()
+    finally:
+        stack.close()
+
+
+def running_worker(stack: Stack, kind: str) -> str:
+    """Wait until a worker runs the series' job of this kind; return its id."""
+    def holder() -> str | None:
+        job = stack.job(NAME, kind)
+        return job["worker"] if job["state"] == "running" else None
+
+    return wait_for(holder, 30, f"a worker to run the {kind}")
+
+
+def model_child_pid(stack: Stack, worker_id: str) -> int:
+    """The pid of the worker's current model child, from its log."""
+    text = stack.worker(worker_id).log_path.read_text()
+    return int(re.findall(r"model child (\d+) ready", text)[-1])
+
+
+def gone(pid: int) -> bool:
+    """True when the process has ended (a zombie counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def outputs(port: int) -> dict[str, list]:
+    """What SiriDB holds of the series' outputs: {suffix: points}."""
+    prefix = "enodo." + NAME.replace("'", "''")
+    queries = [("query", f"select * from '{prefix}.{kind}'")
+               for kind in ("forecast", "lower", "upper", "anomalies")]
+    replies = siridb(port, *queries)
+    out = {}
+    for kind, reply in zip(("forecast", "lower", "upper", "anomalies"), replies, strict=True):
+        out[kind] = reply.get(f"enodo.{NAME}.{kind}", [])
+    return out
+
+
+def test_killed_worker_job_is_redone_by_another_with_one_output(stack):
+    history = seasonal_points(300)
+    siridb(stack.db.port, ("insert", {NAME: history}))
+    client = stack.client
+    client.call("set_settings", settings={"min_data_points": 100, "horizon": HORIZON,
+                                          "max_job_duration": 60})
+    client.call("add_series", name=NAME, model="arima")
+
+    # 1. Killed while training: the job goes back to the queue and the other worker does it.
+    victim = running_worker(stack, "train")
+    child = model_child_pid(stack, victim)
+    stack.worker(victim).stop(signal.SIGKILL)
+    wait_for(lambda: gone(child), 1, "the dead worker's model child to end with it")
+    stack.add_worker(stack.worker(victim).index)  # as supervisord would
+    wait_for(lambda: stack.job(NAME, "forecast")["state"] == "done", 60, "the first forecast")
+    assert stack.job(NAME, "train")["worker"] != victim
+    stack.wait_online(workers=2)
+
+    # 2. Killed while forecasting, after writing nothing or everything: one result either way.
+    # The new points lie inside the first forecast's range, far off it: anomalies to judge.
+    spikes = [[ts, value + 100.0] for ts, value in seasonal_points(306)[300:]]
+    siridb(stack.db.port, ("insert", {NAME: spikes}))
+    client.call("queue_job", name=NAME, job_type="forecast")
+    victim = running_worker(stack, "forecast")
+    child = model_child_pid(stack, victim)
+    stack.worker(victim).stop(signal.SIGKILL)
+    wait_for(lambda: gone(child), 1, "the dead worker's model child to end with it")
+
+    def redone() -> dict | None:
+        job = stack.job(NAME, "forecast")
+        return job if job["state"] == "done" and job["worker"] != victim else None
+
+    wait_for(redone, 60, "the forecast redone by the other worker")
+    anomalies = client.call("get_anomalies", name=NAME)["anomalies"]
+    assert sorted(a["timestamp"] for a in anomalies) == [ts for ts, _ in spikes]
+    assert len(client.call("get_forecast", name=NAME)["points"]) == HORIZON
+    written = outputs(stack.db.port)
+    assert {k: len(v) for k, v in written.items()} == {
+        "forecast": HORIZON, "lower": HORIZON, "upper": HORIZON, "anomalies": len(spikes)}
+    assert sorted(ts for ts, _ in written["anomalies"]) == [ts for ts, _ in spikes]
+    jobs = client.status()["jobs"]
+    assert jobs["failed"] == 0 and jobs["late_results"] == 0
+    assert all(alive for name, alive in stack.alive().items() if name != victim)
