@@ -116,7 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         link.stop()
         server.state.store.close()
-        ctx.term()
+        # A loop that died of an exception left its sockets open: term() would wait for
+        # them forever and the hub would hang, up but deaf, instead of exiting (and being
+        # restarted by its supervisor).
+        ctx.destroy(linger=0)
     log.info("hub stopped")
     return 0
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from actors.hub.jobs import Job
 from actors.hub.series import Series
-from actors.hub.state import HubState
+from actors.hub.state import MAX_POINTS, HubState
 
 #: Anomalies kept per series (newest last).
 MAX_ANOMALIES = 1000
@@ -60,6 +60,9 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
         series.forecast_at = now
         series.last_forecast = result.get("summary") or {"points": len(forecast.get("mean", []))}
         state.publish(series.name, "forecast", {"summary": series.last_forecast})
-    if isinstance(result.get("count"), int):
-        apply_count(state, series, result["count"], job.counted_mark)
+    count = result.get("count")
+    if type(count) is int:
+        if not 0 <= count <= MAX_POINTS:
+            raise ValueError(f"count {count} out of range")
+        apply_count(state, series, count, job.counted_mark)
     state.series.touch(series.name)

@@ -20,6 +20,10 @@ from protocol.types import ClientType, MessageType
 
 log = logging.getLogger(__name__)
 
+#: Most points a series may be counted with (2**53: exact in any JSON reader; sums of a
+#: few such counts stay far below SQLite's 64-bit integers).
+MAX_POINTS = 2**53
+
 
 @dataclass
 class Outbox:
@@ -222,7 +226,17 @@ class HubState:
 
     # counts -----------------------------------------------------------------
     def add_counts(self, counts: dict[str, int]) -> int:
-        """Add new-point counts from a listener; return how many series they matched."""
+        """Add new-point counts from a listener; return how many series they matched.
+
+        ProtocolError (INVALID), and nothing counted, when a count would take a series
+        past MAX_POINTS: such a count is a lie, and a sum past 64 bits cannot be stored.
+        """
+        for name, count in counts.items():
+            series = self.series.get(name)
+            if series is not None and series.points_counted + count > MAX_POINTS:
+                raise ProtocolError(
+                    ErrorCode.INVALID, f"count of {name[:64]!r} beyond {MAX_POINTS} points"
+                )
         matched = 0
         for name, count in counts.items():
             series = self.series.get(name)
