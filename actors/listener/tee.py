@@ -101,18 +101,20 @@ class TeeFramer:
             yield body
         # The common case: whole packages straight out of the chunk, one copy each.
         unpack_from = HEADER.unpack_from
+        max_size = self.max_package_size
+        pos = self._pos
         while generation == self._generation:
-            pos = self._pos
             if end - pos < HEADER_SIZE:
                 break
             length = unpack_from(chunk, pos)[0]
-            stop = pos + HEADER_SIZE + length
-            if length > self.max_package_size:
+            if length > max_size:
                 self._check_size(length)
+            stop = pos + HEADER_SIZE + length
             if stop > end:
                 break
-            self._pos = stop
-            yield chunk[pos + HEADER_SIZE : stop]
+            body = chunk[pos + HEADER_SIZE : stop]
+            pos = self._pos = stop
+            yield body
         else:
             return  # superseded by a newer feed()
         if self._pos < end:
