@@ -98,6 +98,11 @@ class Codec:
         except (OverflowError, TypeError, ValueError) as exc:
             # ValueError includes UnicodeEncodeError: a lone surrogate is not UTF-8 text.
             raise ProtocolError(ErrorCode.INVALID, f"message cannot be serialised: {exc}") from exc
+        # What the receiver's decode() would refuse is refused here, as the sender's error.
+        if _SUSPECT.search(body):
+            problem = _unsendable(msg.body)
+            if problem:
+                raise ProtocolError(ErrorCode.INVALID, f"body: {problem}")
         if len(header) + len(body) > self.max_size:
             raise ProtocolError(ErrorCode.TOO_LARGE, f"message over {self.max_size} bytes")
         return [PROTOCOL_TAG, self.sign(header, body), header, body]

@@ -60,3 +60,11 @@ def test_encoding_refuses_unsendable_values_with_a_protocol_error(msg):
     with pytest.raises(ProtocolError) as caught:
         Codec("hub").encode(msg)
     assert caught.value.code is ErrorCode.INVALID
+
+
+def test_encoding_refuses_integers_beyond_64_bits():
+    msg = Message(MessageType.API_REQUEST, {"action": "add_series",
+                                            "params": {"model_parameters": {"x": 2**64}}})
+    with pytest.raises(ProtocolError) as caught:
+        Codec("api").encode(msg)
+    assert caught.value.code is ErrorCode.INVALID and "64-bit" in caught.value.message
