@@ -10,6 +10,7 @@ from actors.hub.state import MAX_POINTS, HubState
 
 #: Anomalies kept per series (newest last).
 MAX_ANOMALIES = 1000
+FORECAST_COLUMNS = ("timestamps", "mean", "lower", "upper")
 
 
 def apply_count(state: HubState, series: Series, count: int, counted_then: int) -> None:
@@ -30,6 +31,30 @@ def apply_count(state: HubState, series: Series, count: int, counted_then: int) 
     state.series.touch(series.name)
 
 
+def check_forecast(forecast: Any, anomalies: Any) -> None:
+    """Raise TypeError/ValueError unless a forecast result can be stored and served later.
+
+    A forecast is four lists of one length: integer timestamps, then mean, lower and upper
+    (numbers, null where a model had none); anomalies are objects with an integer timestamp.
+    Checked before anything is stored, so a malformed result changes nothing.
+    """
+    if not isinstance(forecast, dict) or not isinstance(anomalies, list):
+        raise TypeError("forecast must be an object and anomalies a list")
+    columns = [forecast.get(key) for key in FORECAST_COLUMNS]
+    if not all(type(column) is list for column in columns):
+        raise TypeError(f"forecast needs the lists {', '.join(FORECAST_COLUMNS)}")
+    if len({len(column) for column in columns}) != 1:
+        raise ValueError("forecast lists differ in length")
+    if not all(type(t) is int for t in columns[0]):
+        raise TypeError("forecast timestamps must be integers")
+    for column in columns[1:]:
+        if not all(v is None or type(v) in (int, float) for v in column):
+            raise TypeError("forecast values must be numbers or null")
+    for anomaly in anomalies:
+        if not isinstance(anomaly, dict) or type(anomaly.get("timestamp")) is not int:
+            raise TypeError("anomalies must be objects with an integer timestamp")
+
+
 def apply_result(state: HubState, series: Series, job: Job, result: dict[str, Any]) -> None:
     """Store one job's result on the series; KeyError/TypeError/ValueError when malformed."""
     now = state.wall()
@@ -45,8 +70,7 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
     else:
         forecast = result["forecast"]
         anomalies = result.get("anomalies", [])
-        if not isinstance(forecast, dict) or not isinstance(anomalies, list):
-            raise TypeError("forecast must be an object and anomalies a list")
+        check_forecast(forecast, anomalies)
         state.store.put_output(series.name, "forecast", forecast)
         if anomalies:
             known = state.store.get_output(series.name, "anomalies") or []
@@ -58,7 +82,9 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
                 state.store.put_output(series.name, "anomalies", kept)
                 state.publish(series.name, "anomalies", {"anomalies": fresh})
         series.forecast_at = now
-        series.last_forecast = result.get("summary") or {"points": len(forecast.get("mean", []))}
+        summary = result.get("summary")
+        series.last_forecast = summary if isinstance(summary, dict) and summary else {
+            "points": len(forecast["mean"])}
         state.publish(series.name, "forecast", {"summary": series.last_forecast})
     count = result.get("count")
     if type(count) is int:

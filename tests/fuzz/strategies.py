@@ -39,6 +39,14 @@ json_values = st.recursive(
                                                                 max_size=4),
     max_leaves=12,
 )
+#: JSON values the decoder lets through (integers within 64 bits): reach the handlers.
+wire_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=12,
+)
 
 
 def typed_values(types: tuple[type, ...]) -> st.SearchStrategy:
