@@ -9,6 +9,7 @@ import falcon.media
 import ujson
 
 from api.errors import install_error_handling
+from api.openapi import OpenAPIResource
 from api.resources import (
     ActionResource,
     EventLog,
@@ -50,4 +51,5 @@ def create_app(hub: Hub) -> falcon.App:
     app.add_route("/enodo/status", ActionResource(hub, "enodo_status"))
     app.add_route("/enodo/log", EventLog(hub))
     app.add_route("/enodo/clients", ActionResource(hub, "list_clients"))
+    app.add_route("/openapi.json", OpenAPIResource(app))
     return app
