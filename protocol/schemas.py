@@ -56,6 +56,15 @@ def _non_negative(value: int | float) -> str | None:
     return "must be >= 0" if value < 0 else None
 
 
+def _heartbeat_interval(value: int | float) -> str | None:
+    # 0 or less would make a peer heartbeat in a busy loop; inf, never notice a silent hub.
+    return None if 0 < value <= 86400 else "must be > 0 and <= 86400 seconds"
+
+
+def _liveness(value: int) -> str | None:
+    return None if 1 <= value <= 1000 else "must be 1 to 1000"
+
+
 def _counts(value: dict) -> str | None:
     for name, count in value.items():
         if type(count) is not int or count < 0:
@@ -112,8 +121,8 @@ SCHEMAS: dict[MessageType, dict[str, Field]] = {
     },
     MessageType.HANDSHAKE_OK: {
         "hub_id": Field(STR),
-        "heartbeat_interval": Field(NUM),
-        "liveness": Field(INT),
+        "heartbeat_interval": Field(NUM, check=_heartbeat_interval),
+        "liveness": Field(INT, check=_liveness),
     },
     MessageType.HANDSHAKE_FAIL: ERROR_BODY,
     MessageType.UNKNOWN_CLIENT: {"message": Field(STR, required=False)},

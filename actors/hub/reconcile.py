@@ -12,6 +12,10 @@ from actors.hub.state import HubState
 
 log = logging.getLogger(__name__)
 
+#: "Last counted" of a series never counted. Not 0.0: the clock is time.monotonic(), which
+#: starts near 0 at boot, so 0.0 + reconcile_interval can lie in the future.
+NEVER = float("-inf")
+
 
 def quote(name: str) -> str:
     """Quote a series name for a SiriDB query (a quote inside is doubled)."""
@@ -25,14 +29,15 @@ class Reconciler:
         self.state = state
         self.link = link
         self.max_in_flight = max_in_flight
-        self.queue: deque[tuple[float, str]] = deque((0.0, s.name) for s in state.series)
+        # (when last counted, name); NEVER is due at once whatever the clock reads.
+        self.queue: deque[tuple[float, str]] = deque((NEVER, s.name) for s in state.series)
         self.in_flight: dict[str, tuple[str, int]] = {}
         self._tags = itertools.count()
         self.errors = 0
 
     def urgent(self, name: str) -> None:
         """Count this series at the next turn (e.g. just added: it may have history)."""
-        self.queue.appendleft((0.0, name))
+        self.queue.appendleft((NEVER, name))
 
     def tick(self, now: float) -> float:
         """Submit due count queries; return when the next one is due."""

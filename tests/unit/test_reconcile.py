@@ -1,0 +1,57 @@
+"""The reconciler: which series it counts when, and what a count does (a fake SiriDB link)."""
+
+from __future__ import annotations
+
+import queue
+
+from actors.hub.reconcile import Reconciler
+from actors.hub.state import HubState
+from actors.hub.store import Store
+
+
+class FakeLink:
+    configured = True
+
+    def __init__(self) -> None:
+        self.submitted: list[tuple[str, str]] = []
+        self.results: queue.Queue = queue.Queue()
+
+    def submit(self, tag: str, query: str) -> None:
+        self.submitted.append((tag, query))
+
+    def answer(self, count: int) -> None:
+        tag, query = self.submitted.pop(0)
+        name = query.split("'", 1)[1].rsplit("'", 1)[0].replace("''", "'")
+        self.results.put((tag, {name: [[1, count]]}, None))
+
+
+def make(tmp_path, now):
+    state = HubState(Store(str(tmp_path)), clock=lambda: now, wall=lambda: now)
+    state.settings["reconcile_interval"] = 3600
+    link = FakeLink()
+    return state, link, Reconciler(state, link)
+
+
+def test_a_new_series_is_counted_at_once_even_right_after_boot(tmp_path):
+    # time.monotonic() starts near 0 at boot: 10 s is less than one reconcile_interval.
+    state, link, reconciler = make(tmp_path, now=10.0)
+    state.add_series("it's", None, None, False)
+    reconciler.urgent("it's")
+    reconciler.tick(10.0)
+    assert link.submitted == [("0", "select count() from 'it''s'")]
+    link.answer(300)
+    reconciler.drain()
+    assert state.series.get("it's").points == 300
+    reconciler.tick(11.0)
+    assert link.submitted == []  # next count one reconcile_interval later
+
+
+def test_series_known_at_start_are_counted_at_once(tmp_path):
+    state, _, _ = make(tmp_path, now=5.0)
+    state.add_series("a", None, None, False)
+    state.flush()
+    state.store.commit()
+    restarted = HubState(state.store, clock=lambda: 5.0, wall=lambda: 5.0)
+    link = FakeLink()
+    Reconciler(restarted, link).tick(5.0)
+    assert [q for _, q in link.submitted] == ["select count() from 'a'"]
