@@ -18,7 +18,9 @@ Handler = Callable[[HubState, Peer, Message], Message | None]
 
 
 def on_heartbeat(state: HubState, peer: Peer, msg: Message) -> None:
-    """A peer is alive; its expiry already moved on."""
+    """A peer is alive (its expiry already moved on); a worker says what occupies it."""
+    if peer.client_type is ClientType.WORKER:
+        peer.reported_busy = (msg.body.get("job_id") or "?") if msg.body.get("busy") else None
 
 
 def on_shutdown(state: HubState, peer: Peer, msg: Message) -> None:

@@ -22,6 +22,9 @@ class Peer:
     subscribed: bool = False
     subscriptions: set[str] | None = None  # None: every series
     busy_jobs: set[str] = field(default_factory=set)
+    # What the worker last said occupies it: its heartbeat's job_id while busy ("?" after a
+    # refusal, until its next heartbeat); None when idle.
+    reported_busy: str | None = None
 
     def follows(self, name: str) -> bool:
         """True when this peer subscribed to updates of series `name`."""

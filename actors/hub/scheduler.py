@@ -83,7 +83,12 @@ class Scheduler:
         workers = self.state.peers.of_type(ClientType.WORKER)
         capacity = sum(w.capacity for w in workers)
         out = sum(1 for j in self.active.values() if j.status in ("dispatched", "running"))
-        return capacity - out
+        # A worker busy with a job this hub did not give it (given before a restart, or a
+        # dispatch that is over) is not idle either; without this, every push to it came
+        # straight back refused, turn after turn, until that job ended.
+        foreign = sum(1 for w in workers
+                      if w.reported_busy is not None and w.reported_busy not in self.by_job_id)
+        return capacity - out - foreign
 
     def dispatch(self, now: float) -> None:
         """Push ready jobs while there is idle capacity."""
@@ -149,6 +154,11 @@ class Scheduler:
             self._mark_worker(worker, job, busy=True)
             self._set_job_state(job, "running")
         elif msg.type is MessageType.JOB_REFUSED:
+            peer = self.state.peers.by_client_id(worker)
+            if peer is not None and not peer.busy_jobs:
+                # Busy with no job of ours (PUSH also hands jobs to workers busy with ours:
+                # that is no news): count it busy until its next heartbeat says otherwise.
+                peer.reported_busy = "?"
             self._requeue(job, front=True)
         elif msg.type is MessageType.JOB_RESULT:
             self._finish(job, msg.body["result"])

@@ -116,8 +116,33 @@ def test_refused_job_goes_back_to_the_front(hub, clock):
     assert first.body["series"] == "a"
     scheduler.on_result(result(first, MessageType.JOB_REFUSED, reason="busy"))
     scheduler.dispatch(clock.now)
+    assert jobs.sent == [first]  # the worker said it is busy: nothing more until it is idle
+    beat(state, busy=False)
+    scheduler.dispatch(clock.now)
     again = jobs.sent[-1]
     assert again.body["series"] == "a" and again.body["job_id"] != first.body["job_id"]
+
+
+def beat(state, busy, job_id=None, ident=b"W"):
+    body = {"busy": busy, "job_id": job_id} if busy else {"busy": False}
+    handle_control(state, ident, Message(MessageType.HEARTBEAT, body))
+
+
+def test_a_worker_busy_with_a_job_the_hub_did_not_give_is_not_idle(hub, clock):
+    # After a hub restart a worker may still run a job of the hub before: pushing to it
+    # only brings refusals back, one per turn, until that job ends.
+    state, scheduler, jobs = hub
+    add(state)
+    worker(state)
+    beat(state, busy=True, job_id="0123.1")
+    counts(state, 10)
+    scheduler.dispatch(clock.now)
+    assert jobs.sent == [] and scheduler.stats()["idle_capacity"] == 0
+    beat(state, busy=False)
+    scheduler.dispatch(clock.now)
+    [job] = jobs.sent
+    beat(state, busy=True, job_id=job.body["job_id"])  # its own job is counted once
+    assert scheduler.stats()["idle_capacity"] == 0 and scheduler.active["s"].status != "queued"
 
 
 def test_soft_failure_retries_with_backoff_then_fails_for_good(hub, clock):
