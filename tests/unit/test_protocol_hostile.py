@@ -68,3 +68,14 @@ def test_encoding_refuses_integers_beyond_64_bits():
     with pytest.raises(ProtocolError) as caught:
         Codec("api").encode(msg)
     assert caught.value.code is ErrorCode.INVALID and "64-bit" in caught.value.message
+
+
+@pytest.mark.parametrize("interval,liveness", [(0, 3), (-1, 3), (1e300, 3), (1, 0), (1, -2),
+                                               (1, 10**9)])
+def test_a_handshake_ok_that_would_spin_or_stall_a_peer_is_invalid(interval, liveness):
+    codec = Codec("hub")
+    msg = Message(MessageType.HANDSHAKE_OK, {"hub_id": "h", "heartbeat_interval": interval,
+                                             "liveness": liveness})
+    with pytest.raises(ProtocolError) as caught:
+        codec.encode(msg)
+    assert caught.value.code is ErrorCode.INVALID
