@@ -20,6 +20,19 @@ HUB_SENDS = frozenset({
 })
 
 
+def hub_token(hub: object) -> str | None:
+    """The token a HubProcess wants in HANDSHAKE and api requests (None: it wants none)."""
+    try:
+        return getattr(hub, "token", None) or None
+    except FileNotFoundError:
+        return None
+
+
+def with_token(body: dict, token: str | None) -> dict:
+    """body with "token" added when there is one."""
+    return {**body, "token": token} if token else body
+
+
 class RawPeer:
     """A ZMQ socket that sends raw frames and reads replies as protocol messages."""
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from protocol.envelope import Message
 from protocol.types import MessageType
 from tests.fuzz.cases import fuzz_settings, tried
-from tests.fuzz.peers import HUB_SENDS, LogTail, RawPeer
+from tests.fuzz.peers import HUB_SENDS, LogTail, RawPeer, hub_token, with_token
 from tests.fuzz.strategies import frames
 from tests.support.hub import HubProcess, Peer
 
@@ -64,9 +64,9 @@ def assert_intact(hub: HubProcess) -> None:
     assert snapshot(hub) == hub.expected
 
 
-def probe(peer: RawPeer, delimiter: bool = False) -> list[Message]:
+def probe(peer: RawPeer, delimiter: bool = False, token: str | None = None) -> list[Message]:
     """Ask get_settings; return everything received before its answer."""
-    msg = Message(MessageType.API_REQUEST, {"action": "get_settings"})
+    msg = Message(MessageType.API_REQUEST, with_token({"action": "get_settings"}, token))
     answer, before = peer.request(msg, delimiter)
     assert answer.type in (MessageType.RESPONSE_OK, MessageType.UNKNOWN_CLIENT), answer
     return before
@@ -81,9 +81,9 @@ def control_property(hub: HubProcess, examples: int) -> None:
     def feed(kind, data):
         peer = peers[kind]
         if kind is not None:
-            hello = Message(MessageType.HANDSHAKE, {
+            hello = Message(MessageType.HANDSHAKE, with_token({
                 "client_id": f"fuzz-{kind}", "client_type": kind, "version": "fuzz",
-                "protocol": 1, "capacity": 0})
+                "protocol": 1, "capacity": 0}, hub_token(hub)))
             answer, _ = peer.request(hello)
             assert answer.type is MessageType.HANDSHAKE_OK, answer
         for message in data:
@@ -108,7 +108,7 @@ def api_property(hub: HubProcess, examples: int) -> None:
     def feed(data, delimiter):
         for message in data:
             peer.send_raw(([b""] if delimiter else []) + message)
-        for msg in probe(peer, delimiter=True):
+        for msg in probe(peer, delimiter=True, token=hub_token(hub)):
             assert msg.type in (MessageType.RESPONSE_OK, MessageType.ERROR), msg
         assert hub.proc.poll() is None
         tried("hub api ROUTER", len(data))

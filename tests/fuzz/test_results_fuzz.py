@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from protocol.envelope import Message
 from protocol.types import MessageType
 from tests.fuzz.cases import fuzz_settings, tried
-from tests.fuzz.peers import LogTail, RawPeer
+from tests.fuzz.peers import LogTail, RawPeer, hub_token, with_token
 from tests.fuzz.strategies import wire_values as json_values
 from tests.support.hub import HubProcess, Peer
 
@@ -72,15 +72,16 @@ class FakeWorker:
     """A worker's three sockets, driven by the test."""
 
     def __init__(self, hub: HubProcess) -> None:
+        self.token = hub_token(hub)
         self.control = RawPeer(hub.address("control"), identity=WORKER.encode())
         self.jobs = RawPeer(hub.address("jobs"), zmq.PULL)
         self.jobs.sock.setsockopt(zmq.RCVHWM, 1)
         self.results = RawPeer(hub.address("results"), zmq.PUSH)
 
     def hello(self) -> None:
-        answer, _ = self.control.request(Message(MessageType.HANDSHAKE, {
+        answer, _ = self.control.request(Message(MessageType.HANDSHAKE, with_token({
             "client_id": WORKER, "client_type": "worker", "version": "fuzz", "protocol": 1,
-            "capacity": 1, "models": ["arima"]}))
+            "capacity": 1, "models": ["arima"]}, self.token)))
         assert answer.type is MessageType.HANDSHAKE_OK
 
     def next_job(self, timeout: float) -> Message | None:
