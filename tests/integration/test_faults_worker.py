@@ -109,3 +109,36 @@ def test_killed_worker_job_is_redone_by_another_with_one_output(stack):
     jobs = client.status()["jobs"]
     assert jobs["failed"] == 0 and jobs["late_results"] == 0
     assert all(alive for name, alive in stack.alive().items() if name != victim)
+
+
+def test_stopped_worker_loses_its_job_and_its_late_result_is_dropped(stack):
+    siridb(stack.db.port, ("insert", {NAME: seasonal_points(300)}))
+    client = stack.client
+    client.call("set_settings", settings={"min_data_points": 100, "horizon": HORIZON})
+    client.call("add_series", name=NAME, model="arima")
+    victim = running_worker(stack, "train")
+    process = stack.worker(victim).proc
+    process.send_signal(signal.SIGSTOP)
+    try:
+        # Silent for liveness x heartbeat_interval: the hub drops it and re-queues its job.
+        wait_for(lambda: not stack.online()[victim], 10, "the hub to drop the stopped worker")
+
+        def trained_elsewhere() -> bool:
+            job = stack.job(NAME, "train")
+            return job["state"] == "done" and job["worker"] != victim
+
+        wait_for(trained_elsewhere, 30, "the train done by the other worker")
+        assert client.status()["jobs"]["late_results"] == 0
+    finally:
+        process.send_signal(signal.SIGCONT)
+    # Its model child went on and finished: the result arrives, for a dispatch that is over.
+    wait_for(lambda: client.status()["jobs"]["late_results"] == 1, 20,
+             "the stopped worker's result to arrive late and be dropped")
+    stack.wait_online(workers=2)  # it handshakes again by itself
+    wait_for(lambda: stack.job(NAME, "forecast")["state"] == "done", 30, "the forecast")
+    train = stack.job(NAME, "train")
+    assert train["state"] == "done" and train["worker"] != victim
+    jobs = client.status()["jobs"]
+    assert (jobs["done"], jobs["failed"], jobs["late_results"]) == (2, 0, 1)
+    assert len(outputs(stack.db.port)["forecast"]) == HORIZON
+    assert all(stack.alive().values())
