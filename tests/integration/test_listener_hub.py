@@ -54,10 +54,17 @@ def test_tee_counts_reach_the_hub_and_survive_a_hub_crash(stack):
         wait_for(lambda: points(hub, "cpu/load") == 3, 10, "3 points of cpu/load")
         wait_for(lambda: points(hub, "temp") == 1, 10, "1 point of temp")
 
+        ended = listener.log_path.read_text().count("hub session ended")
         hub.stop(signal.SIGKILL)
         tee.sendall(encode_package({"cpu/load": [[4, 4], [5, 5], [6, 6], [7, 7]]}))
+        # Away long enough for the listener to give the session up and retry with backoff;
+        # points keep arriving meanwhile, for a realtime series too.
+        wait_for(lambda: listener.log_path.read_text().count("hub session ended") > ended, 15,
+                 "the listener to notice the hub is gone")
+        tee.sendall(encode_package({"cpu/load": [[8, 8]], "temp": [[2, 21], [3, 22]]}))
         hub.start()
-        wait_for(lambda: points(hub, "cpu/load") == 7, 15, "counts kept while the hub was away")
+        wait_for(lambda: points(hub, "cpu/load") == 8, 20, "counts kept while the hub was away")
+        wait_for(lambda: points(hub, "temp") == 3, 5, "realtime counts kept too")
     finally:
         tee.close()
 
