@@ -202,3 +202,19 @@ def test_counts_past_the_limit_are_refused_and_nothing_breaks(hub):
         assert admin.api("remove_series", name=name).type is MessageType.RESPONSE_OK
     tried("hub control ROUTER", 3)
     assert_intact(hub)
+
+
+def test_many_connections_at_once(hub):
+    peers = [RawPeer(hub.address(("control", "api")[i % 2])) for i in range(300)]
+    try:
+        for i, peer in enumerate(peers):
+            peer.send_raw([b"ENODO/1", b"", b"{", b"x" * (i % 7)])
+        for peer in peers[::30]:  # every peer is answered; sample a few while all are open
+            answer, _ = peer.collect(None)
+            assert answer.body["code"] == "malformed"
+    finally:
+        for peer in peers:
+            peer.close()
+    tried("hub control ROUTER", 150)
+    tried("hub api ROUTER", 150)
+    assert_intact(hub)
