@@ -60,7 +60,7 @@ SETTINGS: dict[str, Setting] = {
         "seconds between point-count reconciliations with SiriDB",
     ),
     "default_model": Setting(
-        str, "arima", lambda v: bool(v), "a model name", "model of series added without one"
+        str, "auto", lambda v: bool(v), "a model name", "model of series added without one"
     ),
     "event_log_size": Setting(
         int, 10_000, _between(100, 10_000_000), "100 to 1e7", "events kept in the log"

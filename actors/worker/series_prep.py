@@ -243,3 +243,28 @@ def fourier_terms(t: np.ndarray, period: float, order: int) -> np.ndarray:
     if not columns:
         return np.empty((len(t), 0))
     return np.column_stack(columns)
+
+
+def detect_periods(
+    values: np.ndarray, max_period: int = DEFAULT_MAX_PERIOD, max_count: int = 2
+) -> list[int]:
+    """Seasonal periods, shortest first: the main one, then those left once it is removed.
+
+    Each further period is searched in the series minus a least-squares Fourier fit of the
+    periods found so far (e.g. a weekly cycle under a daily one); [] when none stands out.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    t = np.arange(len(values), dtype=np.float64)
+    found: list[int] = []
+    rest = values
+    while len(found) < max_count:
+        period = detect_period(rest, max_period)
+        if period < 2 or any(period == p for p in found):
+            break
+        found.append(period)
+        design = np.column_stack(
+            [np.ones(len(t)), t, *(fourier_terms(t, p, min(10, p // 2)) for p in found)]
+        )
+        coef, *_ = np.linalg.lstsq(design, values, rcond=None)
+        rest = values - design @ coef
+    return sorted(found)

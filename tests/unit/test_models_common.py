@@ -116,7 +116,9 @@ def test_fit_keeps_structure_and_moves_on(trained, data):
     refit = model.fit(json.loads(json.dumps(state)), ts, values)
     json.dumps(refit, allow_nan=False)
     structural = {"arima": ("order", "period", "fourier_order", "trend"),
-                  "prophet": ("seasonalities",)}[model.name]
+                  "prophet": ("seasonalities",), "ets": ("components", "m"),
+                  "theta": ("variant",), "seasonal_naive": ("period",),
+                  "auto": ("choice", "selection")}[model.name]
     for key in structural:
         assert refit[key] == state[key], key
     assert refit["params"] == state["params"]
@@ -127,6 +129,8 @@ def test_fit_keeps_structure_and_moves_on(trained, data):
 
 def test_fit_on_new_points_tracks_the_series(trained, data):
     model, state = trained
+    if model.name == "seasonal_naive":
+        pytest.skip("the benchmark's error is the seasonal difference itself (MASE about 1)")
     ts, values = data
     refit = model.fit(state, ts[: TRAIN + 24], values[: TRAIN + 24])
     forecast = model.forecast(refit, 24)

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from actors.worker.models.arima import ArimaModel
+from actors.worker.models.auto import AutoModel
 from actors.worker.models.base import Forecast
+from actors.worker.models.ets import EtsModel
 from actors.worker.models.prophet_model import ProphetModel
 from actors.worker.models.registry import (
     LEGACY_MODEL_IDS,
@@ -18,10 +20,14 @@ from actors.worker.models.registry import (
     resolve_model_name,
     validate_parameters,
 )
+from actors.worker.models.seasonal_naive import SeasonalNaiveModel
+from actors.worker.models.theta import ThetaModel
 
 
 def test_models_and_legacy_ids():
-    assert MODELS == {"arima": ArimaModel, "prophet": ProphetModel}
+    assert MODELS == {"arima": ArimaModel, "prophet": ProphetModel, "ets": EtsModel,
+                      "theta": ThetaModel, "seasonal_naive": SeasonalNaiveModel,
+                      "auto": AutoModel}
     assert LEGACY_MODEL_IDS == {1: "arima", 2: "prophet"}
     assert isinstance(get_model("arima"), ArimaModel)
     assert isinstance(get_model("Prophet"), ProphetModel)
@@ -30,7 +36,7 @@ def test_models_and_legacy_ids():
     assert resolve_model_name(" ARIMA ") == "arima"
 
 
-@pytest.mark.parametrize("name", ["ets", 3, 0, "", True, None, 1.0])
+@pytest.mark.parametrize("name", ["holt", 3, 0, "", True, None, 1.0])
 def test_unknown_model(name):
     with pytest.raises(UnknownModel):
         get_model(name)

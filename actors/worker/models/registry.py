@@ -6,10 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from actors.worker.models.arima import ArimaModel
+from actors.worker.models.auto import AutoModel
 from actors.worker.models.base import Model
+from actors.worker.models.ets import EtsModel
 from actors.worker.models.prophet_model import ProphetModel
+from actors.worker.models.seasonal_naive import SeasonalNaiveModel
+from actors.worker.models.theta import ThetaModel
 
-MODELS: dict[str, type[Model]] = {cls.name: cls for cls in (ArimaModel, ProphetModel)}
+MODELS: dict[str, type[Model]] = {
+    cls.name: cls
+    for cls in (ArimaModel, ProphetModel, EtsModel, ThetaModel, SeasonalNaiveModel, AutoModel)
+}
 LEGACY_MODEL_IDS: dict[int, str] = {1: "arima", 2: "prophet"}
 
 

@@ -1,0 +1,89 @@
+"""Seasonal naive: each step repeats the value one season earlier (the last value without season).
+
+train and fit: regularise, find the period (or take `seasonal_period`; 0 gives the plain naive
+forecast), keep the last season and the standard deviation of the in-sample seasonal differences.
+forecast: the last season repeated; the interval widens with the number of seasons ahead,
+sigma * sqrt(floor((h - 1) / m) + 1), as for a seasonal random walk.
+
+State (JSON): model, version, params, step, last_ts, n_obs, period, last_season, sigma.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.stats import norm
+
+from actors.worker.models.base import Forecast, Model, check_forecast_args
+from actors.worker.models.ets import regular_series
+from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least
+from actors.worker.series_prep import (
+    RegularSeries,
+    choose_period,
+    future_timestamps,
+    require_variation,
+)
+
+MIN_POINTS = 8
+STATE_KEYS = ("period", "last_season", "sigma")
+
+
+class SeasonalNaiveModel(Model):
+    """The benchmark every other model must beat."""
+
+    name: ClassVar[str] = "seasonal_naive"
+    parameters: ClassVar[dict[str, Param]] = {
+        **COMMON_PARAMETERS,
+        "max_train_points": Param("int", 5000, check=at_least(MIN_POINTS)),
+    }
+
+    def train(
+        self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]
+    ) -> dict:
+        """Find the period; keep the last season and the seasonal-difference spread."""
+        params = self.validate_parameters(params)
+        series = regular_series(timestamps, values, params, MIN_POINTS)
+        require_variation(series.values)
+        period = choose_period(series.values, params["seasonal_period"],
+                               params["max_seasonal_period"])
+        return self._state(params, series, period)
+
+    def fit(self, state: dict, timestamps: Sequence[int], values: Sequence[float]) -> dict:
+        """Same period, on the new history."""
+        self.check_state(state, STATE_KEYS)
+        params = self.validate_parameters(state["params"])
+        series = regular_series(timestamps, values, params, MIN_POINTS, state["step"],
+                                state["last_ts"])
+        return self._state(params, series, state["period"])
+
+    def forecast(self, state: dict, horizon: int, level: float = 0.95) -> Forecast:
+        """The last season repeated, with a seasonal random walk's interval."""
+        check_forecast_args(horizon, level)
+        self.check_state(state, STATE_KEYS)
+        horizon = int(horizon)
+        season = np.asarray(state["last_season"], dtype=np.float64)
+        m = len(season)
+        steps = np.arange(horizon)
+        mean = season[steps % m]
+        half = norm.ppf(0.5 + level / 2) * state["sigma"] * np.sqrt(steps // m + 1)
+        return Forecast(future_timestamps(state["last_ts"], state["step"], horizon),
+                        mean.tolist(), (mean - half).tolist(), (mean + half).tolist(),
+                        float(level))
+
+    def _state(self, params: dict, series: RegularSeries, period: int) -> dict:
+        y = series.values
+        m = period if 2 <= period < len(y) else 1
+        diffs = y[m:] - y[:-m]
+        return {
+            "model": self.name,
+            "version": self.state_version,
+            "params": dict(params),
+            "step": series.step,
+            "last_ts": series.last_ts,
+            "n_obs": len(series),
+            "period": int(period),
+            "last_season": [float(v) for v in y[-m:]],
+            "sigma": float(np.sqrt(np.mean(diffs**2))) if len(diffs) else 0.0,
+        }
