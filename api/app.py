@@ -14,6 +14,7 @@ from api.resources import (
     ActionResource,
     EventLog,
     Hub,
+    SeriesAccuracy,
     SeriesAnomalies,
     SeriesCollection,
     SeriesForecast,
@@ -45,6 +46,7 @@ def create_app(hub: Hub) -> falcon.App:
     app.add_route(f"/series/{NAME}", SeriesItem(hub))
     app.add_route(f"/series/{NAME}/forecast", SeriesForecast(hub))
     app.add_route(f"/series/{NAME}/anomalies", SeriesAnomalies(hub))
+    app.add_route(f"/series/{NAME}/accuracy", SeriesAccuracy(hub))
     app.add_route(f"/series/{NAME}/jobs", SeriesJobs(hub))
     app.add_route("/settings", Settings(hub))
     app.add_route("/siridb/status", ActionResource(hub, "siridb_status"))

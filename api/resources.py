@@ -94,6 +94,14 @@ class SeriesAnomalies(HubResource):
         _reply(resp, self.hub.request("get_anomalies", {"name": name}))
 
 
+class SeriesAccuracy(HubResource):
+    """/series/{name}/accuracy: backtest accuracy of the model and the seasonal-naive baseline."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        """Return the series' accuracy report."""
+        _reply(resp, self.hub.request("get_accuracy", {"name": name}))
+
+
 class SeriesJobs(HubResource):
     """/series/{name}/jobs: queue a train, fit or forecast job now."""
 

@@ -141,6 +141,16 @@ def get_anomalies(state: HubState, params: dict) -> dict:
     return {"name": series.name, "anomalies": anomalies[-params.get("limit", 1000):]}
 
 
+@action("get_accuracy", name=NAME)
+def get_accuracy(state: HubState, params: dict) -> dict:
+    """Backtest accuracy of the series' model and of the seasonal-naive baseline."""
+    series = state.get_series(params["name"])
+    accuracy = state.store.get_output(series.name, "accuracy")
+    if accuracy is None:
+        return {"name": series.name, "measured_at": None, "model": None, "baseline": None}
+    return {"name": series.name, **accuracy}
+
+
 def _job_kind(value: str) -> str | None:
     return None if value in ("train", "fit", "forecast") else "must be train, fit or forecast"
 

@@ -67,6 +67,9 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
         if job.kind == "train":
             series.trained_at = now
             series.since_train = series.since_fit
+            accuracy = result.get("accuracy")
+            if isinstance(accuracy, dict):
+                state.store.put_output(series.name, "accuracy", {**accuracy, "measured_at": now})
     else:
         forecast = result["forecast"]
         anomalies = result.get("anomalies", [])

@@ -215,9 +215,18 @@ class JobRunner:
         timestamps = [p[0] for p in points]
         values = [p[1] for p in points]
         if kind == "train":
+            from actors.worker.accuracy import backtest_params, safe_measure
+
+            settings = body.get("settings") or {}
+            horizon = int(setting(settings, "horizon", DEFAULT_HORIZON, low=0.5))
+            level = interval_level(settings)
+            params = backtest_params(model, params, horizon, level)
             state = model.train(timestamps, values, params)
-        else:
-            state = model.fit(dict(body["state"]), timestamps, values)
+            accuracy = safe_measure(model, state, timestamps, values, params, horizon, level)
+            result = model_result(kind, state, points, count, self.clock() - started)
+            result["accuracy"] = accuracy
+            return result
+        state = model.fit(dict(body["state"]), timestamps, values)
         return model_result(kind, state, points, count, self.clock() - started)
 
     async def _forecast(self, body: Mapping[str, Any], started: float) -> dict[str, Any]:

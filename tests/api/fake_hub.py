@@ -75,6 +75,14 @@ class FakeHub:
         self._get(params["name"])
         return {"name": params["name"], "anomalies": [[1700000000, 9.5, 3.2]]}
 
+    def do_get_accuracy(self, params: dict[str, Any]) -> Any:
+        self._get(params["name"])
+        return {"name": params["name"], "measured_at": 1700000000.0, "horizon": 24,
+                "origins": 3, "level": 0.95, "period": 24,
+                "model": {"name": "auto:ets", "mase": 0.61, "smape": 4.2, "coverage": 0.93},
+                "baseline": {"name": "seasonal_naive", "mase": 1.0, "smape": 6.9,
+                             "coverage": 0.97}}
+
     def do_queue_job(self, params: dict[str, Any]) -> Any:
         self._get(params["name"])
         self.jobs.append((params["name"], params["job_type"]))
