@@ -22,7 +22,7 @@ from protocol.envelope import Codec, Message
 from protocol.types import MessageType
 from scripts.siridb_dev.testing import DevServer
 from tests.fuzz.cases import fuzz_settings, tried
-from tests.fuzz.strategies import frames, json_values, schema_bodies
+from tests.fuzz.strategies import frames, schema_bodies, wire_values
 from tests.integration.test_worker_harness import WorkerProcess, job, seasonal_points, siridb
 from tests.support.waiting import wait_for
 
@@ -129,8 +129,8 @@ def hostile_jobs() -> st.SearchStrategy:
         st.sampled_from(JOB_TYPES),
         st.dictionaries(st.sampled_from(["horizon", "interval_level", "max_points",
                                          "max_job_duration"]),
-                        st.integers(-5, 10**6) | st.floats(-1e6, 1e6) | json_values),
-        st.none() | st.dictionaries(st.text(max_size=6), json_values, max_size=3),
+                        st.integers(-5, 10**6) | st.floats(-1e6, 1e6) | wire_values),
+        st.none() | st.dictionaries(st.text(max_size=6), wire_values, max_size=3),
     )
     return shaped | valid_ids | frames
 
@@ -178,4 +178,4 @@ def test_worker_survives_a_hostile_hub(setup):
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_worker_survives_a_hostile_hub_deep(setup):
-    worker_property(setup, 1000)
+    worker_property(setup, 3000)
