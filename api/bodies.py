@@ -28,6 +28,7 @@ SERIES_BODY: dict[str, Field] = {
     "model": Field((str, int), required=False),
     "model_parameters": Field(OBJ, required=False),
     "realtime": Field(BOOL, required=False),
+    "anomaly": Field(OBJ, required=False),
 }
 
 #: POST /series/{name}/jobs.

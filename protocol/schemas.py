@@ -136,6 +136,7 @@ SCHEMAS: dict[MessageType, dict[str, Field]] = {
         "model": Field((str, int), required=False),
         "model_parameters": Field(OBJ, required=False),
         "realtime": Field(BOOL, required=False),
+        "anomaly": Field(OBJ, required=False),
     },
     MessageType.REMOVE_SERIE: {"name": NAME},
     MessageType.UPDATE_SERIES: {"series": Field(LIST, check=_series_list)},

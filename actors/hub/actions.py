@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from actors.hub.detection import anomaly_view
 from actors.hub.state import HubState
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.schemas import BOOL, INT, NAME, OBJ, STR, Field, check_fields
@@ -46,12 +47,13 @@ def list_series(state: HubState, params: dict) -> dict:
     model=Field((str, int), required=False),
     model_parameters=Field(OBJ, required=False),
     realtime=Field(BOOL, required=False),
+    anomaly=Field(OBJ, required=False),
 )
 def add_series(state: HubState, params: dict) -> dict:
     """Start watching a series."""
     series = state.add_series(
         params["name"], params.get("model"), params.get("model_parameters"),
-        params.get("realtime", False),
+        params.get("realtime", False), params.get("anomaly"),
     )
     return series.detail()
 
@@ -135,10 +137,8 @@ def get_forecast(state: HubState, params: dict) -> dict:
 
 @action("get_anomalies", name=NAME, limit=Field(INT, required=False, check=_limit))
 def get_anomalies(state: HubState, params: dict) -> dict:
-    """The newest anomalies of a series (score > 1), oldest first."""
-    series = state.get_series(params["name"])
-    anomalies = state.store.get_output(series.name, "anomalies") or []
-    return {"name": series.name, "anomalies": anomalies[-params.get("limit", 1000):]}
+    """The newest anomalous points and anomaly events of a series, oldest first."""
+    return anomaly_view(state, state.get_series(params["name"]), params.get("limit", 1000))
 
 
 @action("get_accuracy", name=NAME)

@@ -33,7 +33,7 @@ def on_add_serie(state: HubState, peer: Peer, msg: Message) -> Message:
     _require(peer, ClientType.CLIENT, msg)
     series = state.add_series(
         msg.body["name"], msg.body.get("model"), msg.body.get("model_parameters"),
-        msg.body.get("realtime", False),
+        msg.body.get("realtime", False), msg.body.get("anomaly"),
     )
     return ok(msg, series.detail())
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from actors.hub.series import Series
+from actors.worker.detector import COLD_START_MIN_POINTS
 from protocol.types import MessageType
 
 KIND_TO_TYPE = {
@@ -70,6 +71,9 @@ def next_kind(series: Series, settings: dict[str, Any], now_wall: float) -> str 
         failed = series.jobs["train"]["state"] == "failed"
         if enough and (not failed or series.since_train >= settings["fit_every"]):
             return "train"
+        # No model yet: a forecast job without a model state is cold-start anomaly detection.
+        if series.points >= COLD_START_MIN_POINTS and series.since_fit >= settings["fit_every"]:
+            return "forecast"
         return None
     if series.since_train >= settings["retrain_every"]:
         return "train"

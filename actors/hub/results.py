@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from actors.hub.detection import check_detection, record_detection
 from actors.hub.jobs import Job
 from actors.hub.series import Series
 from actors.hub.state import MAX_POINTS, HubState
 
-#: Anomalies kept per series (newest last).
-MAX_ANOMALIES = 1000
 FORECAST_COLUMNS = ("timestamps", "mean", "lower", "upper")
 
 
@@ -70,20 +69,17 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
             accuracy = result.get("accuracy")
             if isinstance(accuracy, dict):
                 state.store.put_output(series.name, "accuracy", {**accuracy, "measured_at": now})
+    elif result["forecast"] is None:
+        # Cold-start detection (no model yet): anomalies and events, no forecast.
+        record_detection(state, series, result)
+        series.since_fit = max(0, series.points - job.points_mark)
     else:
         forecast = result["forecast"]
         anomalies = result.get("anomalies", [])
         check_forecast(forecast, anomalies)
+        check_detection(result)
         state.store.put_output(series.name, "forecast", forecast)
-        if anomalies:
-            known = state.store.get_output(series.name, "anomalies") or []
-            # Two forecasts on one model state judge the same points: keep each point once.
-            seen = {a["timestamp"] for a in known}
-            fresh = [a for a in anomalies if a["timestamp"] not in seen]
-            if fresh:
-                kept = sorted(known + fresh, key=lambda a: a["timestamp"])[-MAX_ANOMALIES:]
-                state.store.put_output(series.name, "anomalies", kept)
-                state.publish(series.name, "anomalies", {"anomalies": fresh})
+        record_detection(state, series, result)
         series.forecast_at = now
         summary = result.get("summary")
         series.last_forecast = summary if isinstance(summary, dict) and summary else {

@@ -117,6 +117,8 @@ class Scheduler:
         context: dict[str, Any] = {}
         if job.kind == "forecast":
             context["previous_forecast"] = self.state.store.get_output(job.series, "forecast")
+            context["detector"] = self.state.store.get_output(job.series, "detector")
+            settings["anomaly"] = series.anomaly
         job.dispatches += 1
         body = {
             "job_id": job.job_id, "series": job.series, "model": series.model,

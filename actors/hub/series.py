@@ -39,6 +39,7 @@ class Series:
     last_forecast: dict[str, Any] | None = None
     requested: str | None = None   # a job kind asked for over the API
     jobs: dict[str, dict[str, Any]] = field(default_factory=_new_jobs)
+    anomaly: dict[str, Any] = field(default_factory=dict)  # anomaly settings (detector.py)
 
     def config(self) -> dict[str, Any]:
         """Return what the operator chose for this series."""
@@ -47,6 +48,7 @@ class Series:
             "model_parameters": self.model_parameters,
             "realtime": self.realtime,
             "created_at": self.created_at,
+            "anomaly": self.anomaly,
         }
 
     def runtime(self) -> dict[str, Any]:
@@ -96,6 +98,7 @@ class Series:
         out = self.summary()
         out.update(
             model_parameters=self.model_parameters,
+            anomaly=self.anomaly,
             created_at=self.created_at,
             points_counted=self.points_counted,
             points_siridb=self.points_siridb,

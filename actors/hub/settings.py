@@ -44,7 +44,8 @@ SETTINGS: dict[str, Setting] = {
     ),
     "horizon": Setting(int, 24, _between(1, 100_000), "1 to 100000", "steps to forecast"),
     "interval_level": Setting(
-        float, 0.95, _between(0.5, 0.999), "0.5 to 0.999", "coverage of the prediction interval"
+        float, 0.95, _between(0.5, 0.9999), "0.5 to 0.9999",
+        "coverage of the prediction interval (anomaly: outside it)"
     ),
     "max_points": Setting(
         int, 10_000, _between(10, 10_000_000), "10 to 1e7", "history read for a model at most"

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from actors.hub.detection import check_anomaly_settings
 from actors.hub.models import check_model
 from actors.hub.peers import Peer, PeerTable
 from actors.hub.series import Series, SeriesRegistry
@@ -95,7 +96,8 @@ class HubState:
 
     # series -----------------------------------------------------------------
     def add_series(
-        self, name: str, model: str | int | None, params: dict | None, realtime: bool
+        self, name: str, model: str | int | None, params: dict | None, realtime: bool,
+        anomaly: dict | None = None,
     ) -> Series:
         """Start watching a series; ProtocolError CONFLICT or INVALID when it cannot be."""
         if name in self.series:
@@ -103,7 +105,8 @@ class HubState:
         model_name, clean = check_model(
             model if model is not None else self.settings["default_model"], params or {}
         )
-        series = Series(name, model_name, clean, realtime, self.wall())
+        anomaly_settings = check_anomaly_settings(anomaly)
+        series = Series(name, model_name, clean, realtime, self.wall(), anomaly=anomaly_settings)
         self.series.add(series)
         self.event("series_added", f"series {name!r} added with model {model_name}", name)
         note = Message(MessageType.ADD_SERIE, {"name": name, "realtime": realtime})

@@ -14,6 +14,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from actors.worker.detection import (
+    COLD_START_READ,
+    Detection,
+    detector_for,
+    event_points,
+    events_name,
+    judge_cold_start,
+    judge_forecast,
+)
 from actors.worker.siridb_io import (
     DEFAULT_CHUNK_POINTS,
     Point,
@@ -47,9 +56,9 @@ def precheck(kind: str, body: Mapping[str, Any]) -> JobError | None:
     """Return the error a job fails with before it runs (no state to fit or forecast)."""
     if kind not in KINDS.values():
         return JobError(f"unknown job kind {kind!r}", False)
-    if kind in ("fit", "forecast") and body.get("state") is None:
+    if kind == "fit" and body.get("state") is None:
         return JobError("not trained: the job carries no model state", False)
-    return None
+    return None  # a forecast without a model state is cold-start anomaly detection
 
 
 def classify(exc: BaseException) -> JobError:
@@ -230,12 +239,13 @@ class JobRunner:
         return model_result(kind, state, points, count, self.clock() - started)
 
     async def _forecast(self, body: Mapping[str, Any], started: float) -> dict[str, Any]:
-        from actors.worker.anomalies import score_points
         from actors.worker.models.base import Forecast
         from actors.worker.models.registry import get_model
 
         series = body["series"]
         settings = body.get("settings") or {}
+        if body.get("state") is None:
+            return await self._cold_start(body, started)
         model = get_model(body["model"])
         horizon = int(setting(settings, "horizon", DEFAULT_HORIZON, low=0.5))
         forecast = model.forecast(dict(body["state"]), horizon, interval_level(settings))
@@ -248,16 +258,58 @@ class JobRunner:
             points, count = await self._read(
                 series, settings, previous.timestamps[0], previous.timestamps[-1] + 1
             )
-        anomalies: list[dict[str, Any]] = []
+        detector = detector_for(settings, body.get("context"))
+        detection = Detection(state=detector.state.to_json())
         if previous is not None and points:
-            scored = score_points(previous, [p[0] for p in points], [p[1] for p in points])
-            anomalies = [anomaly_json(a) for a in scored]
-            anomalies = [a for a in anomalies if a["score"] > 1]
+            detection = judge_forecast(detector, previous, points)
         forecast_json = forecast.to_json()
-        written = await self._write(series, forecast_json, anomalies)
-        return forecast_result(
-            forecast_json, anomalies, count, len(points), self.clock() - started, written
+        written = await self._write(series, forecast_json, detection.anomalies)
+        written += await self._append_events(series, detection.events)
+        result = forecast_result(
+            forecast_json, detection.anomalies, count, len(points), self.clock() - started,
+            written,
         )
+        return {**result, **detection.result_fields()}
+
+    async def _cold_start(self, body: Mapping[str, Any], started: float) -> dict[str, Any]:
+        """No model yet: judge the new points with the cold-start detector; write no forecast."""
+        series = body["series"]
+        settings = body.get("settings") or {}
+        detector = detector_for(settings, body.get("context"))
+        points, count = await self._read(series, {"max_points": COLD_START_READ})
+        detection = judge_cold_start(detector, points, interval_level(settings))
+        source = await self.reader.precision()
+        target = await self.writer.precision()
+        _, appended = output_points(
+            {"timestamps": [], "mean": [], "lower": [], "upper": []}, detection.anomalies,
+            series, source, target,
+        )
+        written = await self._append(appended)
+        written += await self._append_events(series, detection.events)
+        return {
+            "kind": "forecast", "forecast": None, "cold_start": True,
+            "anomalies": detection.anomalies, "count": count, "points": len(points),
+            "duration": round(self.clock() - started, 6), "written": written,
+            **detection.result_fields(),
+        }
+
+    async def _append_events(self, series: str, events: list[dict[str, Any]]) -> list[str]:
+        """Write the closed events (see actors/worker/detection.py) once each."""
+        points = event_points(events)
+        if not points:
+            return []
+        source = await self.reader.precision()
+        target = await self.writer.precision()
+        converted = [[convert_ts(t, source, target), v] for t, v in points]
+        return await self._append({events_name(series): converted})
+
+    async def _append(self, appended: dict[str, list[list[Any]]]) -> list[str]:
+        """Insert points not yet held by their series; return the names written to."""
+        appended = {name: await self._not_written(name, pts) for name, pts in appended.items()}
+        appended = {name: pts for name, pts in appended.items() if pts}
+        if appended:
+            await self.writer.insert(appended)
+        return list(appended)
 
     async def _write(
         self, series: str, forecast: Mapping[str, Any], anomalies: list[dict[str, Any]]
@@ -270,11 +322,7 @@ class JobRunner:
         present = {name: pts for name, pts in replaced.items() if pts}
         if present:
             await self.writer.insert(present)
-        appended = {name: await self._not_written(name, pts) for name, pts in appended.items()}
-        appended = {name: pts for name, pts in appended.items() if pts}
-        if appended:
-            await self.writer.insert(appended)
-        return [*present, *appended]
+        return [*present, *await self._append(appended)]
 
     async def _not_written(self, name: str, points: list[list[Any]]) -> list[list[Any]]:
         """Drop the anomaly points the series already holds.
