@@ -8,7 +8,8 @@ Each series is trained on its history (`x`) with the category's seasonal period 
 quarterly 4, monthly 12, other 1) and forecast over the official horizon (6, 8, 18, 8); the
 hold-out (`xx`) is scored by sMAPE (percent), MASE (scaled by the in-sample seasonal difference)
 and OWA (mean of sMAPE and MASE relative to Naive2's, as in M4), per category and overall (means
-over series). Runs on --workers processes, BLAS single-threaded. The last line reads
+over series), and the median wall-clock and CPU seconds per series (training, backtests
+included, and forecast). Runs on --workers processes, BLAS single-threaded. The last line reads
 `M3 overall: sMAPE=<x> MASE=<y> OWA=<z>`.
 """
 
@@ -23,6 +24,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import statistics  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from collections import Counter  # noqa: E402
@@ -60,7 +62,7 @@ def run_one(job: tuple[dict, str, dict]) -> dict:
     params = {"seasonal_period": period if period > 1 else 0, "time_precision": "s", **extra}
     if "backtest_horizon" in model.parameters:
         params.setdefault("backtest_horizon", horizon)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = {"sn": series["sn"], "type": series["type"]}
     try:
         with warnings.catch_warnings():
@@ -71,6 +73,7 @@ def run_one(job: tuple[dict, str, dict]) -> dict:
         result["error"] = f"{type(exc).__name__}: {exc}"
         forecast, state = metrics.naive2(x, horizon, period), {}
     result["seconds"] = time.perf_counter() - started
+    result["cpu_seconds"] = time.process_time() - cpu_started
     naive2 = metrics.naive2(x, horizon, period)
     result.update(
         smape=metrics.smape(actual, forecast), mase=metrics.mase(actual, forecast, x, period),
@@ -89,7 +92,8 @@ def summary(rows: list[dict]) -> dict[str, float]:
     return {"n": len(rows), "smape": smape, "mase": mase,
             "owa": metrics.owa(smape, mase, smape_n2, mase_n2),
             "smape_n2": smape_n2, "mase_n2": mase_n2,
-            "median_s": statistics.median(r["seconds"] for r in rows)}
+            "median_s": statistics.median(r["seconds"] for r in rows),
+            "median_cpu_s": statistics.median(r["cpu_seconds"] for r in rows)}
 
 
 def main() -> None:
@@ -109,7 +113,12 @@ def main() -> None:
     jobs = [(s, args.model, json.loads(args.params)) for s in series]
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        rows = list(pool.imap_unordered(run_one, jobs, chunksize=4))
+        rows = []
+        for row in pool.imap_unordered(run_one, jobs, chunksize=4):
+            rows.append(row)
+            if len(rows) % 250 == 0:
+                print(f"{len(rows)}/{len(jobs)} series, {time.perf_counter() - started:.0f} s",
+                      file=sys.stderr, flush=True)
     wall = time.perf_counter() - started
     if args.json:
         with open(args.json, "w") as fh:
@@ -118,12 +127,13 @@ def main() -> None:
     print(f"M3: {len(rows)} series, model {args.model}, {args.workers} workers, "
           f"{wall:.0f} s wall")
     print(f"{'category':10} {'series':>6} {'sMAPE':>7} {'MASE':>6} {'OWA':>6} "
-          f"{'Naive2 sMAPE':>12} {'Naive2 MASE':>11} {'median s':>9}")
+          f"{'Naive2 sMAPE':>12} {'Naive2 MASE':>11} {'median s':>9} {'cpu s':>6}")
     groups = [(c, [r for r in rows if r["type"] == c]) for c in CATEGORIES]
     for name, group in [*(g for g in groups if g[1]), ("overall", rows)]:
         s = summary(group)
         print(f"{name:10} {s['n']:>6} {s['smape']:>7.2f} {s['mase']:>6.3f} {s['owa']:>6.3f} "
-              f"{s['smape_n2']:>12.2f} {s['mase_n2']:>11.3f} {s['median_s']:>9.3f}")
+              f"{s['smape_n2']:>12.2f} {s['mase_n2']:>11.3f} {s['median_s']:>9.3f} "
+              f"{s['median_cpu_s']:>6.3f}")
     errors = [r for r in rows if "error" in r]
     choices = Counter(r["choice"] for r in rows)
     print("choices: " + ", ".join(f"{k} {v}" for k, v in choices.most_common()))

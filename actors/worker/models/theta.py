@@ -3,9 +3,11 @@
 train: regularise, plan the seasonality (see seasonal.py: a short period goes to Theta's own
 classical decomposition, used when the lag-m autocorrelation is significant; long or several
 periods are removed as Fourier terms first), then choose among the standard (STM), optimised
-(OTM) and dynamic (DSTM, DOTM) Theta models by in-sample MSE. fit: same variant and seasonality,
-parameters re-estimated. forecast: from the last state (level, mean, A, B) by the model's own
-recursion (Fiorucci et al. 2016), with SES-style intervals sigma * sqrt(1 + alpha^2 (h - 1)).
+(OTM) and dynamic (DSTM, DOTM) Theta models by in-sample MSE. fit: same variant, seasonality,
+alpha and theta; the initial level is re-estimated and the states run through the new history
+(cheap: a one-dimensional optimisation). forecast: from the last state (level, mean, A, B)
+by the model's own recursion (Fiorucci et al. 2016), with SES-style intervals
+sigma * sqrt(1 + alpha^2 (h - 1)).
 
 State (JSON): model, version, params, step, last_ts, n_obs, variant, alpha, theta, n, last_state
 [level, mean_y, A, B], sigma, decomposition (null, "additive" or "multiplicative") with
@@ -59,7 +61,7 @@ class ThetaModel(Model):
     name: ClassVar[str] = "theta"
     parameters: ClassVar[dict[str, Param]] = {
         **COMMON_PARAMETERS,
-        "max_train_points": Param("int", 2000, check=at_least(MIN_POINTS)),
+        "max_train_points": Param("int", 1000, check=at_least(MIN_POINTS)),
         "variant": Param("str", "auto", check=one_of("auto", *VARIANTS),
                          doc="STM standard, OTM optimised, D* dynamic; auto chooses by MSE"),
         "decomposition": Param("str", "multiplicative",
@@ -80,14 +82,15 @@ class ThetaModel(Model):
         return self._fit(params, series, seasons, variant)
 
     def fit(self, state: dict, timestamps: Sequence[int], values: Sequence[float]) -> dict:
-        """Same variant and seasonality; parameters re-estimated on the history."""
+        """Same variant, seasonality, alpha and theta; states run through the history."""
         self.check_state(state, STATE_KEYS)
         params = self.validate_parameters(state["params"])
         series = regular_series(timestamps, values, params, MIN_POINTS, state["step"],
                                 state["last_ts"])
         require_variation(series.values)
         seasons = Seasons.from_json(state["seasons"]).fitted(series.values)
-        return self._fit(params, series, seasons, state["variant"])
+        return self._fit(params, series, seasons, state["variant"], state["alpha"],
+                         state["theta"])
 
     def forecast(self, state: dict, horizon: int, level: float = 0.95) -> Forecast:
         """Theta path, SES-style interval, seasonality put back."""
@@ -113,7 +116,8 @@ class ThetaModel(Model):
                         np.maximum(upper, mean).tolist(), float(level))
 
     def _fit(
-        self, params: dict, series: RegularSeries, seasons: Seasons, variant: str | None
+        self, params: dict, series: RegularSeries, seasons: Seasons, variant: str | None,
+        alpha: float | None = None, theta: float | None = None,
     ) -> dict:
         from statsforecast.theta import auto_theta
 
@@ -121,8 +125,8 @@ class ThetaModel(Model):
         adjusted = y - seasons.at(np.arange(len(y), dtype=np.float64))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fitted = auto_theta(adjusted, seasons.native, model=variant,
-                                decomposition_type=params["decomposition"])
+            fitted = auto_theta(adjusted, seasons.native, model=variant, alpha=alpha,
+                                theta=theta, decomposition_type=params["decomposition"])
         resid = np.asarray(fitted["residuals"], dtype=np.float64)
         if fitted.get("decompose", False):
             decomposition = fitted["decomposition_type"]
