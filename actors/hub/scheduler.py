@@ -187,8 +187,13 @@ class Scheduler:
     def _fail(self, job: Job, error: str, retry: bool) -> None:
         job.attempt += 1
         job.error = error
-        if retry and job.attempt < self.state.settings["max_attempts"]:
-            log.info("job %s of %r failed (%s); retrying", job.kind, job.series, error)
+        # While the hub cannot reach SiriDB either, a soft failure is the outage's, not the
+        # job's: it does not use up max_attempts (the backoff still grows, to 60 s), so the
+        # job runs once SiriDB is back instead of failing for good a few seconds into it.
+        outage = self.state.siridb_status().get("status") == "failing"
+        if retry and (job.attempt < self.state.settings["max_attempts"] or outage):
+            log.info("job %s of %r failed (%s); retrying%s", job.kind, job.series, error,
+                     " (SiriDB is failing: max_attempts waits)" if outage else "")
             self._requeue(job, delay=backoff(job.attempt))
             return
         series = self.state.series.get(job.series)

@@ -165,6 +165,28 @@ def test_soft_failure_retries_with_backoff_then_fails_for_good(hub, clock):
     assert "s" not in scheduler.active
 
 
+def test_soft_failures_do_not_use_up_attempts_while_the_hub_cannot_reach_siridb(hub, clock):
+    state, scheduler, jobs = hub
+    status = {"status": "failing", "error": "ConnectionRefusedError"}
+    state.siridb_status = lambda: dict(status)
+    add(state)
+    worker(state)
+    counts(state, 10)
+    for attempt in range(4):  # max_attempts is 2
+        clock.now += 60
+        scheduler.dispatch(clock.now)
+        assert jobs.sent[-1].body["attempt"] == attempt
+        scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_FAILED,
+                                   error="SiriDB unavailable", retry=True))
+    train = state.series.get("s").jobs["train"]
+    assert (train["state"], train["attempt"]) == ("queued", 4)
+    status["status"] = "connected"  # SiriDB is back: this try counts again
+    clock.now += 60
+    scheduler.dispatch(clock.now)
+    scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_FAILED, error="bad", retry=True))
+    assert state.series.get("s").jobs["train"]["state"] == "failed"
+
+
 def test_expired_lease_requeues_and_the_late_result_is_dropped(hub, clock):
     state, scheduler, jobs = hub
     add(state)
