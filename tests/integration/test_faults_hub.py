@@ -146,6 +146,11 @@ def test_hub_killed_under_load_comes_back_with_everything_acknowledged(stack):
     wait_for(settled, 60, "every job queued or out at the crash to be done")
     name, kind = in_flight
     assert client.series(name)["jobs"][kind]["updated_at"] > killed_at
+    for name in SERIES:  # one forecast in SiriDB, though jobs ran again after the crash
+        quoted = f"enodo.{name}.forecast".replace("'", "''")
+        [reply] = siridb(stack.db.port, ("query", f"select * from '{quoted}'"))
+        stamps = [ts for ts, _ in reply[f"enodo.{name}.forecast"]]
+        assert stamps and len(stamps) == len(set(stamps))
     status, _, hub_status = stack.api.request("GET", "/enodo/status")
     assert status == 200 and hub_status["jobs"]["failed"] == 0
     status, _, detail = stack.api.request("GET", series_path(SERIES[0]))
