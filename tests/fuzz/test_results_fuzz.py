@@ -128,7 +128,7 @@ def results_property(hub: HubProcess, examples: int) -> None:
            fail=st.integers(0, 5), retry=st.booleans())
     def feed(model_result, forecast_result, fail, retry):
         worker.hello()  # also after the hub forgot a silent fake worker
-        job = worker.next_job(0.3)
+        job = worker.next_job(0.1)  # the hub pushes a follow-up job in the turn it takes a result
         if job is None:
             queued = api("queue_job", name=NAME, job_type="forecast")
             if queued.type is MessageType.ERROR:  # conflict: not trained yet
