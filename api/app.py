@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import falcon
 import falcon.media
 import ujson
 
+from api.auth import BearerAuth
 from api.errors import install_error_handling
 from api.openapi import OpenAPIResource
 from api.resources import (
@@ -33,9 +35,15 @@ def json_handler() -> falcon.media.JSONHandler:
     return falcon.media.JSONHandler(dumps=dumps, loads=ujson.loads)
 
 
-def create_app(hub: Hub) -> falcon.App:
-    """Return the REST application, asking `hub` (a HubClient or a fake) for everything."""
-    app = falcon.App(middleware=[RawPathMiddleware()])
+def create_app(hub: Hub, bearer: Callable[[], str] | None = None) -> falcon.App:
+    """Return the REST application, asking `hub` (a HubClient or a fake) for everything.
+
+    With `bearer` (returning the expected token), requests need `Authorization: Bearer`.
+    """
+    middleware: list[object] = [RawPathMiddleware()]
+    if bearer is not None:
+        middleware.append(BearerAuth(bearer))  # after RawPath: it checks the raw path
+    app = falcon.App(middleware=middleware)
     handlers = falcon.media.Handlers({falcon.MEDIA_JSON: json_handler()})
     app.req_options.media_handlers = handlers
     app.resp_options.media_handlers = handlers

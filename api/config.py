@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from actors.common.auth import DEFAULT_TOKEN_FILE, TokenSource, token_source
 from actors.common.config import Config, Option, positive
 from actors.common.config import load_config as _load_config
+from actors.common.curve_keys import client_curve
 from api.hub_client import DEFAULT_HUB_ADDRESS, DEFAULT_TIMEOUT, HubClient
+from protocol.curve import check_z85_key
 
 #: Environment variable naming the INI file; unset means defaults plus env overrides.
 CONFIG_ENV = "ENODO_API_CONFIG"
@@ -23,6 +26,12 @@ OPTIONS = (
     Option("api", "hub_address", str, DEFAULT_HUB_ADDRESS, _zmq_address),
     Option("api", "timeout", float, DEFAULT_TIMEOUT, positive),
     Option("api", "signing_key", str, "", secret=True),
+    Option("api", "token", str, "", secret=True),
+    Option("api", "token_file", str, DEFAULT_TOKEN_FILE),
+    Option("api", "bearer_token", str, "", secret=True),
+    Option("api", "bearer_token_file", str, ""),
+    Option("api", "curve_server_key", str, "", check_z85_key),
+    Option("api", "curve_server_key_file", str, ""),
 )
 
 
@@ -39,4 +48,14 @@ def hub_client_from_config(config: Config) -> HubClient:
         address=config.get("api", "hub_address"),
         timeout=config.get("api", "timeout"),
         signing_key=key.encode() if key else None,
+        token=token_source(config, "api"),
+        curve=client_curve(
+            "api", config.get("api", "curve_server_key"), config.get("api", "curve_server_key_file")
+        ),
     )
+
+
+def bearer_from_config(config: Config) -> TokenSource | None:
+    """Return the REST bearer token's source, or None when REST needs no token."""
+    source = token_source(config, "api", "bearer_token")
+    return source if source.configured else None

@@ -14,10 +14,12 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import zmq
 
+from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ErrorCode, ProtocolError, TransportError
 from protocol.transport import BadMessage, Channel, connect, make_socket
@@ -28,11 +30,13 @@ log = logging.getLogger("enodo.api.hub_client")
 DEFAULT_HUB_ADDRESS = "tcp://127.0.0.1:5563"
 DEFAULT_TIMEOUT = 5.0
 
-#: Hub error codes that mean the API and the hub disagree about the wire, which no
-#: REST user can cause or fix: they reach the user as `internal`.
-LINK_ERRORS = frozenset(
-    {ErrorCode.MALFORMED, ErrorCode.BAD_VERSION, ErrorCode.UNKNOWN_TYPE, ErrorCode.BAD_SIGNATURE}
-)
+#: Hub error codes that mean the API and the hub disagree about the wire (or the API's
+#: hub token is wrong), which no REST user can cause or fix: they reach the user as
+#: `internal`.
+LINK_ERRORS = frozenset({
+    ErrorCode.MALFORMED, ErrorCode.BAD_VERSION, ErrorCode.UNKNOWN_TYPE, ErrorCode.BAD_SIGNATURE,
+    ErrorCode.UNAUTHORIZED,
+})
 
 
 class HubError(Exception):
@@ -61,10 +65,14 @@ class HubClient:
         signing_key: bytes | None = None,
         sender: str | None = None,
         max_size: int | None = None,
+        token: str | Callable[[], str] | None = None,
+        curve: CurveClient | None = None,
     ) -> None:
         self.address = address
         self.timeout = timeout
         self._key = signing_key or None
+        self._token = token
+        self._curve = curve
         self._sender = sender
         self._max_size = max_size
         self._lock = threading.Lock()
@@ -77,6 +85,9 @@ class HubClient:
         body: dict[str, Any] = {"action": action}
         if params is not None:
             body["params"] = params
+        token = self._token() if callable(self._token) else self._token
+        if token:
+            body["token"] = token
         msg = Message(MessageType.API_REQUEST, body)
         with self._lock:
             channel = self._get_channel()
@@ -130,7 +141,8 @@ class HubClient:
         if reply.type is MessageType.ERROR:
             code, text = reply.body["code"], reply.body["message"]
             if code in LINK_ERRORS:
-                log.error("hub refused the API's message: %s: %s", code, text)
+                hint = " (check api.token / api.token_file)" if code == "unauthorized" else ""
+                log.error("hub refused the API's message: %s: %s%s", code, text, hint)
                 raise HubError(ErrorCode.INTERNAL.value, f"hub refused the request: {code}: {text}")
             raise HubError(code, text)
         raise HubError(ErrorCode.INTERNAL.value, f"unexpected {reply.type} reply from the hub")
@@ -145,7 +157,7 @@ class HubClient:
                 self._ctx = zmq.Context()
             sender = self._sender or f"api-{socket.gethostname()}-{pid}"
             codec = Codec(sender, self._key, **_size(self._max_size))
-            sock = make_socket(self._ctx, zmq.REQ, codec.max_size)
+            sock = make_socket(self._ctx, zmq.REQ, codec.max_size, curve=self._curve)
             # Sending never blocks longer than a whole request may take.
             sock.setsockopt(zmq.SNDTIMEO, max(1, int(self.timeout * 1000)))
             try:

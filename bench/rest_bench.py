@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
 import falcon  # noqa: E402
 import ujson  # noqa: E402
 
+from actors.common.auth import TokenSource  # noqa: E402
 from api.hub_client import HubClient, HubError  # noqa: E402
 from tests.api.gunicorn_proc import Gunicorn  # noqa: E402
 from tests.api.stub_hub import StubHub, api_handler, series_actions  # noqa: E402
@@ -82,7 +83,10 @@ class RealHub:
         )
         cmd = [sys.executable, "-m", "actors.hub.main", "--config", str(conf)]
         self.proc = subprocess.Popen(cmd, cwd=ROOT)
-        client = HubClient(self.address, timeout=0.5)
+        # The hub writes its token there on start; the API reads it (ENODO_API_TOKEN_FILE).
+        self.env = {"ENODO_API_TOKEN_FILE": f"{self.tmp.name}/data/token"}
+        token = TokenSource("", self.env["ENODO_API_TOKEN_FILE"])
+        client = HubClient(self.address, timeout=0.5, token=token)
         deadline = time.monotonic() + 20
         try:
             while True:
@@ -111,6 +115,7 @@ class Stub:
     def __init__(self) -> None:
         self.stub = StubHub(api_handler(series_actions({}))).start()
         self.address = self.stub.endpoint
+        self.env: dict[str, str] = {}
 
     def stop(self) -> None:
         self.stub.stop()
@@ -181,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     hub = RealHub() if real else Stub()
     path = "/series/" + quote(SERIES, safe="")
-    env = {"ENODO_API_HUB_ADDRESS": hub.address}
+    env = {"ENODO_API_HUB_ADDRESS": hub.address, **hub.env}
     try:
         with Gunicorn("api.wsgi:app", env=env, workers=args.workers) as api:
             status, _, body = api.request("POST", "/series", {"name": SERIES, "model": "arima"})

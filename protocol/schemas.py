@@ -143,7 +143,11 @@ SCHEMAS: dict[MessageType, dict[str, Field]] = {
     MessageType.LISTENER_ADD_SERIE_COUNT: {"counts": Field(OBJ, check=_counts)},
     MessageType.RESPONSE_OK: {"data": Field(ANY, nullable=True)},
     MessageType.ERROR: ERROR_BODY,
-    MessageType.API_REQUEST: {"action": Field(STR), "params": Field(OBJ, required=False)},
+    MessageType.API_REQUEST: {
+        "action": Field(STR),
+        "params": Field(OBJ, required=False),
+        "token": Field(STR, required=False),  # required on the hub's api socket
+    },
     MessageType.SUBSCRIBE: {"series": Field(LIST, required=False, check=_string_list)},
     MessageType.UNSUBSCRIBE: {},
     MessageType.SERIES_UPDATE: {"name": NAME, "event": Field(STR), "data": Field(OBJ)},

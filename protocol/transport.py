@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import zmq
 
+from protocol.curve import Curve
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
 
@@ -41,13 +42,16 @@ class BadMessage(Exception):
 
 
 def make_socket(
-    ctx: zmq.Context, socket_type: int, max_size: int, identity: bytes | None = None
+    ctx: zmq.Context, socket_type: int, max_size: int, identity: bytes | None = None,
+    curve: Curve | None = None,
 ) -> zmq.Socket:
-    """Create a socket with linger 0 and an inbound size limit (ZMQ_MAXMSGSIZE)."""
+    """Create a socket with linger 0, an inbound size limit (ZMQ_MAXMSGSIZE) and CURVE if given."""
     try:
         sock = ctx.socket(socket_type)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.MAXMSGSIZE, max_size + FRAME_SLACK)
+        if curve is not None:
+            curve.apply(sock)
         if identity is not None:
             sock.setsockopt(zmq.IDENTITY, identity)
         if socket_type == zmq.ROUTER:

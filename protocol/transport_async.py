@@ -7,6 +7,7 @@ import asyncio
 import zmq
 import zmq.asyncio
 
+from protocol.curve import Curve
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, RequestTimeout, TransportError
 from protocol.transport import FRAME_SLACK, BadMessage
@@ -15,11 +16,16 @@ from protocol.transport import FRAME_SLACK, BadMessage
 class AsyncChannel:
     """A zmq.asyncio DEALER/PUSH/PULL socket paired with a Codec."""
 
-    def __init__(self, ctx: zmq.asyncio.Context, socket_type: int, codec: Codec) -> None:
+    def __init__(
+        self, ctx: zmq.asyncio.Context, socket_type: int, codec: Codec,
+        curve: Curve | None = None,
+    ) -> None:
         try:
             self.socket = ctx.socket(socket_type)
             self.socket.setsockopt(zmq.LINGER, 0)
             self.socket.setsockopt(zmq.MAXMSGSIZE, codec.max_size + FRAME_SLACK)
+            if curve is not None:
+                curve.apply(self.socket)
         except zmq.ZMQError as exc:
             raise TransportError(f"cannot create socket: {exc}") from exc
         self.codec = codec

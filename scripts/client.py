@@ -16,6 +16,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from actors.common.auth import DEFAULT_TOKEN_FILE, TokenSource
+from actors.common.config import ConfigError
+from actors.common.curve_keys import client_curve
 from actors.common.version import software_version
 from scripts import client_format as fmt
 from scripts.client_session import ClientSession, HandshakeRefused, HubUnreachable, SessionError
@@ -83,6 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--client-id", help="client id (default: generated once and kept)")
     parser.add_argument("--token", default=os.environ.get("ENODO_CLIENT_TOKEN"),
                         help="hub token (default $ENODO_CLIENT_TOKEN)")
+    parser.add_argument("--token-file",
+                        default=os.environ.get("ENODO_CLIENT_TOKEN_FILE", DEFAULT_TOKEN_FILE),
+                        help="file holding the hub token, read when --token is not given "
+                             f"(default $ENODO_CLIENT_TOKEN_FILE or {DEFAULT_TOKEN_FILE})")
+    parser.add_argument("--curve-server-key",
+                        default=os.environ.get("ENODO_CLIENT_CURVE_SERVER_KEY"),
+                        help="the hub's CURVE public key (Z85): encrypt the connection")
+    parser.add_argument("--curve-server-key-file",
+                        default=os.environ.get("ENODO_CLIENT_CURVE_SERVER_KEY_FILE"),
+                        help="certificate file with the hub's CURVE public key (its hub.key)")
     parser.add_argument("--signing-key", default=os.environ.get("ENODO_CLIENT_SIGNING_KEY"),
                         help="HMAC key shared with the hub (default $ENODO_CLIENT_SIGNING_KEY)")
     parser.add_argument("--json", action="store_true", help="print raw JSON")
@@ -139,13 +152,21 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(message)s")
+    try:
+        curve = client_curve(
+            "client", args.curve_server_key or "", args.curve_server_key_file or ""
+        )
+    except ConfigError as exc:
+        print(f"enodo-client: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
     session = ClientSession(
         args.hub,
         args.client_id or stable_client_id(client_id_path(os.environ)),
         version=software_version(),
-        token=args.token or None,
+        token=TokenSource(args.token or "", args.token_file or "")() or None,
         signing_key=args.signing_key.encode() if args.signing_key else None,
         timeout=args.timeout,
+        curve=curve,
     )
     handshaken = False
     try:

@@ -17,6 +17,7 @@ from typing import Any
 
 import zmq
 
+from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
 from protocol.transport import BadMessage, Channel, connect, make_socket
@@ -65,6 +66,7 @@ class ClientSession:
         timeout: float = 5.0,
         client_type: ClientType = ClientType.CLIENT,
         clock: Clock = time.monotonic,
+        curve: CurveClient | None = None,
     ) -> None:
         self.address = address
         self.client_id = client_id
@@ -74,6 +76,7 @@ class ClientSession:
         self.client_type = client_type
         self.clock = clock
         self.codec = Codec(client_id, signing_key)
+        self.curve = curve
         self.welcome: dict[str, Any] = {}
         self.last_heard = clock()
         self.hub_said_shutdown = False
@@ -94,7 +97,7 @@ class ClientSession:
     def connect(self) -> dict[str, Any]:
         """Open a fresh socket and handshake; return the HANDSHAKE_OK body."""
         self._reset()
-        sock = make_socket(self._ctx, zmq.DEALER, self.codec.max_size)
+        sock = make_socket(self._ctx, zmq.DEALER, self.codec.max_size, curve=self.curve)
         sock.setsockopt(zmq.SNDTIMEO, max(1, int(self.timeout * 1000)))
         self._channel = Channel(sock, self.codec)
         connect(sock, self.address)

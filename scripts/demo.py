@@ -14,8 +14,11 @@ import itertools
 import logging
 import signal
 import sys
+import time
 from collections.abc import Iterator
 
+from actors.common.config import Config
+from api.config import hub_client_from_config, load_api_config
 from api.hub_client import HubClient, HubError
 from scripts.demo_data import BASE_MS, WEEK_MS, co2_continuation, co2_points, cpu_points
 
@@ -85,15 +88,24 @@ def wait_for_hub(hub: HubClient) -> None:
         except HubError as exc:
             if attempt % 5 == 0:
                 log.info("waiting for the hub: %s", exc.message)
+            if exc.code != "unavailable":  # answered at once (e.g. token not there yet)
+                time.sleep(0.5)
 
 
-def banner(api_url: str) -> str:
+def banner(api_url: str, config: Config) -> str:
     """What to try once the stack runs."""
+    curl = "curl -s"
+    lines = ["", "Enodo is running. The REST API is at " + api_url]
+    bearer_file = config.get("api", "bearer_token_file")
+    if config.get("api", "bearer_token"):
+        lines.append("  (REST needs the bearer token set in api.bearer_token)")
+    elif bearer_file:
+        lines.append(f"  TOKEN=$(cat {bearer_file})")
+        curl = 'curl -s -H "Authorization: Bearer $TOKEN"'
     return "\n".join([
-        "",
-        "Enodo is running. The REST API is at " + api_url,
-        f"  curl -s {api_url}/series",
-        f"  curl -s {api_url}/series/{CO2}/forecast",
+        *lines,
+        f"  {curl} {api_url}/series",
+        f"  {curl} {api_url}/series/{CO2}/forecast",
         f"  (also /series/{CPU}, /enodo/status, /enodo/log, /siridb/status; Ctrl-C stops all)",
         "",
     ])
@@ -138,10 +150,13 @@ async def run(args: argparse.Namespace) -> int:
     client = await wait_for_siridb(args)
     co2_last, cpu_last = await load_history(client)
     await client.query(f"alter database set tee '{args.tee}'")
-    hub = HubClient(args.hub_api, timeout=5.0)
+    config = load_api_config()  # the API's token, signing key and CURVE settings
+    hub = hub_client_from_config(config)
+    if args.hub_api:
+        hub.address = args.hub_api
     await loop.run_in_executor(None, wait_for_hub, hub)
     await loop.run_in_executor(None, register, hub)
-    print(banner(args.api_url), flush=True)
+    print(banner(args.api_url, config), flush=True)
     await feed(client, co2_last, cpu_last, args.interval, stop)
     client.close()
     return 0
@@ -156,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--password", default="siri")
     parser.add_argument("--database", default="enodo")
     parser.add_argument("--tee", default="127.0.0.1:9104", help="the listener's tee address")
-    parser.add_argument("--hub-api", default="tcp://127.0.0.1:5563")
+    parser.add_argument("--hub-api", default=None,
+                        help="the hub's api socket (default: api.hub_address of the API config)")
     parser.add_argument("--api-url", default="http://127.0.0.1:8000")
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between inserts")
     args = parser.parse_args(argv)

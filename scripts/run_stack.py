@@ -17,6 +17,13 @@ def main() -> int:
     env = dict(os.environ, ENODO_ROOT=str(ROOT), ENODO_BIN=str(bin_dir))
     env.setdefault("ENODO_HUB_DATA_DIR", str(ROOT / ".enodo" / "hub"))
     env.setdefault("ENODO_WORKER_STATE_DIR", str(ROOT / ".enodo" / "worker"))
+    # The API (and the demo) read configs/api.conf: the hub token and the REST bearer
+    # token both come from the file the hub generates in its data_dir.
+    env.setdefault("ENODO_API_CONFIG", str(ROOT / "configs" / "api.conf"))
+    token_file = str(Path(env["ENODO_HUB_DATA_DIR"]) / "token")
+    for var in ("LISTENER_TOKEN_FILE", "WORKER_TOKEN_FILE", "API_TOKEN_FILE",
+                "API_BEARER_TOKEN_FILE", "CLIENT_TOKEN_FILE"):
+        env.setdefault(f"ENODO_{var}", token_file)
     print(f"Starting Enodo (logs in {ROOT / '.enodo' / 'logs'}); Ctrl-C stops everything.",
           flush=True)
     supervisord = str(bin_dir / "supervisord")

@@ -82,9 +82,16 @@ def _convert(option: Option, raw: str) -> Any:
 class Config:
     """Validated settings of one process, read as config.get('section', 'key')."""
 
-    def __init__(self, values: Mapping[tuple[str, str], Any], sources: Mapping) -> None:
+    def __init__(
+        self,
+        values: Mapping[tuple[str, str], Any],
+        sources: Mapping,
+        secret_files: Iterable[tuple[str, str]] = (),
+    ) -> None:
         self._values = dict(values)
         self.sources = dict(sources)
+        #: (file, "section.key") of every non-empty secret whose value came from a file.
+        self.secret_files = list(secret_files)
 
     def get(self, section: str, key: str) -> Any:
         """Return the value of section.key (KeyError for an undeclared option)."""
@@ -142,4 +149,9 @@ def load_config(
                 raise ConfigError(f"{option.section}.{option.key}: {problem} (from {source})")
         values[name] = value
         sources[name] = source
-    return Config(values, sources)
+    secret_files = [
+        (sources[name], f"{o.section}.{o.key}")
+        for name, o in known.items()
+        if o.secret and values[name] and name in raw and sources[name] == path
+    ]
+    return Config(values, sources, secret_files)

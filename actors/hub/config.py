@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actors.common.config import Config, Option, load_config, one_of, port, positive
+from protocol.curve import check_z85_key
 
 DEFAULT_DATA_DIR = ".enodo/hub"
 
@@ -26,7 +27,11 @@ OPTIONS = [
     Option("hub", "api_port", int, 5563, port),
     Option("hub", "data_dir", str, DEFAULT_DATA_DIR),
     Option("hub", "token", str, "", secret=True),
+    Option("hub", "token_file", str, ""),
     Option("hub", "signing_key", str, "", secret=True),
+    Option("hub", "curve", bool, False),
+    Option("hub", "curve_secret_key", str, "", check_z85_key, secret=True),
+    Option("hub", "curve_secret_key_file", str, ""),
     Option("hub", "heartbeat_interval", float, 1.0, positive),
     Option("hub", "liveness", int, 3, positive),
     Option("hub", "max_message_size", int, 16 * 1024 * 1024, positive),

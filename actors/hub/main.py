@@ -9,7 +9,9 @@ import sys
 
 import zmq
 
+from actors.common.auth import hub_token, warn_exposed_secrets
 from actors.common.config import Config, ConfigError
+from actors.common.curve_keys import hub_curve
 from actors.common.logs import setup_logging
 from actors.common.version import software_version
 from actors.hub.config import load_hub_config
@@ -38,14 +40,21 @@ def addresses(config: Config) -> dict[str, str]:
 
 
 def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
-    """Create the store, state, server, scheduler and SiriDB link from a config."""
+    """Create the store, state, server, scheduler and SiriDB link from a config.
+
+    Raises ConfigError when the token or the CURVE keys cannot be read or made.
+    """
     hub = config.section("hub")
+    token, token_path = hub_token(hub["token"], hub["token_file"], hub["data_dir"])
+    curve, public_cert = hub_curve(
+        hub["curve"], hub["curve_secret_key"], hub["curve_secret_key_file"], hub["data_dir"]
+    )
     store = Store(hub["data_dir"])
     state = HubState(
         store,
         heartbeat_interval=hub["heartbeat_interval"],
         liveness=hub["liveness"],
-        token=hub["token"],
+        token=token,
         version=software_version(),
     )
     codec = Codec(
@@ -53,7 +62,13 @@ def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
         key=hub["signing_key"].encode() or None,
         max_size=hub["max_message_size"],
     )
-    server = HubServer(state, codec, addresses(config), ctx)
+    server = HubServer(state, codec, addresses(config), ctx, curve=curve)
+    log.info(
+        "peers must present the token %s%s%s",
+        f"in {token_path}" if token_path else "set in hub.token",
+        "; messages are signed" if codec.key else "",
+        f"; CURVE on (public key: {public_cert or 'of hub.curve_secret_key'})" if curve else "",
+    )
     scheduler = Scheduler(state, server.jobs)
     server.on_result = scheduler.on_result
 
@@ -101,9 +116,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"enodo-hub: config error: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.get("hub", "log_level"), "enodo-hub")
+    warn_exposed_secrets(config, log.warning)
     ctx = zmq.Context()
     try:
         server, link = build(config, ctx)
+    except ConfigError as exc:
+        log.error("config error: %s", exc)
+        ctx.term()
+        return 2
     except TransportError as exc:
         log.error("cannot start: %s", exc)
         return 1

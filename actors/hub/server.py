@@ -12,6 +12,7 @@ import zmq
 from actors.hub.actions import run_action
 from actors.hub.handlers import handle_control
 from actors.hub.state import HubState
+from protocol.curve import CurveServer
 from protocol.envelope import Codec, Message, error, ok
 from protocol.errors import ErrorCode, ProtocolError, TransportError
 from protocol.transport import BadMessage, Channel, Incoming, bind, make_socket
@@ -35,16 +36,21 @@ class HubServer:
         addresses: dict[str, str],
         ctx: zmq.Context | None = None,
         clock: Callable[[], float] = time.monotonic,
+        curve: CurveServer | None = None,
     ) -> None:
         self.state = state
         self.codec = codec
         self.clock = clock
         self.ctx = ctx or zmq.Context()
         max_size = codec.max_size
-        self.control = Channel(make_socket(self.ctx, zmq.ROUTER, max_size), codec)
-        self.api = Channel(make_socket(self.ctx, zmq.ROUTER, max_size), codec)
-        self.jobs = Channel(make_socket(self.ctx, zmq.PUSH, max_size), codec)
-        self.results = Channel(make_socket(self.ctx, zmq.PULL, max_size), codec)
+
+        def channel(kind: int) -> Channel:
+            return Channel(make_socket(self.ctx, kind, max_size, curve=curve), codec)
+
+        self.control = channel(zmq.ROUTER)
+        self.api = channel(zmq.ROUTER)
+        self.jobs = channel(zmq.PUSH)
+        self.results = channel(zmq.PULL)
         self.jobs.socket.setsockopt(zmq.SNDHWM, 1)
         self.endpoints = {
             "control": bind(self.control.socket, addresses["control"]),
@@ -144,6 +150,10 @@ class HubServer:
         if msg.type is not MessageType.API_REQUEST:
             return incoming.route, error(msg.id, ErrorCode.INVALID,
                                          f"the api socket takes API_REQUEST, not {msg.type.value}")
+        # No session on this socket: every request carries the hub's token.
+        if not self.state.check_token(msg.body.get("token")):
+            log.warning("api request from %r refused: token missing or wrong", msg.sender[:128])
+            return incoming.route, error(msg.id, ErrorCode.UNAUTHORIZED, "token missing or wrong")
         try:
             data = run_action(self.state, msg.body["action"], msg.body.get("params", {}))
             return incoming.route, ok(msg, data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 import uuid
@@ -159,7 +160,7 @@ class HubState:
     # peers ------------------------------------------------------------------
     def admit(self, identity: bytes, body: dict[str, Any]) -> Peer:
         """Register a handshaking peer, or raise ProtocolError (UNAUTHORIZED, INVALID)."""
-        if self.token and body.get("token") != self.token:
+        if not self.check_token(body.get("token")):
             raise ProtocolError(ErrorCode.UNAUTHORIZED, "token missing or wrong")
         if body["protocol"] != 1:
             raise ProtocolError(ErrorCode.BAD_VERSION, f"protocol {body['protocol']} unsupported")
@@ -183,6 +184,12 @@ class HubState:
         self._clients_dirty.add(peer.client_id)
         self.event("client_online", f"{peer.client_type.value} {peer.client_id} online")
         return peer
+
+    def check_token(self, token: str | None) -> bool:
+        """True when token is the hub's (compared in constant time), or the hub has none."""
+        if not self.token:
+            return True
+        return token is not None and hmac.compare_digest(token.encode(), self.token.encode())
 
     def expiry(self) -> float:
         """Return the deadline by which a peer must be heard from again."""

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import socket
 
+from actors.common.auth import DEFAULT_TOKEN_FILE
 from actors.common.config import Config, Option, load_config, one_of, port, positive
+from protocol.curve import check_z85_key
 
 OPTIONS = [
     Option("listener", "hub_host", str, "127.0.0.1"),
     Option("listener", "control_port", int, 5560, port),
     Option("listener", "client_id", str, ""),
     Option("listener", "token", str, "", secret=True),
+    Option("listener", "token_file", str, DEFAULT_TOKEN_FILE),
     Option("listener", "signing_key", str, "", secret=True),
+    Option("listener", "curve_server_key", str, "", check_z85_key),
+    Option("listener", "curve_server_key_file", str, ""),
     Option("listener", "tee_host", str, "127.0.0.1"),
     Option("listener", "tee_port", int, 9104, port),
     Option("listener", "tee_unix_path", str, ""),

@@ -18,6 +18,7 @@ from typing import Any
 import zmq.asyncio
 
 from actors.listener.counter import PointCounter
+from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import RequestTimeout, TransportError
 from protocol.transport import BadMessage
@@ -46,9 +47,10 @@ class HubLink:
         *,
         client_id: str,
         version: str,
-        token: str = "",
+        token: str | Callable[[], str] = "",
         update_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        curve: CurveClient | None = None,
     ) -> None:
         self.ctx = ctx
         self.address = address
@@ -56,7 +58,8 @@ class HubLink:
         self.counter = counter
         self.client_id = client_id
         self.version = version
-        self.token = token
+        self.token = token  # a callable is asked at each handshake
+        self.curve = curve
         self.update_interval = update_interval
         self.clock = clock
         self.unacked: dict[str, tuple[float, dict[str, int]]] = {}
@@ -75,7 +78,7 @@ class HubLink:
         """Hold a session with the hub until stop(), reconnecting with backoff."""
         delay = 0.25
         while not self.stopping.is_set():
-            channel = AsyncChannel(self.ctx, zmq.DEALER, self.codec)
+            channel = AsyncChannel(self.ctx, zmq.DEALER, self.codec, self.curve)
             channel.connect(self.address)
             try:
                 welcome = await self._handshake(channel)
@@ -105,8 +108,9 @@ class HubLink:
             "version": self.version,
             "protocol": PROTOCOL_VERSION,
         }
-        if self.token:
-            body["token"] = self.token
+        token = self.token() if callable(self.token) else self.token
+        if token:
+            body["token"] = token
         hello = Message(MessageType.HANDSHAKE, body)
         await channel.send(hello)
         deadline = self.clock() + 5.0

@@ -10,7 +10,9 @@ import sys
 
 import zmq.asyncio
 
+from actors.common.auth import token_source, warn_exposed_secrets
 from actors.common.config import Config, ConfigError
+from actors.common.curve_keys import client_curve
 from actors.common.logs import setup_logging
 from actors.common.version import software_version
 from actors.listener.config import default_client_id, load_listener_config
@@ -26,6 +28,7 @@ log = logging.getLogger("enodo.listener")
 async def serve(config: Config) -> int:
     """Run the tee server and the hub session until SIGTERM/SIGINT."""
     opts = config.section("listener")
+    curve = client_curve("listener", opts["curve_server_key"], opts["curve_server_key_file"])
     client_id = opts["client_id"] or default_client_id()
     ctx = zmq.asyncio.Context()
     counter = PointCounter()
@@ -36,7 +39,8 @@ async def serve(config: Config) -> int:
         counter,
         client_id=client_id,
         version=software_version(),
-        token=opts["token"],
+        token=token_source(config, "listener"),
+        curve=curve,
         update_interval=opts["update_interval"],
     )
     tee = TeeServer(
@@ -84,7 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"enodo-listener: config error: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.get("listener", "log_level"), "enodo-listener")
-    return asyncio.run(serve(config))
+    warn_exposed_secrets(config, log.warning)
+    try:
+        return asyncio.run(serve(config))
+    except ConfigError as exc:
+        log.error("config error: %s", exc)
+        return 2
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
+from actors.common.auth import DEFAULT_TOKEN_FILE
 from actors.common.config import (
     Config,
     ConfigError,
@@ -21,6 +22,7 @@ from actors.common.config import (
     positive,
 )
 from actors.hub.config import siridb_options
+from protocol.curve import check_z85_key
 
 DEFAULT_STATE_DIR = ".enodo/worker"
 MAX_ID_LENGTH = 128
@@ -45,7 +47,10 @@ OPTIONS = [
     Option("worker", "results_port", int, 5562, port),
     Option("worker", "worker_id", str, ""),
     Option("worker", "token", str, "", secret=True),
+    Option("worker", "token_file", str, DEFAULT_TOKEN_FILE),
     Option("worker", "signing_key", str, "", secret=True),
+    Option("worker", "curve_server_key", str, "", check_z85_key),
+    Option("worker", "curve_server_key_file", str, ""),
     Option("worker", "log_level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR")),
     Option("worker", "state_dir", str, DEFAULT_STATE_DIR),
     Option("worker", "heartbeat_interval", float, 1.0, positive),

@@ -15,6 +15,7 @@ from typing import Any
 
 import zmq
 
+from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
 from protocol.transport import BadMessage, Channel, connect, make_socket
@@ -32,9 +33,10 @@ class HubLink:
         self, ctx: zmq.Context, address: str, codec: Codec, poller: zmq.Poller,
         hello: Callable[[], dict[str, Any]], heartbeat_interval: float = 1.0,
         liveness: int = 3, reconnect_min: float = 0.5, reconnect_max: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.monotonic, curve: CurveClient | None = None,
     ) -> None:
         self.ctx, self.address, self.codec, self.poller = ctx, address, codec, poller
+        self.curve = curve
         self.hello = hello
         self.interval = heartbeat_interval
         self.liveness = liveness
@@ -64,7 +66,7 @@ class HubLink:
         self._reconnect_at = self.clock()
 
     def _open(self) -> None:
-        sock = make_socket(self.ctx, zmq.DEALER, self.codec.max_size)
+        sock = make_socket(self.ctx, zmq.DEALER, self.codec.max_size, curve=self.curve)
         connect(sock, self.address)
         self.channel = Channel(sock, self.codec)
         self.poller.register(sock, zmq.POLLIN)

@@ -20,6 +20,7 @@ import zmq
 from actors.worker.hub_link import HubLink
 from actors.worker.jobs import KINDS, precheck, setting
 from actors.worker.runner import ModelRunner, RunnerEvent
+from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
 from protocol.transport import BadMessage, Channel, connect, make_socket
@@ -38,13 +39,14 @@ class WorkerSettings:
     worker_id: str
     version: str
     addresses: dict[str, str]
-    token: str = ""
+    token: str | Callable[[], str] = ""  # a callable is asked at each handshake
     heartbeat_interval: float = 1.0
     liveness: int = 3
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
     shutdown_grace: float = 10.0
     max_job_duration: float = 600.0
+    curve: CurveClient | None = None
 
 
 class Worker:
@@ -60,15 +62,16 @@ class Worker:
         self.ctx = ctx or zmq.Context()
         self.poller = zmq.Poller()
         max_size = codec.max_size
-        self.jobs = Channel(make_socket(self.ctx, zmq.PULL, max_size), codec)
+        curve = settings.curve
+        self.jobs = Channel(make_socket(self.ctx, zmq.PULL, max_size, curve=curve), codec)
         self.jobs.socket.setsockopt(zmq.RCVHWM, 1)
-        self.results = Channel(make_socket(self.ctx, zmq.PUSH, max_size), codec)
+        self.results = Channel(make_socket(self.ctx, zmq.PUSH, max_size, curve=curve), codec)
         connect(self.results.socket, settings.addresses["results"])
         self.poller.register(self.jobs.socket, zmq.POLLIN)
         self.link = HubLink(
             self.ctx, settings.addresses["control"], codec, self.poller, self._hello,
             settings.heartbeat_interval, settings.liveness, settings.reconnect_min,
-            settings.reconnect_max, clock,
+            settings.reconnect_max, clock, curve=curve,
         )
         self.runner = runner_factory(self.poller)
         self.stopping = False
@@ -98,8 +101,10 @@ class Worker:
             "version": self.settings.version, "protocol": PROTOCOL_VERSION,
             "capacity": 1, "models": list(self.runner.models),
         }
-        if self.settings.token:
-            body["token"] = self.settings.token
+        token = self.settings.token
+        token = token() if callable(token) else token
+        if token:
+            body["token"] = token
         return body
 
     def run(self) -> None:

@@ -10,7 +10,9 @@ import sys
 
 import zmq
 
+from actors.common.auth import token_source, warn_exposed_secrets
 from actors.common.config import Config, ConfigError
+from actors.common.curve_keys import client_curve
 from actors.common.logs import setup_logging
 from actors.common.version import software_version
 from actors.worker.config import load_worker_config, resolve_identity, siridb_settings
@@ -43,10 +45,13 @@ def build(config: Config, worker_id: str, ctx: zmq.Context) -> Worker:
     )
     settings = WorkerSettings(
         worker_id=worker_id, version=software_version(), addresses=hub_addresses(config),
-        token=section["token"], heartbeat_interval=section["heartbeat_interval"],
+        token=token_source(config, "worker"), heartbeat_interval=section["heartbeat_interval"],
         liveness=section["liveness"], reconnect_min=section["reconnect_min"],
         reconnect_max=section["reconnect_max"], shutdown_grace=section["shutdown_grace"],
         max_job_duration=section["max_job_duration"],
+        curve=client_curve(
+            "worker", section["curve_server_key"], section["curve_server_key_file"]
+        ),
     )
     codec = Codec(
         sender=worker_id, key=section["signing_key"].encode() or None,
@@ -78,9 +83,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"enodo-worker: config error: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.get("worker", "log_level"), "enodo-worker")
+    warn_exposed_secrets(config, log.warning)
     ctx = zmq.Context()
     try:
         worker = build(config, identity.worker_id, ctx)
+    except ConfigError as exc:
+        log.error("config error: %s", exc)
+        identity.release()
+        return 2
     except TransportError as exc:
         log.error("cannot start: %s", exc)
         identity.release()

@@ -16,6 +16,8 @@ from typing import Any
 
 import ujson
 
+from tests.support.hub import token_env
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = ROOT / "configs" / "gunicorn.conf.py"
 LISTENING = re.compile(r"Listening at: http://([\d.]+):(\d+)")
@@ -32,6 +34,9 @@ class Gunicorn:
             "ENODO_API_WORKERS": str(workers),
             **(env or {}),
         }
+        # The token of the hub at ENODO_API_HUB_ADDRESS (a HubProcess), unless given.
+        for key, value in token_env(self.env.get("ENODO_API_HUB_ADDRESS", ""), "API").items():
+            self.env.setdefault(key, value)
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
         self.log: list[str] = []
@@ -71,14 +76,15 @@ class Gunicorn:
         self._lines.put(None)
 
     def request(
-        self, method: str, path: str, body: Any = None, timeout: float = 10.0
+        self, method: str, path: str, body: Any = None, timeout: float = 10.0,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], Any]:
         """Make one HTTP request; return (status, headers, decoded JSON body)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             data = None if body is None else ujson.dumps(body)
-            headers = {"Content-Type": "application/json"} if data is not None else {}
-            conn.request(method, path, body=data, headers=headers)
+            sent = {"Content-Type": "application/json"} if data is not None else {}
+            conn.request(method, path, body=data, headers={**sent, **(headers or {})})
             resp = conn.getresponse()
             raw = resp.read()
             return resp.status, {k.lower(): v for k, v in resp.getheaders()}, ujson.loads(raw)

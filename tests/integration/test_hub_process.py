@@ -89,13 +89,13 @@ def test_api_socket_serves_req_peers(hub):
     channel = Channel(make_socket(ctx, zmq.REQ, 1 << 20), Codec("api-test"))
     channel.socket.connect(hub.address("api"))
     try:
-        request = Message(MessageType.API_REQUEST, {"action": "enodo_status"})
+        request = Message(MessageType.API_REQUEST, {"action": "enodo_status", "token": hub.token})
         channel.send(request)
         assert channel.socket.poll(5000)
         answer = channel.recv().msg
         assert answer.type is MessageType.RESPONSE_OK and answer.reply_to == request.id
         assert answer.body["data"]["series"] == 0
-        channel.send(Message(MessageType.API_REQUEST, {"action": "get_series",
+        channel.send(Message(MessageType.API_REQUEST, {"action": "get_series", "token": hub.token,
                                                        "params": {"name": "nope"}}))
         assert channel.socket.poll(5000)
         assert channel.recv().msg.body["code"] == "not_found"

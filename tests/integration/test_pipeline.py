@@ -85,7 +85,7 @@ def test_points_become_counts_jobs_forecasts_and_updates(stack, tmp_path):
     with open(watch_out, "wb") as out:
         watcher = subprocess.Popen(
             [sys.executable, "-m", "scripts.client", "--hub", hub.address("control"),
-             "--client-id", "watcher", "--json", "watch", NAME],
+             "--token", hub.token, "--client-id", "watcher", "--json", "watch", NAME],
             stdout=out, stderr=subprocess.STDOUT,
         )
     try:
@@ -127,8 +127,13 @@ def test_points_become_counts_jobs_forecasts_and_updates(stack, tmp_path):
         wait_for(lambda: {"added", "forecast"} <= watched_events(), 10,
                  "the watcher to print the added and forecast updates")
 
-        status, _, hub_status = api.request("GET", "/enodo/status")
-        assert hub_status["peers"]["worker"] == 2 and hub_status["peers"]["listener"] == 1
+        # One worker may have done every job while the other's model process still started.
+        def both_workers():
+            hub_status = api.request("GET", "/enodo/status")[2]
+            return hub_status if hub_status["peers"]["worker"] == 2 else None
+
+        hub_status = wait_for(both_workers, 30, "both workers online")
+        assert hub_status["peers"]["listener"] == 1
         assert hub_status["jobs"]["failed"] == 0
     finally:
         watcher.send_signal(signal.SIGINT)

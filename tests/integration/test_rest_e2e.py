@@ -37,7 +37,7 @@ def stack(tmp_path):
 def client(hub, *args):
     done = subprocess.run(
         [sys.executable, "-m", "scripts.client", "--hub", hub.address("control"),
-         "--client-id", "e2e-client", "--timeout", "5", "--json", *args],
+         "--token", hub.token, "--client-id", "e2e-client", "--timeout", "5", "--json", *args],
         capture_output=True, text=True, timeout=30,
     )
     return done.returncode, done.stdout, done.stderr

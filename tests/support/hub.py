@@ -10,19 +10,50 @@ from pathlib import Path
 from typing import Any
 
 import zmq
+import zmq.auth
 
+from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.transport import Channel, make_socket
 from protocol.types import MessageType
 from tests.support.waiting import free_port, wait_for
 
+#: Every HubProcess by each of its addresses (tcp://127.0.0.1:<port>), so that Peer,
+#: ListenerProcess, WorkerProcess and Gunicorn present the right hub token.
+HUBS: dict[str, HubProcess] = {}
+
+
+def token_for(address: str) -> str | None:
+    """The token of the HubProcess at address (None: no such hub, or no token written yet)."""
+    hub = HUBS.get(address)
+    try:
+        return hub.token if hub is not None else None
+    except FileNotFoundError:
+        return None
+
+
+def token_env(address: str, prefix: str) -> dict[str, str]:
+    """Env for a peer of the hub at address: ENODO_<prefix>_TOKEN or _TOKEN_FILE.
+
+    A peer of no HubProcess (a fake hub) gets an empty token file: no token, and never
+    the token of a `make run` stack in the working directory.
+    """
+    hub = HUBS.get(address)
+    if hub is None:
+        return {f"ENODO_{prefix}_TOKEN_FILE": ""}
+    if hub.env.get("ENODO_HUB_TOKEN"):
+        return {f"ENODO_{prefix}_TOKEN": hub.env["ENODO_HUB_TOKEN"]}
+    return {f"ENODO_{prefix}_TOKEN_FILE": str(hub.data_dir / "token")}
+
 
 class HubProcess:
-    """enodo-hub on random loopback ports with its own data_dir."""
+    """enodo-hub on random loopback ports with its own data_dir (and so its own token)."""
 
     def __init__(self, tmp: Path, extra: dict[str, str] | None = None) -> None:
         self.data_dir = tmp / "hub-data"
         self.ports = {name: free_port() for name in ("control", "jobs", "results", "api")}
+        for name in self.ports:
+            HUBS[self.address(name)] = self
         self.env = dict(os.environ)
         self.env.update(
             {f"ENODO_HUB_{name.upper()}_PORT": str(p) for name, p in self.ports.items()}
@@ -39,6 +70,20 @@ class HubProcess:
         """The tcp:// address of one hub socket."""
         return f"tcp://127.0.0.1:{self.ports[name]}"
 
+    def peer_options(self) -> dict[str, Any]:
+        """Peer keyword arguments for this hub's signing key and CURVE, when it has them."""
+        key = self.env.get("ENODO_HUB_SIGNING_KEY", "").encode() or None
+        curve = None
+        if self.env.get("ENODO_HUB_CURVE", "").lower() in ("1", "true", "yes", "on"):
+            public = zmq.auth.load_certificate(self.data_dir / "hub.key")[0]
+            curve = CurveClient.for_server(public)
+        return {"key": key, "curve": curve}
+
+    @property
+    def token(self) -> str:
+        """The hub's token: ENODO_HUB_TOKEN, else the one it generated in data_dir/token."""
+        return self.env.get("ENODO_HUB_TOKEN") or (self.data_dir / "token").read_text().strip()
+
     def start(self, timeout: float = 15.0) -> HubProcess:
         """Start the hub and wait until it answers a handshake."""
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
@@ -49,7 +94,7 @@ class HubProcess:
 
         def answers() -> bool:
             assert self.proc.poll() is None, f"hub exited: {self.log_path.read_text()[-2000:]}"
-            with Peer(self.address("control"), "probe", "client") as peer:
+            with Peer(self.address("control"), "probe", "client", **self.peer_options()) as peer:
                 return peer.handshake(timeout=0.5).type is MessageType.HANDSHAKE_OK
 
         wait_for(answers, timeout, "the hub to answer a handshake")
@@ -64,15 +109,20 @@ class HubProcess:
 
 
 class Peer:
-    """A DEALER that handshakes with the hub and sends API requests."""
+    """A DEALER that handshakes with the hub and sends API requests.
+
+    token None (the default) presents the token of the HubProcess at address; "" sends none.
+    """
 
     def __init__(
         self, address: str, client_id: str, client_type: str, token: str | None = None,
-        key: bytes | None = None,
+        key: bytes | None = None, curve: CurveClient | None = None,
     ) -> None:
         self.ctx = zmq.Context.instance()
-        self.channel = Channel(make_socket(self.ctx, zmq.DEALER, 1 << 24), Codec(client_id, key))
+        sock = make_socket(self.ctx, zmq.DEALER, 1 << 24, curve=curve)
+        self.channel = Channel(sock, Codec(client_id, key))
         self.channel.socket.connect(address)
+        self.address = address
         self.client_id, self.client_type, self.token = client_id, client_type, token
         self.pushed: list[Message] = []
 
@@ -107,8 +157,9 @@ class Peer:
             "client_id": self.client_id, "client_type": self.client_type,
             "version": "test", "protocol": 1,
         }
-        if self.token is not None:
-            body["token"] = self.token
+        token = token_for(self.address) if self.token is None else self.token
+        if token:
+            body["token"] = token
         return self.request(Message(MessageType.HANDSHAKE, body), timeout)
 
     def api(self, action: str, timeout: float = 5.0, **params: Any) -> Message:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.hub import token_env
 from tests.support.waiting import free_port
 
 
@@ -24,6 +25,7 @@ class ListenerProcess:
             ENODO_LISTENER_CLIENT_ID="listener-test",
             ENODO_LISTENER_LOG_LEVEL="DEBUG",
         )
+        self.env.update(token_env(f"tcp://127.0.0.1:{control_port}", "LISTENER"))
         self.env.update(extra or {})
         self.log_path = tmp / "listener.log"
         self.proc: subprocess.Popen | None = None

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.hub import token_env
+
 
 class WorkerProcess:
     """enodo-worker connected to a HubProcess's ports and a SiriDB."""
@@ -25,6 +27,7 @@ class WorkerProcess:
             ENODO_SIRIDB_PORT=str(siridb_port),
             ENODO_SIRIDB_DATABASE=database,
         )
+        self.env.update(token_env(f"tcp://127.0.0.1:{hub_ports['control']}", "WORKER"))
         self.env.update(extra or {})
         self.index = index
         self.worker_id = f"{self.env['ENODO_WORKER_WORKER_ID']}-{index}"

@@ -1,0 +1,62 @@
+"""Bearer-token authentication of the REST API (on when `api.bearer_token[_file]` is set).
+
+Every request but those to OPEN_PATHS must carry `Authorization: Bearer <token>`;
+otherwise it is answered 401 `unauthorized` in the one error shape, with a
+`WWW-Authenticate: Bearer` challenge. Tokens are compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+
+import falcon
+
+log = logging.getLogger("enodo.api")
+
+#: Paths served without a token: the API's description and a liveness probe, if present.
+OPEN_PATHS = frozenset({"/openapi.json", "/health"})
+REALM = "enodo"
+
+
+def _unauthorized(message: str, error: str | None = None) -> falcon.HTTPError:
+    challenge = f'Bearer realm="{REALM}"'
+    if error:
+        challenge += f', error="{error}"'
+    return falcon.HTTPError(
+        401, title="unauthorized", description=message, code="unauthorized",
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+class BearerAuth:
+    """Falcon middleware: refuse requests without the right bearer token.
+
+    `token` is called per request (a TokenSource re-reads its file when it changes);
+    an empty answer means the token is not available yet, and every request is
+    refused rather than let through.
+    """
+
+    def __init__(self, token: Callable[[], str], open_paths: frozenset[str] = OPEN_PATHS) -> None:
+        self.token = token
+        self.open_paths = open_paths
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Check the Authorization header (raises the 401 HTTPError)."""
+        if req.path in self.open_paths:
+            return
+        expected = self.token()
+        if not expected:
+            log.error("REST request refused: the bearer token is configured but not readable")
+            raise falcon.HTTPError(
+                503, title="unavailable", code="unavailable",
+                description="the API's bearer token is not available yet",
+                headers={"Retry-After": "1"},
+            )
+        header = req.get_header("Authorization") or ""
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            raise _unauthorized("a bearer token is required (Authorization: Bearer <token>)")
+        if not hmac.compare_digest(given.strip().encode(), expected.encode()):
+            raise _unauthorized("bearer token is wrong", "invalid_token")
