@@ -61,5 +61,5 @@ def create_app(hub: Hub, bearer: Callable[[], str] | None = None) -> falcon.App:
     app.add_route("/enodo/status", ActionResource(hub, "enodo_status"))
     app.add_route("/enodo/log", EventLog(hub))
     app.add_route("/enodo/clients", ActionResource(hub, "list_clients"))
-    app.add_route("/openapi.json", OpenAPIResource(app))
+    app.add_route("/openapi.json", OpenAPIResource(app, bearer=bearer is not None))
     return app
