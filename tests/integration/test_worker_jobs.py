@@ -109,7 +109,8 @@ def test_train_fit_forecast_and_outputs_in_siridb(hub, worker, server):
     assert out["points"] == 3 and out["count"] == 627
     [anomaly] = out["anomalies"]
     assert anomaly["timestamp"] == stamps[1] and anomaly["score"] > 1
-    assert set(anomaly) == {"timestamp", "value", "expected", "lower", "upper", "score"}
+    assert set(anomaly) == {"timestamp", "value", "expected", "lower", "upper", "score",
+                            "point_score", "mean_score"}
     assert out["summary"]["anomalies"] == 1 and out["written"][-1] == prefix + "anomalies"
 
     names = [prefix + kind for kind in ("forecast", "lower", "upper", "anomalies")]
@@ -121,6 +122,19 @@ def test_train_fit_forecast_and_outputs_in_siridb(hub, worker, server):
 def hello_id(hub):
     """The client id of the worker's first handshake."""
     return next(m for m in hub.log if m.type is MessageType.HANDSHAKE).body["client_id"]
+
+
+def test_cold_start_detection_without_a_model(hub, worker, server):
+    body = dict(job("cold", NAME, state=None, horizon=12), context={"detector": None})
+    body["settings"]["anomaly"] = {"direction": "above"}
+    done = run(hub, MessageType.FORECAST_SERIE, body)
+    assert done.type is MessageType.JOB_RESULT, done.body
+    out = done.body["result"]
+    assert out["cold_start"] is True and out["forecast"] is None
+    assert out["judged"] > 0 and out["detector"]["last_ts"] is not None
+    again = run(hub, MessageType.FORECAST_SERIE,
+                dict(body, job_id="cold2", context={"detector": out["detector"]}))
+    assert again.body["result"]["judged"] == 0
 
 
 def test_unknown_series_and_untrained_fit_fail_without_retry(hub, worker):
