@@ -198,15 +198,20 @@ def report(files: list[DataFile], scores: list[FileScore], verbose: bool) -> Non
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run, score, print; 0 on success."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_NAB / "data")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_NAB / "data",
+                        help="NAB's data/ folder (or the folder holding data/ and labels/)")
     parser.add_argument("--labels", type=Path,
-                        default=DEFAULT_NAB / "labels" / "combined_windows.json")
+                        help="windows JSON (default: labels/combined_windows.json next to data/)")
     parser.add_argument("--results-dir", type=Path, help="write NAB results CSVs here")
     parser.add_argument("--tune-dir", type=Path,
                         help="another NAB-format folder (data/, labels/) to tune the threshold on")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--verbose", action="store_true", help="a line per file")
     args = parser.parse_args(argv)
+    if (args.data_dir / "data").is_dir():
+        args.data_dir = args.data_dir / "data"
+    if args.labels is None:
+        args.labels = args.data_dir.parent / "labels" / "combined_windows.json"
     cfg, settings = Pipeline(), AnomalySettings()
     started = time.perf_counter()
     threshold, origin = THRESHOLD, "the detector's rule (score > 1)"

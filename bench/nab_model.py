@@ -111,6 +111,10 @@ class RobustSeasonalModel:
         level = float(np.nanmedian(deviation[-LEVEL_POINTS:]))
         errors = _one_step_errors(deviation, LEVEL_POINTS)
         q99 = float(np.quantile(errors, 0.99)) if len(errors) >= 20 else float("nan")
+        if q99 == 0.0:
+            # Over 99% exact (a noise-free cycle): the rare misses, e.g. at a square wave's
+            # edges, are the only errors there are; cover them rather than claim certainty.
+            q99 = float(np.max(errors))
         return {
             **state, "used_period": period, "last_ts": int(timestamps[-1]), "level": level,
             "future": [float(v) for v in future], "q99": q99,

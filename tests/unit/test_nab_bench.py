@@ -85,3 +85,10 @@ def test_threshold_is_tuned_on_another_folder_only(tmp_path, capsys):
     assert f"tuned on {tune}" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         nab.main([*args, "--tune-dir", str(scored)])
+
+
+def test_data_dir_may_be_the_folder_holding_data_and_labels(tmp_path, capsys):
+    folder = make_folder(tmp_path)
+    assert nab.main(["--data-dir", str(folder), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"labels {folder / 'labels' / 'combined_windows.json'}" in out
