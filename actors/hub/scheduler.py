@@ -157,9 +157,10 @@ class Scheduler:
             self._set_job_state(job, "running")
         elif msg.type is MessageType.JOB_REFUSED:
             peer = self.state.peers.by_client_id(worker)
-            if peer is not None and not peer.busy_jobs:
-                # Busy with no job of ours (PUSH also hands jobs to workers busy with ours:
-                # that is no news): count it busy until its next heartbeat says otherwise.
+            if peer is not None and not peer.busy_jobs and peer.reported_busy is None:
+                # Busy, and neither we nor its heartbeats knew (PUSH also hands jobs to
+                # workers busy with ours: that is no news): count it busy until its next
+                # heartbeat says what it runs.
                 peer.reported_busy = "?"
             self._requeue(job, front=True)
         elif msg.type is MessageType.JOB_RESULT:

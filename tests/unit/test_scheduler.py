@@ -247,3 +247,20 @@ def test_queue_job_action(hub, clock):
         run_action(state, "queue_job", {"name": "s", "job_type": "fit"})
     run_action(state, "queue_job", {"name": "s", "job_type": "train"})
     assert scheduler.active["s"].kind == "train"
+
+
+def test_a_refusal_from_a_worker_busy_with_our_job_leaves_the_other_worker_its_turn(hub, clock):
+    state, scheduler, jobs = hub
+    add(state, "a")
+    add(state, "b")
+    worker(state)
+    worker(state, ident=b"V", wid="w2")
+    counts(state, 10, "a")
+    counts(state, 10, "b")
+    scheduler.dispatch(clock.now)
+    ja, jb = jobs.sent
+    beat(state, busy=True, job_id=ja.body["job_id"])  # w1 runs ja; JOB_ACCEPTED not read yet
+    scheduler.on_result(result(jb, MessageType.JOB_REFUSED, reason="busy"))  # PUSH chose w1
+    scheduler.on_result(result(ja, MessageType.JOB_ACCEPTED))
+    scheduler.dispatch(clock.now)
+    assert jobs.sent[-1].body["series"] == "b" and len(jobs.sent) == 3  # w2 is idle
