@@ -139,15 +139,27 @@ class DetectorState:
                 flags=[int(bool(f)) for f in raw.get("flags", [])],
                 deviations=[float(d) for d in raw.get("deviations", [])],
                 quiet=int(raw.get("quiet", 0)),
-                event=dict(raw["event"]) if isinstance(raw.get("event"), Mapping) else None,
+                event=_restore_event(raw.get("event")),
             )
-        except (TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):
             return cls()
         return state
 
     def to_json(self) -> dict[str, Any]:
         """Plain dict for ujson/json."""
         return asdict(self)
+
+
+def _restore_event(raw: Any) -> dict[str, Any] | None:
+    """The open event of a stored state; None when absent, ValueError when malformed."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ValueError("event must be an object")
+    event = {key: int(raw[key]) for key in ("id", "start", "end", "peak_ts", "points")}
+    event.update(peak=float(raw["peak"]), alerted=float(raw.get("alerted", raw["peak"])),
+                 state="open")
+    return event
 
 
 class Detector:

@@ -143,6 +143,9 @@ def test_points_already_judged_are_skipped():
 def test_malformed_state_starts_afresh():
     detector = Detector(None, {"flags": "x", "last_ts": "soon"})
     assert detector.state.last_ts is None and detector.state.flags == []
+    broken = Detector(None, {"last_ts": 5, "event": {"id": 1, "start": 1}})
+    assert broken.state.last_ts is None and broken.state.event is None
+    assert broken.judge(6, 15.0, 10.0, 8.0, 12.0).alert
 
 
 def test_robust_interval_uses_median_and_mad():
