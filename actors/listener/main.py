@@ -18,7 +18,6 @@ from actors.common.version import software_version
 from actors.listener.config import default_client_id, load_listener_config
 from actors.listener.counter import PointCounter
 from actors.listener.hub_link import HubLink
-from actors.listener.tee import count_points
 from actors.listener.tee_server import TeeServer, TeeServerError
 from protocol.envelope import Codec
 
@@ -28,8 +27,8 @@ log = logging.getLogger("enodo.listener")
 async def serve(config: Config) -> int:
     """Run the tee server and the hub session until SIGTERM/SIGINT."""
     opts = config.section("listener")
-    curve = client_curve("listener", opts["curve_server_key"], opts["curve_server_key_file"])
     client_id = opts["client_id"] or default_client_id()
+    curve = client_curve("listener", opts["curve_server_key"], opts["curve_server_key_file"])
     ctx = zmq.asyncio.Context()
     counter = PointCounter()
     link = HubLink(
@@ -40,12 +39,12 @@ async def serve(config: Config) -> int:
         client_id=client_id,
         version=software_version(),
         token=token_source(config, "listener"),
-        curve=curve,
         update_interval=opts["update_interval"],
+        curve=curve,
     )
     tee = TeeServer(
         link.on_counts,
-        decode=count_points,
+        decode=counter.count_watched,
         host=opts["tee_host"] or None,
         port=opts["tee_port"],
         unix_path=opts["tee_unix_path"] or None,
