@@ -46,8 +46,8 @@ def test_points_the_tee_lost_show_as_drift_after_reconciliation(stack):
                                                 "min_data_points": 1000})
     assert stack.api.request("POST", "/series", {"name": NAME})[0] == 201
     insert(stack, 0, 10)
-    wait_for(lambda: detail()["points_counted"] == 10, 10, "10 points counted via the tee")
-    wait_for(lambda: detail()["points_siridb"] == 10, 10, "SiriDB's count")
+    wait_for(lambda: detail()["points_counted"] == 10, 30, "10 points counted via the tee")
+    wait_for(lambda: detail()["points_siridb"] == 10, 30, "SiriDB's count")
     assert detail()["drift"] == 0
 
     stack.listener.stop(signal.SIGTERM)
@@ -56,12 +56,12 @@ def test_points_the_tee_lost_show_as_drift_after_reconciliation(stack):
     stack.wait_online(workers=0, listeners=1, timeout=30)
     insert(stack, 13, 5)              # opens the tee connection again: not forwarded either
     insert(stack, 18, 7)              # forwarded
-    wait_for(lambda: detail()["points_counted"] == 17, 10, "the forwarded points counted")
+    wait_for(lambda: detail()["points_counted"] == 17, 30, "the forwarded points counted")
 
     def reconciled() -> dict | None:
         body = detail()
         return body if body["points_siridb"] == 25 else None
 
-    body = wait_for(reconciled, 10, "the hub to count 25 points in SiriDB")
+    body = wait_for(reconciled, 30, "the hub to count 25 points in SiriDB")
     assert (body["drift"], body["points"], body["points_counted"]) == (8, 25, 17)
     assert all(stack.alive().values())
