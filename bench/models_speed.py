@@ -1,6 +1,6 @@
 """Time train, fit and forecast per model on synthetic hourly series; print medians.
 
-Usage: python -m bench.models_speed [--sizes 1000 10000] [--runs 7] [--models arima prophet]
+Usage: python -m bench.models_speed [--sizes 1000 10000] [--runs 7] [--models arima ets ...]
 
 Each run trains on n points, fits on the same history plus 24 new points (the cheap update the
 hub schedules between retrains) and forecasts 48 steps. Figures are medians over the runs, after
@@ -86,21 +86,39 @@ def main() -> None:
 
     print(f"median of {args.runs} runs; fit = +{NEW_POINTS} points; forecast = {HORIZON} steps; "
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
-    print(f"{'model':8} {'points':>6} {'train ms':>9} {'fit ms':>8} {'fcst ms':>8} "
+    print(f"{'model':14} {'points':>6} {'train ms':>9} {'fit ms':>8} {'fcst ms':>8} "
           f"{'fit/train':>9} | {'cpu: train':>10} {'fit':>6} {'fcst':>6} | {'state B':>7} "
           f"{'MASE':>5} {'naive':>5}")
+    medians: dict[tuple[str, int], dict[str, float]] = {}
     for name in args.models:
         for n in args.sizes:
             one_run(name, min(n, 500), seed=0)  # warm-up: imports, Stan model load
             runs = [one_run(name, n, seed) for seed in range(1, args.runs + 1)]
             med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            medians[name, n] = med
             print(
-                f"{name:8} {n:>6} {med['train'] * 1e3:>9.0f} {med['fit'] * 1e3:>8.1f} "
+                f"{name:14} {n:>6} {med['train'] * 1e3:>9.0f} {med['fit'] * 1e3:>8.1f} "
                 f"{med['forecast'] * 1e3:>8.1f} {med['fit'] / med['train']:>9.2f} | "
                 f"{med['train_cpu'] * 1e3:>10.0f} {med['fit_cpu'] * 1e3:>6.0f} "
                 f"{med['forecast_cpu'] * 1e3:>6.0f} | {med['state_bytes']:>7.0f} "
                 f"{med['mase']:>5.2f} {med['naive_mase']:>5.2f}"
             )
+    print_goals(medians)
+
+
+def print_goals(medians: dict[tuple[str, int], dict[str, float]]) -> None:
+    """Check the issue's speed goals at 1,000 points (wall-clock medians)."""
+    goals = (
+        ("arima", "ARIMA train <= 1 s", lambda m: m["train"], 1.0),
+        ("arima", "ARIMA fit <= 50 ms", lambda m: m["fit"], 0.05),
+        ("prophet", "Prophet train + forecast <= 0.5 s", lambda m: m["train"] + m["forecast"],
+         0.5),
+    )
+    for name, text, value, limit in goals:
+        med = medians.get((name, 1000))
+        if med is not None:
+            got = value(med)
+            print(f"goal {text}: {got * 1e3:.1f} ms {'met' if got <= limit else 'MISSED'}")
 
 
 if __name__ == "__main__":
