@@ -82,7 +82,9 @@ class Scheduler:
         """Jobs the known workers can take now."""
         workers = self.state.peers.of_type(ClientType.WORKER)
         capacity = sum(w.capacity for w in workers)
-        out = sum(1 for j in self.active.values() if j.status in ("dispatched", "running"))
+        # Jobs out with workers (dispatched or running) are exactly those with a current
+        # dispatch id: O(1) here, where counting self.active was O(series) every turn.
+        out = len(self.by_job_id)
         # A worker busy with a job this hub did not give it (given before a restart, or a
         # dispatch that is over) is not idle either; without this, every push to it came
         # straight back refused, turn after turn, until that job ended.
