@@ -38,6 +38,7 @@ class Series:
     forecast_at: float | None = None
     last_forecast: dict[str, Any] | None = None
     requested: str | None = None   # a job kind asked for over the API
+    journal_seq: int = 0           # last count_journal row this runtime includes
     jobs: dict[str, dict[str, Any]] = field(default_factory=_new_jobs)
     anomaly: dict[str, Any] = field(default_factory=dict)  # anomaly settings (detector.py)
 
@@ -64,6 +65,7 @@ class Series:
             "forecast_at": self.forecast_at,
             "last_forecast": self.last_forecast,
             "requested": self.requested,
+            "journal_seq": self.journal_seq,
             "jobs": self.jobs,
         }
 
@@ -114,14 +116,32 @@ class Series:
 
 
 class SeriesRegistry:
-    """Watched series in memory, written through to the store; counts flushed per turn."""
+    """Watched series in memory, written through to the store.
+
+    Point counts, the hot path, are journalled as one row per hub turn rather than as a
+    runtime write per series; `fold()` writes the counted series' runtimes now and then
+    and drops the journal rows they include. At start the rows a runtime does not
+    include (id > its journal_seq) are applied again, so no acknowledged count is lost.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._series: dict[str, Series] = {}
         self._dirty: set[str] = set()
+        self._counted: dict[str, int] = {}
+        self._count_dirty: set[str] = set()
+        self._journal_seq = 0
         for name, config, runtime in store.load_series():
             self._series[name] = Series.restore(name, config, runtime)
+        for row_id, counts in store.load_count_journal():
+            self._journal_seq = row_id
+            for name, count in counts.items():
+                series = self._series.get(name)
+                if series is not None and row_id > series.journal_seq:
+                    series.points_counted += count
+                    series.since_fit += count
+                    series.since_train += count
+                    self._count_dirty.add(name)
 
     def __len__(self) -> int:
         return len(self._series)
@@ -138,6 +158,7 @@ class SeriesRegistry:
 
     def add(self, series: Series) -> None:
         """Store a new series."""
+        series.journal_seq = self._journal_seq
         self._series[series.name] = series
         self.store.put_series(series.name, series.config(), series.runtime())
 
@@ -146,6 +167,8 @@ class SeriesRegistry:
         series = self._series.pop(name, None)
         if series is not None:
             self._dirty.discard(name)
+            self._count_dirty.discard(name)
+            self._counted.pop(name, None)
             self.store.delete_series(name)
         return series
 
@@ -153,9 +176,31 @@ class SeriesRegistry:
         """Mark a series' runtime as changed; written at the next flush."""
         self._dirty.add(name)
 
+    def count(self, name: str, points: int) -> None:
+        """Note new points of a series (already added to it); journalled at the next flush."""
+        self._counted[name] = self._counted.get(name, 0) + points
+        self._count_dirty.add(name)
+
     def flush(self) -> None:
-        """Write the runtime of every changed series into the open transaction."""
+        """Journal this turn's counts and write every changed runtime (open transaction)."""
+        if self._counted:
+            self._journal_seq = self.store.append_counts(self._counted)
+            self._counted = {}
         if self._dirty:
-            rows = [(n, self._series[n].runtime()) for n in self._dirty if n in self._series]
+            rows = []
+            for name in self._dirty:
+                series = self._series.get(name)
+                if series is not None:
+                    series.journal_seq = self._journal_seq
+                    rows.append((name, series.runtime()))
             self.store.put_runtimes(rows)
+            self._count_dirty -= self._dirty
             self._dirty.clear()
+
+    def fold(self) -> None:
+        """Write the runtimes of counted series and drop the journal rows they include."""
+        self._dirty |= self._count_dirty
+        self._count_dirty.clear()
+        self.flush()
+        if self._journal_seq:
+            self.store.trim_count_journal(self._journal_seq)

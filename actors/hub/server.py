@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 
 #: Messages taken from one socket per turn before the turn's commit; bounds reply latency.
 BATCH = 512
-#: Seconds between trims of the event log to the event_log_size setting.
-TRIM_INTERVAL = 60.0
+#: Seconds between trims of the event log (to event_log_size) and of the count journal.
+TRIM_INTERVAL = 10.0
 
 
 class HubServer:
@@ -219,6 +219,7 @@ class HubServer:
     def _trim_events(self, now: float) -> float:
         if now >= self._next_trim:
             self.state.store.trim_events(self.state.settings["event_log_size"])
+            self.state.series.fold()
             self._next_trim = now + TRIM_INTERVAL
         return self._next_trim
 
@@ -227,6 +228,7 @@ class HubServer:
         for peer in self.state.peers:
             self._send_control(peer.identity, bye)
         self.state.flush()
+        self.state.series.fold()
         self.state.store.commit()
         for channel in (self.control, self.api, self.jobs, self.results):
             channel.close()

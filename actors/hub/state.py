@@ -255,7 +255,7 @@ class HubState:
             series.points_counted += count
             series.since_fit += count
             series.since_train += count
-            self.series.touch(name)
+            self.series.count(name, count)
             self.on_points(series)
             matched += 1
         return matched

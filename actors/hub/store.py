@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS outputs (
     PRIMARY KEY (name, kind)
 );
 CREATE TABLE IF NOT EXISTS jobs (job_id TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS count_journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    counts TEXT NOT NULL
+);
 """
 
 DB_FILE = "hub.sqlite3"
@@ -121,6 +125,23 @@ class Store:
             "UPDATE series SET runtime = ? WHERE name = ?",
             ((_dumps(runtime), name) for name, runtime in rows),
         )
+
+    def append_counts(self, counts: dict[str, int]) -> int:
+        """Journal one turn's point counts (one row, not one per series); return its id."""
+        self._begin()
+        return self.db.execute(
+            "INSERT INTO count_journal (counts) VALUES (?)", (_dumps(counts),)
+        ).lastrowid
+
+    def load_count_journal(self) -> Iterator[tuple[int, dict[str, int]]]:
+        """Yield (id, counts) of every journalled turn, oldest first."""
+        for row_id, counts in self.db.execute("SELECT id, counts FROM count_journal ORDER BY id"):
+            yield row_id, ujson.loads(counts)
+
+    def trim_count_journal(self, upto: int) -> None:
+        """Forget journalled counts up to id upto (every series runtime holds them now)."""
+        self._begin()
+        self.db.execute("DELETE FROM count_journal WHERE id <= ?", (upto,))
 
     def delete_series(self, name: str) -> None:
         """Delete a series and everything stored for it."""

@@ -211,3 +211,27 @@ def test_event_log_is_trimmed_to_its_size(state):
     state.store.trim_events(100)
     events = run_action(state, "event_log", {"limit": 1000})["events"]
     assert len(events) == 100 and events[0]["message"] == "event 119"
+
+
+def test_counts_are_journalled_and_replayed_after_a_crash(tmp_path, clock):
+    state = make_state(tmp_path, clock=clock)
+    run_action(state, "add_series", {"name": "a"})
+    state.flush()
+    state.store.commit()
+    state.add_counts({"a": 3})
+    state.flush()
+    state.store.commit()      # acknowledged: journalled, runtime not written yet
+    state.series.get("a").jobs["fit"]["state"] = "done"
+    state.series.touch("a")
+    state.add_counts({"a": 4})
+    state.flush()
+    state.store.commit()      # runtime written with both counts: replay must not add them
+    state.add_counts({"a": 5})
+    state.flush()
+    state.store.commit()
+    again = make_state(tmp_path, clock=clock)
+    assert again.series.get("a").points_counted == 12
+    again.series.fold()
+    again.store.commit()
+    assert list(again.store.load_count_journal()) == []
+    assert make_state(tmp_path, clock=clock).series.get("a").points_counted == 12
