@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -112,20 +113,21 @@ def peer_main(conn: Any, address: str, peer_no: int, names: list[str], k: int) -
 
 
 def _send_counts(sock: zmq.Socket, codec: Codec, prepared: list, window: int) -> dict:
+    totals: dict[str, int] = {}  # what the hub must have counted once all is acknowledged
+    for _, _, counts in prepared:
+        for name, n in counts.items():
+            totals[name] = totals.get(name, 0) + n
     sent_at: dict[str, float] = {}
     rtts: list[float] = []
-    totals: dict[str, int] = {}
     matched = sent = errors = 0
     clock = time.perf_counter
     cpu0 = time.process_time()
     started = time.monotonic()
     while len(rtts) < len(prepared):
         while sent < len(prepared) and len(sent_at) < window:
-            msg_id, frames, counts = prepared[sent]
+            msg_id, frames, _ = prepared[sent]
             sock.send_multipart(frames)
             sent_at[msg_id] = clock()
-            for name, n in counts.items():
-                totals[name] = totals.get(name, 0) + n
             sent += 1
         if not sock.poll(30_000):
             raise RuntimeError(f"no reply in 30 s ({len(rtts)} of {len(prepared)} acknowledged)")
@@ -274,9 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-messages", type=int, default=2000)
     parser.add_argument(
         "--min-data-points", type=int, default=None,
-        help="set this hub setting first (default: leave 100, so that series passing it get "
-             "a train job queued, with no worker to take it)")
+        help="set this hub setting first (default: leave 100; series that pass it get a train "
+             "job queued, which no worker takes)")
     args = parser.parse_args(argv)
+    # timeout(1) and kill send SIGTERM: unwind, so that what was started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     mp = multiprocessing.get_context("spawn")
     names = [series_name(i) for i in range(args.series)]
     sample = counts_frames(Codec("bench-listener-0"), names, args.names, random.Random(0))[1]

@@ -1,11 +1,12 @@
-"""Pipeline overhead: forecasts/s through dev SiriDB + hub + N workers vs the same jobs in a Pool.
+"""Pipeline overhead: forecasts/s through dev SiriDB + hub + N workers vs the same jobs in a pool.
 
     python bench/pipeline.py [--series 200] [--points 500] [--workers 2] [--rounds 3]
                              [--model arima|prophet] [--trigger queue|add]
+                             [--jobs train+forecast|forecast]
 
-Set-up (untimed): a SiriDB development server (memory storage) holding, per round, two sets of
---series series with the same --points hourly points each (daily cycle, trend, noise; set A for
-the pipeline, set B for the baseline, so that neither finds the other's outputs), a real
+Set-up (untimed): a SiriDB development server (memory storage) holding two sets of --series
+series per round with the same --points hourly points each (daily cycle, trend, noise; set A
+for the pipeline, set B for the baseline, so that neither finds the other's outputs), a real
 enodo-hub with SiriDB configured (its reconciler runs, as in production), and --workers
 enodo-worker processes whose model children are warm. A warm-up round of 2 x --workers series
 runs on both sides first.
@@ -16,10 +17,12 @@ train` for every series (pipelined on the control socket); the hub dispatches th
 each training result makes the hub queue a forecast; the clock stops at the newest forecast_at
 the hub stored (completion is polled with enodo_status every 100 ms). --trigger add: the clock
 starts at `add_series` of every series (default min_data_points), the hub's reconciliation
-counts each series in SiriDB and queues the trainings itself.
+counts each series in SiriDB and queues the trainings itself. --jobs forecast: one set is
+trained once (untimed, round 0), then each round times `queue_job forecast` of every series:
+short jobs, as in the steady state, so that the cost per job shows.
 
 Baseline: the same jobs (train, then forecast with the trained state; same model, parameters,
-settings, data) run through the worker's own JobRunner in a spawn Pool of --workers processes
+settings, data) run through the worker's own JobRunner in a pool of --workers spawned processes
 (OPENBLAS_NUM_THREADS=1 as the worker sets), each with its SiriDB connection to the same dev
 server opened before the clock: it reads the same points with siridb-connector and writes the
 same outputs. Rounds alternate which side goes first; figures are medians.
@@ -29,13 +32,15 @@ Evidence printed besides the rates: CPU seconds per series of every process invo
 /proc: hub, worker loops, model children, the dev server; pool jobs), which the machine's other
 load does not distort as much as wall time; and, from the workers' logs, each job's time from
 receipt to result and the gaps between one result and the next job.
+Duration: a train job also backtests the model (actors/worker/accuracy.py), ~0.7 s CPU per
+series here, so the defaults take about 7 minutes on an idle 2-core machine (--series 60: ~3).
 """
 
 from __future__ import annotations
 
 import os
 
-# Before numpy loads, here and in the Pool's spawned children: one BLAS thread per process.
+# Before numpy loads, here and in the baseline's spawned processes: one BLAS thread per process.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
@@ -45,12 +50,15 @@ import math  # noqa: E402
 import multiprocessing  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
+import signal  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from datetime import datetime  # noqa: E402
+from itertools import repeat  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -155,30 +163,37 @@ def pool_init(port: int) -> None:
     _CHILD.update(loop=loop, jobs=JobRunner(reader, reader, DEFAULT_CHUNK_POINTS))
 
 
-def pool_job(name: str, model: str, params: dict, settings: dict) -> tuple[float, float, float]:
-    """Train then forecast one series with the worker's JobRunner: (train s, forecast s, CPU s)."""
+def pool_job(name: str, model: str, params: dict, settings: dict, state: dict | None = None,
+             previous: dict | None = None) -> dict[str, Any]:
+    """Train (unless given a state), then forecast one series with the worker's JobRunner."""
     loop, jobs = _CHILD["loop"], _CHILD["jobs"]
     body = {"job_id": f"{name}.t", "series": name, "model": model, "model_parameters": params,
             "state": None, "settings": settings, "attempt": 0, "context": {}}
     cpu0, t0 = sum(os.times()[:4]), time.perf_counter()
-    trained = loop.run_until_complete(jobs.run("train", body))
+    if state is None:
+        state = loop.run_until_complete(jobs.run("train", body))["state"]
     t1 = time.perf_counter()
-    body = dict(body, job_id=f"{name}.f", state=trained["state"],
-                context={"previous_forecast": None})
-    loop.run_until_complete(jobs.run("forecast", body))
-    return t1 - t0, time.perf_counter() - t1, sum(os.times()[:4]) - cpu0
+    body = dict(body, job_id=f"{name}.f", state=state, context={"previous_forecast": previous})
+    forecast = loop.run_until_complete(jobs.run("forecast", body))["forecast"]
+    return {"train": t1 - t0, "forecast": time.perf_counter() - t1,
+            "cpu": sum(os.times()[:4]) - cpu0, "state": state, "previous": forecast}
 
 
-def bare_round(pool: Any, stack: dict, names: list[str], job: tuple) -> dict:
-    """Run the pool over the series once."""
+def bare_round(pool: Any, stack: dict, names: list[str], job: tuple,
+               trained: list[dict] | None = None) -> dict:
+    """Run the baseline over the series once (each process takes the next series when free).
+
+    With `trained` (an earlier round's results) only the forecasts run, on those states.
+    """
+    extra = [[r["state"] for r in trained], [r["previous"] for r in trained]] if trained else []
     siridb0, started = cpu_seconds([stack["siridb"]]), time.perf_counter()
-    runs = pool.starmap(pool_job, [(n, *job) for n in names], chunksize=1)
+    runs = list(pool.map(pool_job, names, *(repeat(x) for x in job), *extra))
     elapsed = time.perf_counter() - started
-    cpu = {"pool jobs": sum(r[2] for r in runs),
+    cpu = {"pool jobs": sum(r["cpu"] for r in runs),
            "siridb": cpu_seconds([stack["siridb"]]) - siridb0}
-    return {"rate": len(names) / elapsed, "elapsed": elapsed, "cpu": cpu,
-            "train": statistics.median(r[0] for r in runs),
-            "forecast": statistics.median(r[1] for r in runs)}
+    return {"rate": len(names) / elapsed, "elapsed": elapsed, "cpu": cpu, "results": runs,
+            "train": statistics.median(r["train"] for r in runs),
+            "forecast": statistics.median(r["forecast"] for r in runs)}
 
 
 # the pipeline -------------------------------------------------------------------
@@ -224,7 +239,12 @@ def stack_cpu(stack: dict) -> dict[str, float]:
 
 def pipeline_round(hub: HubProcess, stack: dict, names: list[str], model: str,
                    trigger: str) -> dict:
-    """Request the jobs, wait for every forecast; the end is the newest forecast_at."""
+    """Request the jobs, wait for every forecast; the end is the newest forecast_at.
+
+    trigger: "queue" (queue_job train: a train, then the forecast the hub queues after it),
+    "add" (add_series: the hub's reconciliation queues the trains) or "forecast" (queue_job
+    forecast on trained series: one job each).
+    """
     client = Client(hub)
     try:
         before, cpu0 = client.one("enodo_status")["jobs"], stack_cpu(stack)
@@ -232,11 +252,13 @@ def pipeline_round(hub: HubProcess, stack: dict, names: list[str], model: str,
         if trigger == "add":
             client.many([("add_series", {"name": n, "model": model}) for n in names])
         else:
-            client.many([("queue_job", {"name": n, "job_type": "train"}) for n in names])
+            kind = "forecast" if trigger == "forecast" else "train"
+            client.many([("queue_job", {"name": n, "job_type": kind}) for n in names])
+        expected = before["done"] + len(names) * (1 if trigger == "forecast" else 2)
         deadline = time.monotonic() + DEADLINE
         while True:
             jobs = client.one("enodo_status")["jobs"]
-            if jobs["done"] >= before["done"] + 2 * len(names) or jobs["failed"] > before["failed"]:
+            if jobs["done"] >= expected or jobs["failed"] > before["failed"]:
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"not done after {DEADLINE} s: {jobs}")
@@ -245,7 +267,7 @@ def pipeline_round(hub: HubProcess, stack: dict, names: list[str], model: str,
         details = client.many([("get_series", {"name": n}) for n in names])
     finally:
         client.close()
-    missing = [(d["name"], d["jobs"]) for d in details if d["forecast_at"] is None]
+    missing = [(d["name"], d["jobs"]) for d in details if (d["forecast_at"] or 0) < started]
     if missing:
         raise RuntimeError(f"{len(missing)} series without a forecast, e.g. {missing[0]}")
     elapsed = max(d["forecast_at"] for d in details) - started
@@ -296,6 +318,7 @@ def worker_timeline(tmp: Path, count: int, windows: list[tuple[float, float]]) -
     """From the workers' logs, per timed window: job spans, idle head, gaps, tail, refusals."""
     spans: dict[str, list[float]] = {"train": [], "forecast": []}
     gaps: list[float] = []
+    gaps_before: dict[str, list[float]] = {"train": [], "forecast": []}
     heads: list[float] = []
     tails: list[float] = []
     refused = 0
@@ -318,6 +341,7 @@ def worker_timeline(tmp: Path, count: int, windows: list[tuple[float, float]]) -
                         heads.append(ts - a)
                     else:
                         gaps.append(ts - last_done)
+                        gaps_before.setdefault(job_kind, []).append(ts - last_done)
                     current = (job_id, job_kind, ts)
                 elif kind == "done" and current and current[0] == job_id:
                     spans[current[1]].append(ts - current[2])
@@ -331,6 +355,8 @@ def worker_timeline(tmp: Path, count: int, windows: list[tuple[float, float]]) -
             "busy": sum(spans["train"]) + sum(spans["forecast"]),
             "gap_p50": statistics.median(gaps or [0]), "gap_mean": statistics.fmean(gaps or [0]),
             "gaps": sum(gaps), "head": statistics.fmean(heads or [0]),
+            "gap_forecast": statistics.median(gaps_before["forecast"] or [0]),
+            "gap_train": statistics.median(gaps_before["train"] or [0]),
             "tail": statistics.fmean(tails or [0]),
             "jobs": len(spans["train"]) + len(spans["forecast"]), "refused": refused}
 
@@ -344,12 +370,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--model", default="arima", choices=("arima", "prophet"))
     parser.add_argument("--trigger", default="queue", choices=("queue", "add"))
+    parser.add_argument(
+        "--jobs", default="train+forecast", choices=("train+forecast", "forecast"),
+        help="forecast: train the series once (untimed), then time a forecast of each per "
+             "round (the steady state: short jobs, so the cost per job shows)")
     args = parser.parse_args(argv)
-    sizes = [2 * args.workers] + [args.series] * args.rounds  # round 0 is the warm-up
+    if args.jobs == "forecast" and args.trigger == "add":
+        parser.error("--jobs forecast times queue_job forecast: not with --trigger add")
+    # timeout(1) and kill send SIGTERM: unwind, so that what was started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    forecasts_only = args.jobs == "forecast"
+    # Round 0 is the warm-up: a few series; with --jobs forecast, the (untimed) training of
+    # the one set of series every later round forecasts again.
+    sizes = [2 * args.workers] + [args.series] * args.rounds
+    if forecasts_only:
+        sizes = [args.series]
     sets = {(r, side): [f"bench.r{r}.{side}.s{i:03d}" for i in range(n)]
             for r, n in enumerate(sizes) for side in ("a", "b")}
     t_setup = time.perf_counter()
-    mp = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="enodo-bench-") as tmp_name, \
             DevServer(DATABASE, storage="memory") as siridb:
         tmp = Path(tmp_name)
@@ -381,14 +419,22 @@ def main(argv: list[str] | None = None) -> int:
             model, params = check_model(args.model, {})
             job = (model, params, {k: settings[k] for k in JOB_SETTINGS})
             runs: dict[str, list] = {"pipe": [], "bare": []}
-            with mp.Pool(args.workers, initializer=pool_init, initargs=(siridb.port,)) as pool:
+            trained: list[dict] = []  # the baseline's last states and forecasts
+            spawn = multiprocessing.get_context("spawn")
+            pool = ProcessPoolExecutor(args.workers, mp_context=spawn, initializer=pool_init,
+                                       initargs=(siridb.port,))
+            with pool:  # (a Pool hangs in terminate() when its processes were killed)
                 setup = time.perf_counter() - t_setup
                 for r in range(args.rounds + 1):
                     for side in ("pipe", "bare") if r % 2 else ("bare", "pipe"):
+                        names = sets[(0 if forecasts_only else r, "a" if side == "pipe" else "b")]
                         if side == "pipe":
-                            run = pipeline_round(hub, stack, sets[(r, "a")], model, args.trigger)
+                            trigger = "forecast" if forecasts_only and r else args.trigger
+                            run = pipeline_round(hub, stack, names, model, trigger)
                         else:
-                            run = bare_round(pool, stack, sets[(r, "b")], job)
+                            run = bare_round(pool, stack, names, job,
+                                             trained if forecasts_only and r else None)
+                            trained = run["results"]
                         progress(f"round {r or 'warm-up'}: {side} {run['elapsed']:.1f} s")
                         if r:
                             runs[side].append(run)
@@ -410,10 +456,13 @@ def _report(args, setup, runs, timeline) -> None:
     bare = statistics.median(r["rate"] for r in runs["bare"])
     wall = sum(r["elapsed"] for r in runs["pipe"]) * args.workers
     print(f"{args.series} series x {args.points} points, model {args.model}, {args.workers} "
-          f"workers / pool processes, trigger {args.trigger}, median of {args.rounds} rounds "
+          f"workers / pool processes, jobs {args.jobs}, trigger {args.trigger}, median of "
+          f"{args.rounds} rounds "
           f"(set-up {setup:.1f} s; load average now {os.getloadavg()[0]:.1f})")
     for side, rate in (("pipeline", pipe), ("bare", bare)):
-        rounds = ", ".join(f"{r['rate']:.2f} ({r['elapsed']:.1f} s)" for r in runs[side[:4]])
+        rounds = ", ".join(f"{r['rate']:.2f} ({r['elapsed']:.1f} s, CPU "
+                           f"{sum(r['cpu'].values()) / args.series * 1e3:.0f} ms/series)"
+                           for r in runs[side[:4]])
         print(f"{side + ':':9} {rate:7.2f} forecasts/s  rounds: {rounds}")
     print("CPU per series, pipeline:" + _cpu_line(runs["pipe"], args.series))
     print("CPU per series, bare:    " + _cpu_line(runs["bare"], args.series))
@@ -425,7 +474,9 @@ def _report(args, setup, runs, timeline) -> None:
           f"train {timeline['train'] * 1e3:.0f} ms, forecast {timeline['forecast'] * 1e3:.0f} ms")
     print(f"  worker time in jobs {timeline['busy'] / wall * 100:.1f}%; between jobs "
           f"{timeline['gaps'] / wall * 100:.1f}% (gap result->next job p50 "
-          f"{timeline['gap_p50'] * 1e3:.1f} ms, mean {timeline['gap_mean'] * 1e3:.1f} ms); "
+          f"{timeline['gap_p50'] * 1e3:.1f} ms, mean {timeline['gap_mean'] * 1e3:.1f} ms; p50 "
+          f"before a train {timeline['gap_train'] * 1e3:.1f} ms, before a forecast "
+          f"{timeline['gap_forecast'] * 1e3:.1f} ms); "
           f"mean wait for the first job {timeline['head'] * 1e3:.0f} ms, idle after the last "
           f"{timeline['tail'] * 1e3:.0f} ms; jobs pushed to a busy worker (refused) "
           f"{timeline['refused']}")
