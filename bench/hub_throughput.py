@@ -16,7 +16,12 @@ in flight.
 
 Baseline, in the same run: one process PUSHes the same count of messages, each the four encoded
 frames of one counts message, over loopback TCP to one process PULLing them (both in parallel,
-as the hub and its peers are). Rounds alternate hub and baseline; figures are medians.
+as the hub and its peers are). Rounds alternate hub, baseline and echo; figures are medians.
+
+Echo, also in the same run: the same peers against a Python ROUTER that decodes each message
+with the protocol's codec and answers RESPONSE_OK, keeping no state. It is the floor of any
+hub written in Python on this protocol (receive, decode and check, encode, send): hub/echo
+says what the hub's own work (counting, journal, commit) costs on top of it.
 After the rounds the hub's point counts of a few series are checked against what was sent.
 Goal: hub msg/s >= 0.3 x bare msg/s. The hub commits to SQLite once per loop turn before it
 replies; that is part of what is measured. The hub's CPU share per round is printed (from
@@ -43,7 +48,8 @@ if str(ROOT) not in sys.path:
 
 import zmq  # noqa: E402
 
-from protocol.envelope import Codec, Message  # noqa: E402
+from protocol.envelope import Codec, Message, ok, reply  # noqa: E402
+from protocol.transport import Channel, bind, make_socket  # noqa: E402
 from protocol.types import MessageType  # noqa: E402
 from tests.support.hub import HubProcess, Peer  # noqa: E402
 
@@ -90,14 +96,14 @@ def api_many(address: str, requests: list[tuple[str, dict]], window: int) -> lis
     return [replies[msg_id] for msg_id in order]
 
 
-def peer_main(conn: Any, address: str, peer_no: int, names: list[str], k: int) -> None:
+def peer_main(conn: Any, peer_no: int, names: list[str], k: int) -> None:
     """A listener peer: per command, handshake, wait for the start, send, report."""
     rng = random.Random(peer_no)
     while True:
         command = conn.recv()
         if command is None:
             return
-        count, window = command
+        address, count, window = command
         client_id = f"bench-listener-{peer_no}"
         codec = Codec(client_id, max_size=MAX_SIZE)
         prepared = [counts_frames(codec, names, k, rng) for _ in range(count)]
@@ -208,23 +214,48 @@ def machine_busy() -> float:
     return (sum(fields[:8]) - fields[3] - fields[4]) / 100.0  # minus idle and iowait
 
 
-def hub_round(conns: list, hub: HubProcess, count: int, window: int) -> dict:
-    """One run of the listener peers against the hub; the merged figures."""
+def echo_main(port_q: Any, stop_q: Any) -> None:
+    """Protocol floor: a Python ROUTER that decodes each message and answers RESPONSE_OK.
+
+    It handshakes anyone and counts nothing: what is left of a hub that only speaks the
+    protocol (receive, decode and validate, encode the reply, send), in the same language.
+    """
+    ctx = zmq.Context()
+    channel = Channel(make_socket(ctx, zmq.ROUTER, MAX_SIZE), Codec("echo", max_size=MAX_SIZE))
+    port_q.put(bind(channel.socket, "tcp://127.0.0.1:0").rsplit(":", 1)[1])
+    while stop_q.empty():
+        if not channel.socket.poll(100):
+            continue
+        while (incoming := channel.recv(zmq.NOBLOCK)) is not None:
+            msg = incoming.msg
+            if msg.type is MessageType.HANDSHAKE:
+                answer = reply(msg, MessageType.HANDSHAKE_OK, {
+                    "hub_id": "echo", "heartbeat_interval": 1.0, "liveness": 3})
+            else:
+                answer = ok(msg, {"matched": len(msg.body.get("counts", ()))})
+            channel.send(answer, incoming.route)
+    channel.close()
+    ctx.term()
+
+
+def hub_round(conns: list, target: tuple[str, int], count: int, window: int) -> dict:
+    """One run of the listener peers against target, (address, pid) of the hub or the echo."""
+    address, pid = target
     share = [count // len(conns) + (i < count % len(conns)) for i in range(len(conns))]
     for conn, n in zip(conns, share, strict=True):
-        conn.send((n, window))
+        conn.send((address, n, window))
     for conn in conns:
         if not conn.poll(120) or conn.recv() != "ready":
             raise RuntimeError("a listener peer did not get ready")
     for conn in conns:
         conn.send("go")
-    cpu0, machine0 = hub_cpu(hub.proc.pid), machine_busy()
+    cpu0, machine0 = hub_cpu(pid), machine_busy()
     results = []
     for conn in conns:
         if not conn.poll(ROUND_TIMEOUT):
             raise RuntimeError(f"a listener peer did not finish in {ROUND_TIMEOUT} s")
         results.append(conn.recv())
-    cpu, machine = hub_cpu(hub.proc.pid) - cpu0, machine_busy() - machine0
+    cpu, machine = hub_cpu(pid) - cpu0, machine_busy() - machine0
     elapsed = max(r["end"] for r in results) - min(r["start"] for r in results)
     peers_cpu = sum(r["cpu"] for r in results)
     rtts = sorted(x for r in results for x in r["rtts"])
@@ -291,8 +322,9 @@ def main(argv: list[str] | None = None) -> int:
         hub = HubProcess(Path(tmp), extra)
         pipes = [mp.Pipe() for _ in range(args.peers)]
         peers = [mp.Process(target=peer_main, daemon=True,
-                            args=(child, hub.address("control"), i, names, args.names))
+                            args=(child, i, names, args.names))
                  for i, (_, child) in enumerate(pipes)]
+        echo = None
         try:
             hub.start()
             for proc in peers:
@@ -302,13 +334,16 @@ def main(argv: list[str] | None = None) -> int:
                 settings = {"min_data_points": args.min_data_points}
                 api_many(hub.address("control"), [("set_settings", {"settings": settings})], 1)
             conns = [parent for parent, _ in pipes]
-            warm = hub_round(conns, hub, min(args.messages, 2000), args.window)
+            target = (hub.address("control"), hub.proc.pid)
+            echo, echo_target = start_echo(mp)
+            warm = hub_round(conns, target, min(args.messages, 2000), args.window)
             bare_round(mp, sample, min(args.messages, 2000))
-            hub_runs, bare_runs = [], []
+            hub_runs, bare_runs, echo_runs = [], [], []
             for _ in range(args.rounds):
-                hub_runs.append(hub_round(conns, hub, args.messages, args.window))
+                hub_runs.append(hub_round(conns, target, args.messages, args.window))
                 bare_runs.append(bare_round(mp, sample, args.messages))
-            probe = hub_round(conns[:1], hub, args.latency_messages, 1)
+                echo_runs.append(hub_round(conns, echo_target, args.messages, args.window))
+            probe = hub_round(conns[:1], target, args.latency_messages, 1)
             sent: dict[str, int] = {}
             for run in [warm, *hub_runs, probe]:
                 for result in run["results"]:
@@ -324,13 +359,25 @@ def main(argv: list[str] | None = None) -> int:
                     if proc.is_alive():
                         proc.kill()
             stop(hub)
-    _report(args, size, reg, hub_runs, bare_runs, probe, checks)
+            if echo is not None:
+                echo[1].put("stop")
+                echo[0].join(10)
+    _report(args, size, reg, hub_runs, bare_runs, echo_runs, probe, checks)
     return 0
 
 
-def _report(args, size, reg, hub_runs, bare_runs, probe, checks) -> None:
+def start_echo(mp: Any) -> tuple[tuple[Any, Any], tuple[str, int]]:
+    """Start the protocol-floor echo; return (process, stop queue) and its (address, pid)."""
+    port_q, stop_q = mp.Queue(), mp.Queue()
+    proc = mp.Process(target=echo_main, args=(port_q, stop_q), daemon=True)
+    proc.start()
+    return (proc, stop_q), (f"tcp://127.0.0.1:{port_q.get(timeout=30)}", proc.pid)
+
+
+def _report(args, size, reg, hub_runs, bare_runs, echo_runs, probe, checks) -> None:
     hub_rate = statistics.median(r["rate"] for r in hub_runs)
     bare_rate = statistics.median(r["rate"] for r in bare_runs)
+    echo_rate = statistics.median(r["rate"] for r in echo_runs)
     median = sorted(hub_runs, key=lambda r: r["rate"])[len(hub_runs) // 2]
     print(f"series {args.series}; peers {args.peers}; {args.names} series per message "
           f"({size} bytes in 4 frames); window {args.window}; {args.messages} messages per "
@@ -343,6 +390,11 @@ def _report(args, size, reg, hub_runs, bare_runs, probe, checks) -> None:
     bare_rounds = ", ".join(f"{r['rate']:.0f}" for r in bare_runs)
     print(f"bare: {bare_rate:8.0f} msg/s  (pyzmq PUSH -> PULL, same frames)  "
           f"rounds: {bare_rounds}")
+    echo_rounds = ", ".join(f"{r['rate']:.0f}" for r in echo_runs)
+    echo_median = sorted(echo_runs, key=lambda r: r["rate"])[len(echo_runs) // 2]
+    print(f"echo: {echo_rate:8.0f} msg/s  (Python ROUTER: decode, answer RESPONSE_OK; no state)"
+          f"  rounds: {echo_rounds}; CPU {echo_median['cpu']:.2f} cores "
+          f"({echo_median['cpu'] / echo_median['rate'] * 1e6:.0f} us/msg)")
     print(f"hub under load: p50 {median['p50']:.2f} ms  p99 {median['p99']:.2f} ms; errors "
           f"{sum(r['errors'] for r in hub_runs)}; matched {sum(r['matched'] for r in hub_runs)}"
           f" of {args.rounds * args.messages * args.names} series counts")
@@ -353,6 +405,8 @@ def _report(args, size, reg, hub_runs, bare_runs, probe, checks) -> None:
           f"({probe['rate']:.0f} msg/s)")
     print("counts check (get_series points_counted vs sent, warm-up included):")
     print("\n".join(checks))
+    print(f"ratio echo/bare: {echo_rate / bare_rate:.3f} (the protocol's floor in Python)")
+    print(f"ratio hub/echo: {hub_rate / echo_rate:.3f} (what the hub's work costs on top)")
     print(f"ratio hub/bare: {hub_rate / bare_rate:.3f} (goal >= {GOAL})")
 
 

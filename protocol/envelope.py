@@ -16,7 +16,6 @@ import hmac
 import itertools
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +29,13 @@ DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 HEADER_KEYS = frozenset({"type", "id", "reply_to", "sender"})
 #: Raw JSON that may decode to what the wire must not carry: a lone UTF-16 surrogate (escaped,
 #: or as raw bytes ujson lets through), NaN or Infinity (not JSON), a float beyond the double
-#: range (read as inf), an integer beyond 64 bits. Only a frame matching this is walked.
-_SUSPECT = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]|NaN|Infinity|[eE][-+]?\d{3}|\d{19}")
+#: range (read as inf), an integer beyond 64 bits. Only a frame that `_suspect` flags is
+#: walked. (A regex over the frame did the same and cost 9x the JSON parse itself.)
+_MARKERS = (b"\\u", b"\xed", b"NaN", b"Infinity")
+#: Digits to "0", "E" to "e", "-" to "+": a long integer is then a run of 19 "0"s, and a
+#: 3-digit exponent "0e000" or "0e+000", each found with a plain substring search.
+_NUMBER_SHAPES = bytes.maketrans(b"0123456789E-", b"0000000000e+")
+_LONG_INT = b"0" * 19
 _INT64 = 2**63
 
 _id_prefix = os.urandom(6).hex()
@@ -99,7 +103,7 @@ class Codec:
             # ValueError includes UnicodeEncodeError: a lone surrogate is not UTF-8 text.
             raise ProtocolError(ErrorCode.INVALID, f"message cannot be serialised: {exc}") from exc
         # What the receiver's decode() would refuse is refused here, as the sender's error.
-        if _SUSPECT.search(body):
+        if _suspect(body):
             problem = _unsendable(msg.body)
             if problem:
                 raise ProtocolError(ErrorCode.INVALID, f"body: {problem}")
@@ -166,11 +170,20 @@ def _load(raw: bytes, what: str) -> dict[str, Any]:
         raise ProtocolError(ErrorCode.MALFORMED, f"{what} is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise ProtocolError(ErrorCode.MALFORMED, f"{what} must be a JSON object")
-    if _SUSPECT.search(raw):
+    if _suspect(raw):
         problem = _unsendable(value)
         if problem:
             raise ProtocolError(ErrorCode.MALFORMED, f"{what}: {problem}")
     return value
+
+
+def _suspect(raw: bytes) -> bool:
+    """True when raw JSON may hold what `_unsendable` looks for (false alarms are fine)."""
+    for marker in _MARKERS:
+        if marker in raw:
+            return True
+    shapes = raw.translate(_NUMBER_SHAPES)
+    return _LONG_INT in shapes or b"0e000" in shapes or b"0e+000" in shapes
 
 
 def _unsendable(value: Any) -> str | None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import dataclass, fields
 from typing import Any
 
 from actors.hub.series import Series
@@ -44,11 +44,11 @@ class Job:
     @classmethod
     def new(cls, series: str, kind: str, now_wall: float) -> Job:
         """A fresh queued job."""
-        return cls(uuid.uuid4().hex[:16], series, kind, created_at=now_wall)
+        return cls(os.urandom(8).hex(), series, kind, created_at=now_wall)
 
     def record(self) -> dict[str, Any]:
-        """What the store keeps (keyed by uid)."""
-        out = asdict(self)
+        """What the store keeps (keyed by uid); every field is a plain value, so no deep copy."""
+        out = {name: getattr(self, name) for name in _FIELDS}
         out["job_id"] = self.uid
         return out
 
@@ -59,6 +59,9 @@ class Job:
         job = cls(**fields)
         job.status, job.worker, job.lease_until, job.not_before = "queued", None, 0.0, 0.0
         return job
+
+
+_FIELDS = tuple(f.name for f in fields(Job))
 
 
 def next_kind(series: Series, settings: dict[str, Any], now_wall: float) -> str | None:

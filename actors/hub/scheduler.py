@@ -41,6 +41,7 @@ class Scheduler:
         self.done = 0
         self.failed = 0
         self.late = 0
+        self._writes: dict[str, Job | None] = {}  # uid -> job to store, None to delete
         for record in state.store.load_jobs():
             job = Job.restore(record)
             if job.series in state.series and job.series not in self.active:
@@ -48,8 +49,9 @@ class Scheduler:
                 self.ready.append(job.series)
                 self._set_job_state(job, "queued")
             else:
-                state.store.delete_job(job.uid)
+                self._writes[job.uid] = None
         state.on_points = self.consider
+        state.before_flush.append(self.flush)
         state.on_peer_dropped = self.on_peer_dropped
         state.job_stats = self.stats
         state.request_job = self.request
@@ -230,7 +232,7 @@ class Scheduler:
         self._mark_worker(job.worker, job, busy=False)
         if self.active.get(job.series) is job:
             del self.active[job.series]
-        self.state.store.delete_job(job.uid)
+        self._writes[job.uid] = None
 
     # leases and peers -----------------------------------------------------
     def expire_leases(self, now: float) -> float:
@@ -261,7 +263,7 @@ class Scheduler:
 
     # bookkeeping ----------------------------------------------------------
     def _set_job_state(self, job: Job, status: str) -> None:
-        self.state.store.put_job(job.record())
+        self._writes[job.uid] = job
         series = self.state.series.get(job.series)
         if series is not None:
             self._set_series_job(series, job, status, job.error)
@@ -276,6 +278,18 @@ class Scheduler:
                      attempt=job.attempt)
         self.state.series.touch(series.name)
         self.state.publish(series.name, "state", {"job": kind, "state": status, "error": error})
+
+    def flush(self) -> None:
+        """Write the turn's job changes: one record per job, however often it changed."""
+        if not self._writes:
+            return
+        writes, self._writes = self._writes, {}
+        records = [job.record() for job in writes.values() if job is not None]
+        gone = [uid for uid, job in writes.items() if job is None]
+        if records:
+            self.state.store.put_jobs(records)
+        if gone:
+            self.state.store.delete_jobs(gone)
 
     def stats(self) -> dict[str, Any]:
         """Counts for /enodo/status."""

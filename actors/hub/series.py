@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from actors.hub.store import Store
 
+log = logging.getLogger(__name__)
+
 JOB_KINDS = ("train", "fit", "forecast")
 JOB_STATES = ("none", "queued", "running", "done", "failed")
+#: Fewest series runtimes one fold_some() writes (about 15 ms of the hub's loop for 1000).
+FOLD_SLICE = 1000
 
 
 def _new_jobs() -> dict[str, dict[str, Any]]:
@@ -119,9 +125,10 @@ class SeriesRegistry:
     """Watched series in memory, written through to the store.
 
     Point counts, the hot path, are journalled as one row per hub turn rather than as a
-    runtime write per series; `fold()` writes the counted series' runtimes now and then
-    and drops the journal rows they include. At start the rows a runtime does not
-    include (id > its journal_seq) are applied again, so no acknowledged count is lost.
+    runtime write per series; `fold()` writes the runtimes of the series counted longest
+    ago, a slice at a time, and drops the journal rows every runtime includes. At start the
+    rows a runtime does not include (id > its journal_seq) are applied again, so no
+    acknowledged count is lost.
     """
 
     def __init__(self, store: Store) -> None:
@@ -129,8 +136,11 @@ class SeriesRegistry:
         self._series: dict[str, Series] = {}
         self._dirty: set[str] = set()
         self._counted: dict[str, int] = {}
-        self._count_dirty: set[str] = set()
+        # counted series whose runtime lacks some journal rows -> the first such row's id;
+        # in insertion order, so the first entry holds the oldest row still needed.
+        self._count_dirty: dict[str, int] = {}
         self._journal_seq = 0
+        self._trimmed = 0
         for name, config, runtime in store.load_series():
             self._series[name] = Series.restore(name, config, runtime)
         for row_id, counts in store.load_count_journal():
@@ -141,7 +151,7 @@ class SeriesRegistry:
                     series.points_counted += count
                     series.since_fit += count
                     series.since_train += count
-                    self._count_dirty.add(name)
+                    self._count_dirty.setdefault(name, row_id)
 
     def __len__(self) -> int:
         return len(self._series)
@@ -167,7 +177,7 @@ class SeriesRegistry:
         series = self._series.pop(name, None)
         if series is not None:
             self._dirty.discard(name)
-            self._count_dirty.discard(name)
+            self._count_dirty.pop(name, None)
             self._counted.pop(name, None)
             self.store.delete_series(name)
         return series
@@ -176,16 +186,35 @@ class SeriesRegistry:
         """Mark a series' runtime as changed; written at the next flush."""
         self._dirty.add(name)
 
-    def count(self, name: str, points: int) -> None:
-        """Note new points of a series (already added to it); journalled at the next flush."""
-        self._counted[name] = self._counted.get(name, 0) + points
-        self._count_dirty.add(name)
+    def count_many(
+        self, counts: dict[str, int], on_points: Callable[[Series], None], limit: int
+    ) -> int:
+        """Add new points to the series named in counts; return how many series matched.
+
+        Journalled at the next flush; on_points is called for each matched series. A total
+        past limit stops at limit. Unknown names and zero counts are skipped.
+        """
+        get, counted = self._series.get, self._counted
+        matched = 0
+        for name, points in counts.items():
+            series = get(name)
+            if series is None or not points:
+                continue
+            total = series.points_counted + points
+            if total > limit:
+                log.warning("series %r: count held at %d points", name[:64], limit)
+                points, total = limit - series.points_counted, limit
+            series.points_counted = total
+            series.since_fit += points
+            series.since_train += points
+            counted[name] = counted.get(name, 0) + points
+            on_points(series)
+            matched += 1
+        return matched
 
     def flush(self) -> None:
         """Journal this turn's counts and write every changed runtime (open transaction)."""
-        if self._counted:
-            self._journal_seq = self.store.append_counts(self._counted)
-            self._counted = {}
+        self._journal()
         if self._dirty:
             rows = []
             for name in self._dirty:
@@ -194,13 +223,31 @@ class SeriesRegistry:
                     series.journal_seq = self._journal_seq
                     rows.append((name, series.runtime()))
             self.store.put_runtimes(rows)
-            self._count_dirty -= self._dirty
+            for name in self._dirty:
+                self._count_dirty.pop(name, None)
             self._dirty.clear()
 
-    def fold(self) -> None:
-        """Write the runtimes of counted series and drop the journal rows they include."""
-        self._dirty |= self._count_dirty
-        self._count_dirty.clear()
+    def _journal(self) -> None:
+        if self._counted:
+            seq = self._journal_seq = self.store.append_counts(self._counted)
+            pending = self._count_dirty
+            pending.update(dict.fromkeys(self._counted.keys() - pending.keys(), seq))
+            self._counted = {}
+
+    def fold(self, limit: int | None = None) -> None:
+        """Write the runtimes of the series counted longest ago (up to limit; all when None)
+        and drop the journal rows that every runtime now includes."""
+        self._journal()  # this turn's counts too: they may be among what is dropped
+        pending = self._count_dirty
+        take = len(pending) if limit is None else min(limit, len(pending))
+        self._dirty.update(itertools.islice(pending, take))
         self.flush()
-        if self._journal_seq:
-            self.store.trim_count_journal(self._journal_seq)
+        oldest = next(iter(pending.values()), None)
+        upto = self._journal_seq if oldest is None else oldest - 1
+        if upto > self._trimmed:
+            self.store.trim_count_journal(upto)
+            self._trimmed = upto
+
+    def fold_some(self) -> None:
+        """Fold FOLD_SLICE series, or a tenth of those waiting when that is more."""
+        self.fold(max(FOLD_SLICE, len(self._count_dirty) // 10))

@@ -22,8 +22,10 @@ log = logging.getLogger(__name__)
 
 #: Messages taken from one socket per turn before the turn's commit; bounds reply latency.
 BATCH = 512
-#: Seconds between trims of the event log (to event_log_size) and of the count journal.
+#: Seconds between trims of the event log (to event_log_size).
 TRIM_INTERVAL = 10.0
+#: Seconds between folds of a slice of the count journal into series runtimes.
+FOLD_INTERVAL = 1.0
 
 
 class HubServer:
@@ -63,9 +65,10 @@ class HubServer:
             self.poller.register(channel.socket, zmq.POLLIN)
         self.extra: dict[zmq.Socket, Callable[[], None]] = {}
         self.timers: list[Callable[[float], float]] = [
-            self._heartbeats, self._expire_peers, self._trim_events,
+            self._heartbeats, self._expire_peers, self._trim_events, self._fold_counts,
         ]
         self._next_trim = 0.0
+        self._next_fold = 0.0
         self._next_heartbeat = 0.0
         self._running = False
         self.on_result: Callable[[Message], None] = self._no_scheduler
@@ -219,9 +222,14 @@ class HubServer:
     def _trim_events(self, now: float) -> float:
         if now >= self._next_trim:
             self.state.store.trim_events(self.state.settings["event_log_size"])
-            self.state.series.fold()
             self._next_trim = now + TRIM_INTERVAL
         return self._next_trim
+
+    def _fold_counts(self, now: float) -> float:
+        if now >= self._next_fold:
+            self.state.series.fold_some()
+            self._next_fold = now + FOLD_INTERVAL
+        return self._next_fold
 
     def _shutdown(self) -> None:
         bye = Message(MessageType.SHUTDOWN, {"reason": "hub stopping"})

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 #: Most points a series may be counted with (2**53: exact in any JSON reader; sums of a
 #: few such counts stay far below SQLite's 64-bit integers).
 MAX_POINTS = 2**53
+#: A report with a count above this is checked against MAX_POINTS before anything is added;
+#: smaller counts are added at once and a total that still gets past it (2**22 reports of
+#: that size at the least) stops at MAX_POINTS (SeriesRegistry.count_many).
+CHECKED_COUNT = 2**31
 
 
 @dataclass
@@ -83,6 +87,8 @@ class HubState:
         self.job_stats: Callable[[], dict[str, Any]] = dict
         self.request_job: Callable[[Series, str], None] = self._no_scheduler
         self.on_added: Callable[[Series], None] = lambda series: None
+        #: Called first by flush(): owners of other buffered state write theirs (the jobs).
+        self.before_flush: list[Callable[[], None]] = []
 
     def _no_scheduler(self, series: Series, kind: str) -> None:
         raise ProtocolError(ErrorCode.UNAVAILABLE, "this hub runs no scheduler")
@@ -224,7 +230,9 @@ class HubState:
         return [{"client_id": cid, **info} for cid, info in sorted(self.clients.items())]
 
     def flush(self) -> None:
-        """Write the turn's pending changes (series runtimes, client records)."""
+        """Write the turn's pending changes (jobs, series runtimes, client records)."""
+        for hook in self.before_flush:
+            hook()
         self.series.flush()
         if self._clients_dirty:
             rows = [
@@ -240,25 +248,19 @@ class HubState:
 
         ProtocolError (INVALID), and nothing counted, when a count would take a series
         past MAX_POINTS: such a count is a lie, and a sum past 64 bits cannot be stored.
+        This is the hub's hottest path (every listener report, every series in it).
         """
+        if counts and max(counts.values()) > CHECKED_COUNT:
+            self._check_room(counts)
+        return self.series.count_many(counts, self.on_points, MAX_POINTS)
+
+    def _check_room(self, counts: dict[str, int]) -> None:
         for name, count in counts.items():
             series = self.series.get(name)
             if series is not None and series.points_counted + count > MAX_POINTS:
                 raise ProtocolError(
                     ErrorCode.INVALID, f"count of {name[:64]!r} beyond {MAX_POINTS} points"
                 )
-        matched = 0
-        for name, count in counts.items():
-            series = self.series.get(name)
-            if series is None or count == 0:
-                continue
-            series.points_counted += count
-            series.since_fit += count
-            series.since_train += count
-            self.series.count(name, count)
-            self.on_points(series)
-            matched += 1
-        return matched
 
     def on_points(self, series: Series) -> None:
         """Hook for the scheduler: a series got new points."""

@@ -212,18 +212,18 @@ class Store:
         for (record,) in self.db.execute("SELECT record FROM jobs ORDER BY rowid"):
             yield ujson.loads(record)
 
-    def put_job(self, record: dict) -> None:
-        """Insert or replace a job record."""
+    def put_jobs(self, records: list[dict]) -> None:
+        """Insert or replace job records."""
         self._begin()
-        self.db.execute(
+        self.db.executemany(
             "INSERT OR REPLACE INTO jobs (job_id, record) VALUES (?, ?)",
-            (record["job_id"], _dumps(record)),
+            [(record["job_id"], _dumps(record)) for record in records],
         )
 
-    def delete_job(self, job_id: str) -> None:
-        """Forget a finished job."""
+    def delete_jobs(self, job_ids: list[str]) -> None:
+        """Forget finished jobs."""
         self._begin()
-        self.db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+        self.db.executemany("DELETE FROM jobs WHERE job_id = ?", [(i,) for i in job_ids])
 
     # events ---------------------------------------------------------------
     def add_event(self, ts: float, level: str, kind: str, message: str, series: str | None) -> None:

@@ -235,3 +235,55 @@ def test_counts_are_journalled_and_replayed_after_a_crash(tmp_path, clock):
     again.store.commit()
     assert list(again.store.load_count_journal()) == []
     assert make_state(tmp_path, clock=clock).series.get("a").points_counted == 12
+
+
+def _commit(state):
+    state.flush()
+    state.store.commit()
+
+
+def test_a_partial_fold_writes_the_oldest_counted_series_and_keeps_rows_others_need(
+        tmp_path, clock):
+    state = make_state(tmp_path, clock=clock)
+    for name in "abc":
+        run_action(state, "add_series", {"name": name})
+    _commit(state)
+    state.add_counts({"a": 1, "b": 2})
+    _commit(state)                       # journal row 1: a, b
+    state.add_counts({"c": 4, "a": 8})
+    _commit(state)                       # journal row 2: c, a
+    state.series.fold(limit=1)           # a and b were counted first: a goes now
+    state.store.commit()
+    rows = [counts for _, counts in state.store.load_count_journal()]
+    assert rows == [{"a": 1, "b": 2}, {"c": 4, "a": 8}]  # b still needs row 1, c row 2
+    state.series.fold(limit=1)           # b
+    state.store.commit()
+    assert [counts for _, counts in state.store.load_count_journal()] == [{"c": 4, "a": 8}]
+    # Crash here: a's runtime already holds row 2, c's does not; replay adds only c's.
+    again = make_state(tmp_path, clock=clock)
+    assert {n: again.series.get(n).points_counted for n in "abc"} == {"a": 9, "b": 2, "c": 4}
+    again.series.fold(limit=1)
+    again.store.commit()
+    assert list(again.store.load_count_journal()) == []
+    final = make_state(tmp_path, clock=clock)
+    assert {n: final.series.get(n).points_counted for n in "abc"} == {"a": 9, "b": 2, "c": 4}
+
+
+def test_fold_some_writes_slices_until_every_counted_series_is_written(
+        tmp_path, clock, monkeypatch):
+    monkeypatch.setattr("actors.hub.series.FOLD_SLICE", 3)
+    state = make_state(tmp_path, clock=clock)
+    names = [f"s{i}" for i in range(50)]
+    for name in names:
+        run_action(state, "add_series", {"name": name})
+    _commit(state)
+    state.add_counts(dict.fromkeys(names, 1))
+    _commit(state)
+    calls = 0
+    while list(state.store.load_count_journal()):
+        state.series.fold_some()
+        state.store.commit()
+        calls += 1
+    assert 1 < calls <= -(-50 // 3)  # sliced, and at least FOLD_SLICE series a call
+    final = make_state(tmp_path, clock=clock)
+    assert all(final.series.get(n).points_counted == 1 for n in names)
