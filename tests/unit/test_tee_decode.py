@@ -51,6 +51,8 @@ def test_a_name_sent_twice_is_counted_twice():
     )
     assert decode_counts(body) == {"a": 3, "b": 2}
     assert count_points(body) == {b"a\x00": 3, b"b\x00": 2}
+    assert count_points(body, {b"a\x00": "a"}) == {b"a\x00": 3}  # the watched-only path
+    assert count_points(body, {b"b\x00": "b"}) == {b"b\x00": 2}
     assert decode_points(body) == {"a": [[1, 1], [2, 2], [3, 3]], "b": [[1, 1], [2, 2]]}
 
 
