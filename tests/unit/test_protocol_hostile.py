@@ -114,3 +114,26 @@ def test_the_fast_suspect_check_flags_every_frame_the_walk_refuses(raw):
         return
     if _unsendable(value):
         assert _suspect(raw)
+
+
+_COUNTS_HEADER = HEADER.replace(b"HEARTBEAT", b"LISTENER_ADD_SERIE_COUNT")
+
+
+@given(st.lists(st.tuples(_STRINGS, _NUMBERS | _STRINGS), max_size=5))
+@settings(max_examples=500, deadline=None)
+def test_a_closed_body_skips_the_number_scan_yet_never_lets_an_unsendable_value_in(pairs):
+    # LISTENER_ADD_SERIE_COUNT is closed: its check sees every number, so the decoder only
+    # looks for surrogates in the raw frame. Whatever it accepts must still be sendable.
+    raw = b'{"counts":{' + b",".join(k + b":" + v for k, v in pairs) + b"}}"
+    try:
+        msg = Codec("hub").decode([PROTOCOL_TAG, b"", _COUNTS_HEADER, raw])
+    except ProtocolError as exc:
+        assert exc.code in (ErrorCode.MALFORMED, ErrorCode.INVALID)
+        if exc.code is ErrorCode.INVALID:  # not JSON-safe is MALFORMED, as for open bodies
+            try:
+                value = ujson.loads(raw)
+            except (ValueError, OverflowError):
+                return
+            assert _unsendable(value) is None
+        return
+    assert _unsendable(msg.body) is None
