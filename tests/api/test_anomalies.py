@@ -14,7 +14,7 @@ from api.app import create_app
 from api.hub_client import HubError
 from protocol.errors import ProtocolError
 from tests.api.checks import assert_error
-from tests.unit.test_hub_state import make_state
+from tests.support.hub_state import make_state
 
 
 class StateHub:

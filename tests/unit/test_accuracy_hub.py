@@ -8,8 +8,8 @@ from actors.hub.actions import run_action
 from actors.hub.scheduler import Scheduler
 from protocol.errors import ProtocolError
 from protocol.types import MessageType
-from tests.unit.test_hub_state import FakeClock, make_state
-from tests.unit.test_scheduler import FakeJobs, add, counts, result, worker
+from tests.support.hub_state import FakeClock, FakeJobs, counts, make_state, result, worker
+from tests.support.hub_state import add_series as add
 
 ACCURACY = {
     "horizon": 24, "origins": 3, "level": 0.95, "period": 24,

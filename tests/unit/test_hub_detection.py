@@ -10,13 +10,7 @@ from actors.hub.scheduler import Scheduler
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.types import MessageType
-from tests.unit.test_hub_state import FakeClock, hello, make_state
-from tests.unit.test_scheduler import FakeJobs, counts, result, worker
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
+from tests.support.hub_state import FakeJobs, counts, hello, make_state, result, worker
 
 
 @pytest.fixture

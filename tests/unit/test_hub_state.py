@@ -6,43 +6,14 @@ import pytest
 
 from actors.hub.actions import run_action
 from actors.hub.handlers import handle_control
-from actors.hub.state import HubState
-from actors.hub.store import Store
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.types import MessageType
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def make_state(path, token="", clock=None):
-    clock = clock or FakeClock()
-    return HubState(
-        Store(str(path)), heartbeat_interval=1.0, liveness=3, token=token, version="t",
-        clock=clock, wall=clock,
-    )
-
-
-def hello(client_id, client_type, token=None):
-    body = {"client_id": client_id, "client_type": client_type, "version": "t", "protocol": 1}
-    if token is not None:
-        body["token"] = token
-    return Message(MessageType.HANDSHAKE, body)
+from tests.support.hub_state import hello, make_state
 
 
 def sent(state):
     return [(ident, msg.type, msg.body) for ident, msg in state.outbox.take()]
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture

@@ -7,27 +7,9 @@ import pytest
 from actors.hub.handlers import handle_control
 from actors.hub.scheduler import ACCEPT_TIMEOUT, Scheduler
 from protocol.envelope import Message
-from protocol.errors import TransportError
 from protocol.types import MessageType
-from tests.unit.test_hub_state import FakeClock, hello, make_state
-
-
-class FakeJobs:
-    """Stands in for the PUSH socket: records jobs; `connected` False mimics no worker."""
-
-    def __init__(self) -> None:
-        self.sent: list[Message] = []
-        self.connected = True
-
-    def send(self, msg, route=None, flags=0):
-        if not self.connected:
-            raise TransportError("no peer")
-        self.sent.append(msg)
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
+from tests.support.hub_state import FakeJobs, counts, make_state, result, worker
+from tests.support.hub_state import add_series as add
 
 
 @pytest.fixture
@@ -37,26 +19,6 @@ def hub(tmp_path, clock):
     scheduler = Scheduler(state, jobs)
     state.settings.update(min_data_points=10, fit_every=5, max_attempts=2)
     return state, scheduler, jobs
-
-
-def add(state, name="s"):
-    from actors.hub.actions import run_action
-
-    run_action(state, "add_series", {"name": name})
-    return state.series.get(name)
-
-
-def counts(state, n, name="s"):
-    state.add_counts({name: n})
-
-
-def worker(state, ident=b"W", wid="w1"):
-    handle_control(state, ident, hello(wid, "worker"))
-
-
-def result(job_msg, kind, **extra):
-    body = {"job_id": job_msg.body["job_id"], "worker_id": "w1"}
-    return Message(kind, {**body, **extra})
 
 
 def test_enough_points_queue_a_train_sent_only_to_an_idle_worker(hub, clock):

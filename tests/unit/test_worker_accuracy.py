@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.unit.test_worker_jobs import body, run_job, seasonal
-from tests.unit.test_worker_siridb_io import MemorySiriDB
+from tests.support.memory_siridb import MemorySiriDB
+from tests.support.worker_jobs import body, run_job, seasonal
 
 
 def test_train_result_carries_the_accuracy_of_a_plain_model():

@@ -11,8 +11,8 @@ from actors.worker.detection import (
     cold_start_start,
     event_points,
 )
-from tests.unit.test_worker_jobs import body, run_job, seasonal
-from tests.unit.test_worker_siridb_io import MemorySiriDB
+from tests.support.memory_siridb import MemorySiriDB
+from tests.support.worker_jobs import body, run_job, seasonal
 
 MINUTE = 60_000
 

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import math
-
 import pytest
 
 from actors.worker.jobs import (
     JobError,
-    JobRunner,
     anomaly_json,
     classify,
     forecast_result,
@@ -21,19 +17,8 @@ from actors.worker.jobs import (
 )
 from actors.worker.series_prep import TooFewPoints
 from actors.worker.siridb_io import SeriesNotFound, SiriDBQueryFailed, SiriDBUnavailable
-from tests.unit.test_worker_siridb_io import MemorySiriDB
-
-HOUR = 3_600_000
-
-
-def seasonal(n: int, start: int = 1_700_000_000_000) -> list[list]:
-    return [[start + i * HOUR, 20 + 5 * math.sin(2 * math.pi * i / 24) + 0.3 * math.cos(i)]
-            for i in range(n)]
-
-
-def body(series="s", model="arima", state=None, **settings):
-    return {"job_id": "j", "series": series, "model": model, "model_parameters": {},
-            "state": state, "settings": {"horizon": 6, **settings}, "attempt": 0}
+from tests.support.memory_siridb import MemorySiriDB
+from tests.support.worker_jobs import body, run_job, seasonal
 
 
 def test_precheck_refuses_fit_without_state():
@@ -101,10 +86,6 @@ def test_output_points_convert_precision_and_skip_non_finite():
                         "enodo.s.upper": [[1, 1.5], [2, 3.0]]}
     assert appended == {"enodo.s.anomalies": [[3, 4.0]]}
     assert all(isinstance(v, float) for pts in replaced.values() for _, v in pts)
-
-
-def run_job(db, kind, job):
-    return asyncio.run(JobRunner(db, db, chunk_points=100).run(kind, job))
 
 
 def test_train_forecast_replace_outputs_and_append_anomalies():
