@@ -42,11 +42,22 @@ class Scheduler:
         self.failed = 0
         self.late = 0
         self._writes: dict[str, Job | None] = {}  # uid -> job to store, None to delete
+        # Jobs a worker had when the hub stopped, by uid: held back until a worker's
+        # heartbeat (or result) says it still runs one (it is adopted, not run twice), or
+        # until every worker had time to say so (heartbeat_interval x liveness).
+        self.adoptable: dict[str, Job] = {}
+        adopt_until = state.clock() + state.heartbeat_interval * state.liveness
         for record in state.store.load_jobs():
+            was_out = record.get("status") in ("dispatched", "running")
             job = Job.restore(record)
             if job.series in state.series and job.series not in self.active:
                 self.active[job.series] = job
-                self.ready.append(job.series)
+                if was_out:
+                    self.adoptable[job.uid] = job
+                    job.not_before = adopt_until
+                    heapq.heappush(self.delayed, (adopt_until, job.series, job.uid))
+                else:
+                    self.ready.append(job.series)
                 self._set_job_state(job, "queued")
             else:
                 self._writes[job.uid] = None
@@ -96,8 +107,11 @@ class Scheduler:
 
     def dispatch(self, now: float) -> None:
         """Push ready jobs while there is idle capacity."""
+        if self.adoptable:
+            self._adopt_reported(now)
         while self.delayed and self.delayed[0][0] <= now:
             _, name, uid = heapq.heappop(self.delayed)
+            self.adoptable.pop(uid, None)
             job = self.active.get(name)
             if job is not None and job.uid == uid and job.status == "queued":
                 self.ready.append(name)
@@ -144,10 +158,36 @@ class Scheduler:
         self._set_job_state(job, "queued")
         return True
 
+    # adopting jobs from before a restart --------------------------------
+    def _adopt_reported(self, now: float) -> None:
+        for peer in self.state.peers.of_type(ClientType.WORKER):
+            if peer.reported_busy and peer.reported_busy not in self.by_job_id:
+                self._adopt(peer.reported_busy, peer.client_id, now)
+
+    def _adopt(self, job_id: str, worker: str, now: float | None = None) -> Job | None:
+        """Take back a job a worker runs since before the hub's restart; None if not one."""
+        uid, _, dispatch = job_id.rpartition(".")
+        job = self.adoptable.get(uid)
+        if job is None or not dispatch.isdigit() or self.active.get(job.series) is not job:
+            return None
+        del self.adoptable[uid]
+        now = self.state.clock() if now is None else now
+        job.dispatches = int(dispatch)
+        job.status, job.worker = "running", worker
+        job.lease_until = now + self.state.settings["max_job_duration"] + LEASE_GRACE
+        self.by_job_id[job.job_id] = job
+        self._mark_worker(worker, job, busy=True)
+        self._set_job_state(job, "running")
+        log.info("adopted job %s (%s of %r) from worker %s, which ran it before the restart",
+                 job.job_id, job.kind, job.series, worker)
+        return job
+
     # results --------------------------------------------------------------
     def on_result(self, msg: Message) -> None:
         """Handle JOB_ACCEPTED, JOB_REFUSED, JOB_RESULT and JOB_FAILED from workers."""
         job = self.by_job_id.get(msg.body.get("job_id", ""))
+        if job is None and msg.type is not MessageType.JOB_REFUSED:
+            job = self._adopt(msg.body.get("job_id", ""), msg.body.get("worker_id", ""))
         if job is None or job.status not in ("dispatched", "running"):
             self.late += 1
             log.info("dropped a late %s for job %s", msg.type.value, msg.body.get("job_id"))

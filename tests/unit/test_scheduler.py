@@ -226,3 +226,62 @@ def test_a_refusal_from_a_worker_busy_with_our_job_leaves_the_other_worker_its_t
     scheduler.on_result(result(ja, MessageType.JOB_ACCEPTED))
     scheduler.dispatch(clock.now)
     assert jobs.sent[-1].body["series"] == "b" and len(jobs.sent) == 3  # w2 is idle
+
+
+def _restart_with_a_running_train(tmp_path, clock):
+    """A hub whose worker w1 runs a train, restarted (state reopened); w1 back, idle w2 too."""
+    state = make_state(tmp_path, clock=clock)
+    scheduler = Scheduler(state, FakeJobs())
+    state.settings["min_data_points"] = 10
+    add(state)
+    worker(state)
+    counts(state, 10)
+    scheduler.dispatch(clock.now)
+    train = scheduler.jobs.sent[-1]
+    scheduler.on_result(result(train, MessageType.JOB_ACCEPTED))
+    state.flush()
+    state.store.commit()
+    again = make_state(tmp_path, clock=clock)
+    jobs = FakeJobs()
+    restored = Scheduler(again, jobs)
+    worker(again)
+    worker(again, b"W2", "w2")
+    return again, restored, jobs, train
+
+
+def test_a_job_a_worker_still_runs_after_a_hub_restart_is_adopted_not_run_twice(tmp_path, clock):
+    state, scheduler, jobs, train = _restart_with_a_running_train(tmp_path, clock)
+    scheduler.dispatch(clock.now)
+    assert jobs.sent == []  # held back: w2 is idle, but w1 may still be running it
+    beat(state, True, train.body["job_id"])  # w1's heartbeat names it
+    scheduler.dispatch(clock.now)
+    assert scheduler.active["s"].status == "running" and scheduler.active["s"].worker == "w1"
+    assert state.series.get("s").jobs["train"]["state"] == "running"
+    clock.now += 60
+    scheduler.dispatch(clock.now)
+    assert jobs.sent == []  # adopted: not sent again once the hold is over
+    scheduler.on_result(result(train, MessageType.JOB_RESULT,
+                               result={"kind": "train", "state": {"m": 1}, "count": 10}))
+    assert state.series.get("s").jobs["train"]["state"] == "done"
+    assert (scheduler.done, scheduler.late) == (1, 0)
+
+
+def test_a_result_from_before_a_hub_restart_is_taken_even_before_any_heartbeat(tmp_path, clock):
+    state, scheduler, jobs, train = _restart_with_a_running_train(tmp_path, clock)
+    scheduler.on_result(result(train, MessageType.JOB_RESULT,
+                               result={"kind": "train", "state": {"m": 1}, "count": 10}))
+    assert state.store.get_model("s") == {"m": 1}
+    assert (scheduler.done, scheduler.late) == (1, 0)
+    scheduler.dispatch(clock.now)
+    assert [m.type for m in jobs.sent] == [MessageType.FORECAST_SERIE]
+
+
+def test_a_job_nobody_reports_after_a_hub_restart_runs_again_after_the_hold(tmp_path, clock):
+    state, scheduler, jobs, train = _restart_with_a_running_train(tmp_path, clock)
+    clock.now += state.heartbeat_interval * state.liveness
+    scheduler.dispatch(clock.now)
+    [again] = jobs.sent
+    assert again.type is MessageType.TRAIN_MODEL and again.body["job_id"] != train.body["job_id"]
+    scheduler.on_result(result(train, MessageType.JOB_RESULT,
+                               result={"kind": "train", "state": {"m": 1}, "count": 10}))
+    assert scheduler.late == 1  # the old run's result, once the job went out again
