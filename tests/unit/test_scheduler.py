@@ -185,17 +185,7 @@ def test_departed_worker_jobs_are_requeued(hub, clock):
 
 
 def test_jobs_in_flight_survive_a_restart_queued(tmp_path, clock):
-    state = make_state(tmp_path, clock=clock)
-    scheduler = Scheduler(state, FakeJobs())
-    state.settings["min_data_points"] = 10
-    add(state)
-    worker(state)
-    counts(state, 10)
-    scheduler.dispatch(clock.now)
-    state.flush()
-    state.store.commit()
-    again = make_state(tmp_path, clock=clock)
-    restored = Scheduler(again, FakeJobs())
+    _, restored, _, _ = _restart_with_a_running_train(tmp_path, clock)
     assert restored.active["s"].status == "queued" and restored.active["s"].kind == "train"
 
 
