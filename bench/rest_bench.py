@@ -88,8 +88,14 @@ class RealHub:
         token = TokenSource("", self.env["ENODO_API_TOKEN_FILE"])
         client = HubClient(self.address, timeout=0.5, token=token)
         deadline = time.monotonic() + 20
+        token_file = Path(self.env["ENODO_API_TOKEN_FILE"])
         try:
             while True:
+                if not token_file.exists():  # asking before it is written only logs refusals
+                    if self.proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("enodo-hub did not start")
+                    time.sleep(0.05)
+                    continue
                 try:
                     client.request("enodo_status")
                     break
