@@ -12,8 +12,9 @@ since the same data gives the same error.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -171,6 +172,18 @@ def regularize(
         step=int(step),
         values=filled,
         observed=len(buckets),
+    )
+
+
+def regular_series(
+    timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any],
+    min_points: int, step: int | None = None, anchor: int | None = None,
+) -> RegularSeries:
+    """The regular grid a model works on: regularize() with the model's max_gap_steps and
+    max_train_points (the most recent points); TooFewPoints below min_points."""
+    return regularize(
+        timestamps, values, step=step, anchor=anchor, max_gap_steps=params["max_gap_steps"],
+        min_points=min_points, max_points=params["max_train_points"],
     )
 
 

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from actors.worker.models.prophet_model import ProphetModel, _stan_init
+from actors.worker.models.prophet_model import MIN_POINTS, ProphetModel, _stan_init
+from actors.worker.series_prep import regular_series
 from tests.unit.test_models_common import HOUR_MS, START_MS, TRAIN, synthetic_series
 
 MODEL = ProphetModel()
@@ -76,7 +77,8 @@ def test_state_omits_history():
 
 def test_warm_start_is_rescaled_to_the_new_history(state):
     ts, values = synthetic_series()
-    frame = MODEL._frame(MODEL._regular(ts, values, state["params"]), state["params"])
+    series = regular_series(ts, values, state["params"], MIN_POINTS)
+    frame = MODEL._frame(series, state["params"])
     init = _stan_init(state["prophet"], frame, state["params"])
     refit = MODEL.fit(state, ts, values)
     after = {k: np.ravel(v) for k, v in refit["prophet"]["params"].items()}

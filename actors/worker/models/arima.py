@@ -29,11 +29,10 @@ from actors.worker.models.base import Forecast, InvalidState, Model, check_forec
 from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least, between, one_of
 from actors.worker.series_prep import (
     RegularSeries,
-    TooFewPoints,
     choose_period,
     fourier_terms,
     future_timestamps,
-    regularize,
+    regular_series,
     require_variation,
 )
 
@@ -85,7 +84,7 @@ class ArimaModel(Model):
         """Choose period, harmonics, d and (p, q), estimate them; return the state."""
         core = _core()
         params = self.validate_parameters(params)
-        series = self._regular(timestamps, values, params)
+        series = regular_series(timestamps, values, params, MIN_POINTS)
         require_variation(series.values)
         y = series.values
         t = np.arange(len(y), dtype=np.float64)
@@ -120,7 +119,8 @@ class ArimaModel(Model):
         self.check_state(state, STATE_KEYS)
         params = self.validate_parameters(state["params"])
         p, d, q = state["order"]
-        series = self._regular(timestamps, values, params, state["step"], state["origin"])
+        series = regular_series(timestamps, values, params, MIN_POINTS, state["step"],
+                                state["origin"])
         y = series.values
         t = (series.start - state["origin"]) // state["step"] + np.arange(len(y), dtype=np.float64)
         deterministic = core.fit_deterministic(
@@ -164,27 +164,6 @@ class ArimaModel(Model):
             upper=(upper + shift).tolist(),
             level=float(level),
         )
-
-    @staticmethod
-    def _regular(
-        timestamps: Sequence[int],
-        values: Sequence[float],
-        params: Mapping[str, Any],
-        step: int | None = None,
-        anchor: int | None = None,
-    ) -> RegularSeries:
-        series = regularize(
-            timestamps,
-            values,
-            step=step,
-            anchor=anchor,
-            max_gap_steps=params["max_gap_steps"],
-            min_points=MIN_POINTS,
-            max_points=params["max_train_points"],
-        )
-        if len(series) < MIN_POINTS:
-            raise TooFewPoints(f"{len(series)} regular points, need at least {MIN_POINTS}")
-        return series
 
     def _state(
         self,

@@ -27,9 +27,8 @@ import numpy as np
 
 from actors.worker import backtest
 from actors.worker.models.base import Forecast, InvalidState, Model, check_forecast_args
-from actors.worker.models.ets import regular_series
 from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least, between
-from actors.worker.series_prep import choose_period, require_variation
+from actors.worker.series_prep import choose_period, regular_series, require_variation
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +107,7 @@ class AutoModel(Model):
         if failed:
             selection["failed"] = failed
         return {
-            "model": self.name,
-            "version": self.state_version,
-            "params": dict(params),
-            "step": series.step,
-            "last_ts": series.last_ts,
-            "n_obs": len(series),
+            **self.state_header(params, series),
             "choice": selection["choice"],
             "members": states,
             "selection": selection,

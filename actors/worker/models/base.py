@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from actors.worker.models.params import Param, check_parameters
+from actors.worker.series_prep import RegularSeries
 
 
 class InvalidState(ValueError):
@@ -104,6 +105,17 @@ class Model(ABC):
     @abstractmethod
     def forecast(self, state: dict, horizon: int, level: float = 0.95) -> Forecast:
         """Forecast `horizon` steps after the state's last timestamp."""
+
+    def state_header(self, params: Mapping[str, Any], series: RegularSeries) -> dict:
+        """The keys every state begins with: model, version, params, grid step, last ts, size."""
+        return {
+            "model": self.name,
+            "version": self.state_version,
+            "params": dict(params),
+            "step": series.step,
+            "last_ts": series.last_ts,
+            "n_obs": len(series),
+        }
 
     def check_state(self, state: Any, keys: Sequence[str] = ()) -> None:
         """Raise InvalidState unless state is this model's, of this version, with these keys."""

@@ -27,7 +27,7 @@ from actors.worker.models.seasonal import Seasons, plan_seasons
 from actors.worker.series_prep import (
     RegularSeries,
     future_timestamps,
-    regularize,
+    regular_series,
     require_variation,
 )
 
@@ -42,17 +42,6 @@ def _check_spec(value: str) -> str | None:
 
 def _nan_to_none(values: Sequence[float]) -> list[float | None]:
     return [None if v is None or not math.isfinite(v) else float(v) for v in values]
-
-
-def regular_series(
-    timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any],
-    min_points: int, step: int | None = None, anchor: int | None = None,
-) -> RegularSeries:
-    """The regular grid the smoothing models work on (most recent max_train_points)."""
-    return regularize(
-        timestamps, values, step=step, anchor=anchor, max_gap_steps=params["max_gap_steps"],
-        min_points=min_points, max_points=params["max_train_points"],
-    )
 
 
 class EtsModel(Model):
@@ -136,12 +125,7 @@ class EtsModel(Model):
             model = AutoETS(season_length=seasons.native, model=spec, damped=damped).fit(adjusted)
         fitted = model.model_
         return {
-            "model": self.name,
-            "version": self.state_version,
-            "params": dict(params),
-            "step": series.step,
-            "last_ts": series.last_ts,
-            "n_obs": len(series),
+            **self.state_header(params, series),
             "components": str(fitted["components"]),
             "par": _nan_to_none(np.asarray(fitted["par"], dtype=np.float64)[:4].tolist()),
             "m": int(fitted["m"]),

@@ -31,7 +31,7 @@ from actors.worker.series_prep import (
     RegularSeries,
     detect_period,
     future_timestamps,
-    regularize,
+    regular_series,
     require_variation,
 )
 
@@ -116,7 +116,7 @@ class ProphetModel(Model):
     ) -> dict:
         """Fix the seasonalities, fit from Prophet's default start; return the state."""
         params = self.validate_parameters(params)
-        series = self._regular(timestamps, values, params)
+        series = regular_series(timestamps, values, params, MIN_POINTS)
         require_variation(series.values)
         seasonalities = choose_seasonalities(series, params)
         model = self._build(params, seasonalities)
@@ -128,7 +128,8 @@ class ProphetModel(Model):
         """Same seasonalities and settings, parameters warm-started from the state's."""
         self.check_state(state, STATE_KEYS)
         params = self.validate_parameters(state["params"])
-        series = self._regular(timestamps, values, params, state["step"], state["last_ts"])
+        series = regular_series(timestamps, values, params, MIN_POINTS, state["step"],
+                                state["last_ts"])
         model = self._build(params, state["seasonalities"])
         frame = self._frame(series, params)
         # The posterior is flat near its mode (Laplace prior on changepoints): from a warm start
@@ -162,24 +163,6 @@ class ProphetModel(Model):
         lower = np.minimum(predicted["yhat_lower"].to_numpy(dtype=float), mean)
         upper = np.maximum(predicted["yhat_upper"].to_numpy(dtype=float), mean)
         return Forecast(future_ts, mean.tolist(), lower.tolist(), upper.tolist(), float(level))
-
-    @staticmethod
-    def _regular(
-        timestamps: Sequence[int],
-        values: Sequence[float],
-        params: Mapping[str, Any],
-        step: int | None = None,
-        anchor: int | None = None,
-    ) -> RegularSeries:
-        return regularize(
-            timestamps,
-            values,
-            step=step,
-            anchor=anchor,
-            max_gap_steps=params["max_gap_steps"],
-            min_points=MIN_POINTS,
-            max_points=params["max_train_points"],
-        )
 
     @staticmethod
     def _build(params: Mapping[str, Any], seasonalities: Sequence[Mapping[str, Any]]) -> Prophet:
@@ -221,12 +204,7 @@ class ProphetModel(Model):
         model.params.pop("trend", None)
         model.fit_kwargs = {}
         return {
-            "model": self.name,
-            "version": self.state_version,
-            "params": dict(params),
-            "step": series.step,
-            "last_ts": series.last_ts,
-            "n_obs": len(series),
+            **self.state_header(params, series),
             "seasonalities": [dict(s) for s in seasonalities],
             "prophet": json.loads(model_to_json(model)),
         }

@@ -17,12 +17,12 @@ import numpy as np
 from scipy.stats import norm
 
 from actors.worker.models.base import Forecast, Model, check_forecast_args
-from actors.worker.models.ets import regular_series
 from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least
 from actors.worker.series_prep import (
     RegularSeries,
     choose_period,
     future_timestamps,
+    regular_series,
     require_variation,
 )
 
@@ -77,12 +77,7 @@ class SeasonalNaiveModel(Model):
         m = period if 2 <= period < len(y) else 1
         diffs = y[m:] - y[:-m]
         return {
-            "model": self.name,
-            "version": self.state_version,
-            "params": dict(params),
-            "step": series.step,
-            "last_ts": series.last_ts,
-            "n_obs": len(series),
+            **self.state_header(params, series),
             "period": int(period),
             "last_season": [float(v) for v in y[-m:]],
             "sigma": float(np.sqrt(np.mean(diffs**2))) if len(diffs) else 0.0,

@@ -25,10 +25,14 @@ import numpy as np
 from scipy.stats import norm
 
 from actors.worker.models.base import Forecast, Model, check_forecast_args
-from actors.worker.models.ets import regular_series
 from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least, one_of
 from actors.worker.models.seasonal import Seasons, plan_seasons
-from actors.worker.series_prep import RegularSeries, future_timestamps, require_variation
+from actors.worker.series_prep import (
+    RegularSeries,
+    future_timestamps,
+    regular_series,
+    require_variation,
+)
 
 MIN_POINTS = 8
 VARIANTS = ("STM", "OTM", "DSTM", "DOTM")
@@ -139,12 +143,7 @@ class ThetaModel(Model):
         tail = resid[3:] if len(resid) > 5 else resid
         last = np.asarray(fitted["states"], dtype=np.float64)[-1]
         return {
-            "model": self.name,
-            "version": self.state_version,
-            "params": dict(params),
-            "step": series.step,
-            "last_ts": series.last_ts,
-            "n_obs": len(series),
+            **self.state_header(params, series),
             "variant": str(fitted["modeltype"]),
             "alpha": float(fitted["par"]["alpha"]),
             "theta": float(fitted["par"]["theta"]),
