@@ -19,8 +19,7 @@ import numpy as np
 
 from actors.worker import backtest
 from actors.worker.models.base import Model
-from actors.worker.models.ets import regular_series
-from actors.worker.series_prep import choose_period
+from actors.worker.series_prep import choose_period, regular_series
 
 log = logging.getLogger(__name__)
 
