@@ -12,9 +12,6 @@ import asyncio
 import math
 import os
 import queue
-import signal
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,9 +21,9 @@ import zmq
 from protocol.envelope import Codec, Message
 from protocol.transport import Channel, bind, make_socket
 from protocol.types import MessageType
+from tests.support.process import ActorProcess
 from tests.support.waiting import wait_for
 
-REPO = Path(__file__).resolve().parents[2]
 MAX_SIZE = 1 << 24
 
 
@@ -126,12 +123,11 @@ def job(job_id: str, series: str, model: str = "arima", state: dict | None = Non
             "state": state, "settings": base, "attempt": 1}
 
 
-class WorkerProcess:
+class WorkerProcess(ActorProcess):
     """enodo-worker as a subprocess, pointed at a fake hub and a SiriDB port."""
 
     def __init__(self, tmp: Path, hub: FakeHub, siridb_port: int, **extra: str) -> None:
-        self.log_path = tmp / "worker.log"
-        self.env = dict(os.environ)
+        super().__init__(tmp / "worker.log", dict(os.environ))
         self.env.update(
             ENODO_WORKER_CONTROL_PORT=str(hub.port("control")),
             ENODO_WORKER_JOBS_PORT=str(hub.port("jobs")),
@@ -142,22 +138,11 @@ class WorkerProcess:
             ENODO_SIRIDB_TIMEOUT="2",
         )
         self.env.update(extra)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "actors.worker.main", "--id", "7"], cwd=REPO, env=self.env,
-            stdout=log, stderr=log,
-        )
-        log.close()
+        self.spawn("actors.worker.main", "--id", "7")
 
     def log_tail(self) -> str:
         """The end of the worker's log."""
         return self.log_path.read_text(errors="replace")[-3000:]
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
-        """Send sig and wait for the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        return self.proc.wait(timeout)
 
 
 def seasonal_points(n: int, start: int = 1_700_000_000_000, step: int = 3_600_000,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.transport import Channel, make_socket
 from protocol.types import MessageType
+from tests.support.process import ActorProcess
 from tests.support.waiting import free_port, wait_for
 
 #: Every HubProcess by each of its addresses (tcp://127.0.0.1:<port>), so that Peer,
@@ -46,7 +44,7 @@ def token_env(address: str, prefix: str) -> dict[str, str]:
     return {f"ENODO_{prefix}_TOKEN_FILE": str(hub.data_dir / "token")}
 
 
-class HubProcess:
+class HubProcess(ActorProcess):
     """enodo-hub on random loopback ports with its own data_dir (and so its own token)."""
 
     def __init__(self, tmp: Path, extra: dict[str, str] | None = None) -> None:
@@ -63,8 +61,7 @@ class HubProcess:
             ENODO_SIRIDB_HOST="", ENODO_HUB_LOG_LEVEL="DEBUG",
         )
         self.env.update(extra or {})
-        self.log_path = tmp / "hub.log"
-        self.proc: subprocess.Popen | None = None
+        super().__init__(tmp / "hub.log", self.env)
 
     def address(self, name: str) -> str:
         """The tcp:// address of one hub socket."""
@@ -86,11 +83,7 @@ class HubProcess:
 
     def start(self, timeout: float = 15.0) -> HubProcess:
         """Start the hub and wait until it answers a handshake."""
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "actors.hub.main"], env=self.env, stdout=log, stderr=log
-        )
-        log.close()
+        self.spawn("actors.hub.main")
 
         def answers() -> bool:
             assert self.proc.poll() is None, f"hub exited: {self.log_path.read_text()[-2000:]}"
@@ -99,13 +92,6 @@ class HubProcess:
 
         wait_for(answers, timeout, "the hub to answer a handshake")
         return self
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
-        """Send sig and wait for the process to end; return its exit code."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig)
-        return self.proc.wait(timeout)
 
 
 class Peer:

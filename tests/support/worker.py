@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.support.hub import token_env
+from tests.support.process import ActorProcess
 
 
-class WorkerProcess:
+class WorkerProcess(ActorProcess):
     """enodo-worker connected to a HubProcess's ports and a SiriDB."""
+
+    stop_timeout = 20.0
 
     def __init__(self, tmp: Path, hub_ports: dict[str, int], siridb_port: int, index: int,
                  database: str = "dbtest", extra: dict[str, str] | None = None) -> None:
@@ -31,22 +31,9 @@ class WorkerProcess:
         self.env.update(extra or {})
         self.index = index
         self.worker_id = f"{self.env['ENODO_WORKER_WORKER_ID']}-{index}"
-        self.log_path = tmp / f"worker-{index}.log"
-        self.proc: subprocess.Popen | None = None
+        super().__init__(tmp / f"worker-{index}.log", self.env)
 
     def start(self) -> WorkerProcess:
         """Start the worker (readiness: the hub lists it online)."""
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "actors.worker.main", "--id", str(self.index)],
-            env=self.env, stdout=log, stderr=log,
-        )
-        log.close()
+        self.spawn("actors.worker.main", "--id", str(self.index))
         return self
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
-        """Send sig and wait for the process to end; return its exit code."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig)
-        return self.proc.wait(timeout)
