@@ -5,7 +5,6 @@ changes nothing."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
 import sys
 
@@ -17,12 +16,10 @@ from api.routing import series_path
 from protocol.envelope import Codec, Message
 from protocol.transport import Channel, make_socket
 from protocol.types import MessageType
-from scripts.siridb_dev.testing import DevServer
 from tests.api.gunicorn_proc import Gunicorn
 from tests.support.hub import HubProcess, Peer
-from tests.support.listener import ListenerProcess
-from tests.support.waiting import free_port, wait_for
-from tests.support.worker import WorkerProcess
+from tests.support.stack import Stack
+from tests.support.waiting import wait_for
 
 KEY = "signing-key-for-the-test"
 NAME = "signed/series"
@@ -44,28 +41,17 @@ def insert(port: int, first: int, count: int) -> None:
 
 @pytest.fixture
 def stack(tmp_path):
-    tee_port = free_port()
-    db = DevServer(dbname="dbtest", tee=f"127.0.0.1:{tee_port}")
-    db.start()
-    hub = HubProcess(tmp_path, extra={
-        "ENODO_SIRIDB_HOST": "127.0.0.1", "ENODO_SIRIDB_PORT": str(db.port),
-        "ENODO_SIRIDB_DATABASE": "dbtest", "ENODO_HUB_SIGNING_KEY": KEY,
-    }).start()
-    listener = ListenerProcess(tmp_path, hub.ports["control"], extra={
-        "ENODO_LISTENER_TEE_PORT": str(tee_port), "ENODO_LISTENER_SIGNING_KEY": KEY,
-    }).start()
-    worker = WorkerProcess(tmp_path, hub.ports, db.port, 1)
-    worker.env["ENODO_WORKER_SIGNING_KEY"] = KEY
-    worker.start()
-    api = Gunicorn("api.wsgi:app", env={
-        "ENODO_API_HUB_ADDRESS": hub.address("api"), "ENODO_API_SIGNING_KEY": KEY,
-    }).start()
-    yield db, hub, api
-    api.stop()
-    worker.stop(signal.SIGKILL)
-    listener.stop(signal.SIGKILL)
-    hub.stop(signal.SIGKILL)
-    db.stop()
+    stack = Stack(
+        tmp_path, workers=0, listener=True, api=True,
+        hub_env={"ENODO_HUB_SIGNING_KEY": KEY}, worker_env={"ENODO_WORKER_SIGNING_KEY": KEY},
+        listener_env={"ENODO_LISTENER_SIGNING_KEY": KEY}, api_env={"ENODO_API_SIGNING_KEY": KEY},
+    )
+    try:
+        stack.start()
+        stack.add_worker(1)  # online when the test says so
+        yield stack.db, stack.hub, stack.api
+    finally:
+        stack.close()
 
 
 def client(hub: HubProcess, key: str, *args: str) -> subprocess.CompletedProcess:

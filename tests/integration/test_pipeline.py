@@ -17,12 +17,8 @@ import pytest
 from siridb.connector import SiriDBClient
 
 from api.routing import series_path
-from scripts.siridb_dev.testing import DevServer
-from tests.api.gunicorn_proc import Gunicorn
-from tests.support.hub import HubProcess
-from tests.support.listener import ListenerProcess
-from tests.support.waiting import free_port, wait_for
-from tests.support.worker import WorkerProcess
+from tests.support.stack import Stack
+from tests.support.waiting import wait_for
 
 NAME = "plant/temp 'A'"
 STEP = 60_000  # one point a minute, ms precision
@@ -51,24 +47,12 @@ def siridb(port: int, coro_fn):
 
 @pytest.fixture
 def stack(tmp_path):
-    tee_port = free_port()
-    db = DevServer(dbname="dbtest", tee=f"127.0.0.1:{tee_port}")
-    db.start()
-    hub = HubProcess(tmp_path, extra={
-        "ENODO_SIRIDB_HOST": "127.0.0.1", "ENODO_SIRIDB_PORT": str(db.port),
-        "ENODO_SIRIDB_DATABASE": "dbtest",
-    }).start()
-    listener = ListenerProcess(tmp_path, hub.ports["control"],
-                               extra={"ENODO_LISTENER_TEE_PORT": str(tee_port)}).start()
-    workers = [WorkerProcess(tmp_path, hub.ports, db.port, i).start() for i in range(2)]
-    api = Gunicorn("api.wsgi:app", env={"ENODO_API_HUB_ADDRESS": hub.address("api")}).start()
-    yield db, hub, api
-    api.stop()
-    for worker in workers:
-        worker.stop(signal.SIGKILL)
-    listener.stop(signal.SIGKILL)
-    hub.stop(signal.SIGKILL)
-    db.stop()
+    stack = Stack(tmp_path, workers=2, listener=True, api=True)
+    try:
+        stack.start()
+        yield stack.db, stack.hub, stack.api
+    finally:
+        stack.close()
 
 
 def test_points_become_counts_jobs_forecasts_and_updates(stack, tmp_path):

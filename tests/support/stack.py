@@ -40,7 +40,8 @@ class HubClient:
     def _session(self, timeout: float) -> Peer:
         if self.peer is None:
             peer = Peer(self.hub.address("control"), self.client_id, "client",
-                        token=self.hub.env.get("ENODO_HUB_TOKEN") or None)
+                        token=self.hub.env.get("ENODO_HUB_TOKEN") or None,
+                        **self.hub.peer_options())
             try:
                 answer = peer.handshake(timeout)
             except TimeoutError:
@@ -91,6 +92,7 @@ class Stack:
         self, tmp: Path, *, workers: int = 2, listener: bool = False, api: bool = False,
         storage: str = "memory", select_delay: float = 0.0,
         hub_env: dict[str, str] | None = None, worker_env: dict[str, str] | None = None,
+        listener_env: dict[str, str] | None = None, api_env: dict[str, str] | None = None,
     ) -> None:
         self.tmp = tmp
         self.tee_port = free_port() if listener else None
@@ -100,6 +102,8 @@ class Stack:
         self._n_workers = workers
         self._with_listener, self._with_api = listener, api
         self._hub_env = hub_env or {}
+        self._listener_env = listener_env or {}
+        self._api_env = api_env or {}
         self._worker_env = {
             "ENODO_WORKER_RECONNECT_MIN": "0.1", "ENODO_WORKER_RECONNECT_MAX": "1",
             "ENODO_WORKER_SHUTDOWN_GRACE": "1", "ENODO_SIRIDB_TIMEOUT": "2",
@@ -124,11 +128,12 @@ class Stack:
             self.add_worker(index)
         if self._with_listener:
             self.listener = ListenerProcess(self.tmp, self.hub.ports["control"], extra={
-                "ENODO_LISTENER_TEE_PORT": str(self.tee_port),
+                "ENODO_LISTENER_TEE_PORT": str(self.tee_port), **self._listener_env,
             }).start()
         if self._with_api:
             self.api = Gunicorn("api.wsgi:app", env={
                 "ENODO_API_HUB_ADDRESS": self.hub.address("api"), "ENODO_API_TIMEOUT": "2",
+                **self._api_env,
             }).start()
         self.wait_online(workers=self._n_workers, listeners=int(self._with_listener))
         return self
