@@ -32,8 +32,6 @@ from actors.worker.series_prep import (
     choose_period,
     fourier_terms,
     future_timestamps,
-    regular_series,
-    require_variation,
 )
 
 if TYPE_CHECKING:
@@ -64,6 +62,7 @@ class ArimaModel(Model):
     """ARIMA(p, d, q) errors around a constant or drift plus Fourier seasonal terms."""
 
     name: ClassVar[str] = "arima"
+    min_points: ClassVar[int] = MIN_POINTS
     parameters: ClassVar[dict[str, Param]] = {
         **COMMON_PARAMETERS,
         "max_train_points": Param("int", 3000, check=at_least(MIN_POINTS)),
@@ -83,9 +82,7 @@ class ArimaModel(Model):
     ) -> dict:
         """Choose period, harmonics, d and (p, q), estimate them; return the state."""
         core = _core()
-        params = self.validate_parameters(params)
-        series = regular_series(timestamps, values, params, MIN_POINTS)
-        require_variation(series.values)
+        params, series = self.training_series(timestamps, values, params)
         y = series.values
         t = np.arange(len(y), dtype=np.float64)
         period = choose_period(y, params["seasonal_period"], params["max_seasonal_period"])
@@ -116,11 +113,8 @@ class ArimaModel(Model):
     def fit(self, state: dict, timestamps: Sequence[int], values: Sequence[float]) -> dict:
         """Same structure, parameters re-estimated on the (longer) history."""
         core = _core()
-        self.check_state(state, STATE_KEYS)
-        params = self.validate_parameters(state["params"])
+        params, series = self.fitting_series(state, STATE_KEYS, timestamps, values, "origin")
         p, d, q = state["order"]
-        series = regular_series(timestamps, values, params, MIN_POINTS, state["step"],
-                                state["origin"])
         y = series.values
         t = (series.start - state["origin"]) // state["step"] + np.arange(len(y), dtype=np.float64)
         deterministic = core.fit_deterministic(

@@ -28,7 +28,7 @@ import numpy as np
 from actors.worker import backtest
 from actors.worker.models.base import Forecast, InvalidState, Model, check_forecast_args
 from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least, between
-from actors.worker.series_prep import choose_period, regular_series, require_variation
+from actors.worker.series_prep import choose_period
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class AutoModel(Model):
     """Picks the best candidate per series by backtest MASE, and records why."""
 
     name: ClassVar[str] = "auto"
+    min_points: ClassVar[int] = MIN_POINTS
     parameters: ClassVar[dict[str, Param]] = {
         **COMMON_PARAMETERS,
         "max_train_points": Param("int", 2000, check=at_least(MIN_POINTS)),
@@ -83,9 +84,7 @@ class AutoModel(Model):
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]
     ) -> dict:
         """Backtest the candidates, choose, train the choice on the whole history."""
-        params = self.validate_parameters(params)
-        series = regular_series(timestamps, values, params, MIN_POINTS)
-        require_variation(series.values)
+        params, series = self.training_series(timestamps, values, params)
         period = choose_period(series.values, params["seasonal_period"],
                                params["max_seasonal_period"])
         period = period if period >= 2 else 1

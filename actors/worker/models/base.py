@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from actors.worker.models.params import Param, check_parameters
-from actors.worker.series_prep import RegularSeries
+from actors.worker.series_prep import RegularSeries, regular_series, require_variation
 
 
 class InvalidState(ValueError):
@@ -85,6 +85,8 @@ class Model(ABC):
 
     name: ClassVar[str]
     state_version: ClassVar[int] = 1
+    #: Fewest regular points the model trains or fits on.
+    min_points: ClassVar[int]
     parameters: ClassVar[dict[str, Param]]
 
     @classmethod
@@ -105,6 +107,27 @@ class Model(ABC):
     @abstractmethod
     def forecast(self, state: dict, horizon: int, level: float = 0.95) -> Forecast:
         """Forecast `horizon` steps after the state's last timestamp."""
+
+    def training_series(
+        self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any] | None
+    ) -> tuple[dict, RegularSeries]:
+        """train()'s first step: the checked parameters and the regular grid, which must vary."""
+        params = self.validate_parameters(params)
+        series = regular_series(timestamps, values, params, self.min_points)
+        require_variation(series.values)
+        return params, series
+
+    def fitting_series(
+        self, state: Any, keys: Sequence[str], timestamps: Sequence[int],
+        values: Sequence[float], anchor: str = "last_ts",
+    ) -> tuple[dict, RegularSeries]:
+        """fit()'s first step: the state checked, its parameters, the history on its grid
+        (the state's step, aligned on its `anchor` timestamp)."""
+        self.check_state(state, keys)
+        params = self.validate_parameters(state["params"])
+        series = regular_series(timestamps, values, params, self.min_points, state["step"],
+                                state[anchor])
+        return params, series
 
     def state_header(self, params: Mapping[str, Any], series: RegularSeries) -> dict:
         """The keys every state begins with: model, version, params, grid step, last ts, size."""

@@ -27,7 +27,6 @@ from actors.worker.models.seasonal import Seasons, plan_seasons
 from actors.worker.series_prep import (
     RegularSeries,
     future_timestamps,
-    regular_series,
     require_variation,
 )
 
@@ -48,6 +47,7 @@ class EtsModel(Model):
     """ETS(error, trend, season) with AICc selection, analytic prediction intervals."""
 
     name: ClassVar[str] = "ets"
+    min_points: ClassVar[int] = MIN_POINTS
     parameters: ClassVar[dict[str, Param]] = {
         **COMMON_PARAMETERS,
         "max_train_points": Param("int", 2000, check=at_least(MIN_POINTS)),
@@ -61,19 +61,14 @@ class EtsModel(Model):
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]
     ) -> dict:
         """Plan the seasonality, choose the ETS form by AICc and fit it; return the state."""
-        params = self.validate_parameters(params)
-        series = regular_series(timestamps, values, params, MIN_POINTS)
-        require_variation(series.values)
+        params, series = self.training_series(timestamps, values, params)
         seasons = plan_seasons(series.values, params)
         damped = {"auto": None, "yes": True, "no": False}[params["damped"]]
         return self._fit(params, series, seasons, params["spec"], damped)
 
     def fit(self, state: dict, timestamps: Sequence[int], values: Sequence[float]) -> dict:
         """Same components and seasonality; parameters re-estimated on the history."""
-        self.check_state(state, STATE_KEYS)
-        params = self.validate_parameters(state["params"])
-        series = regular_series(timestamps, values, params, MIN_POINTS, state["step"],
-                                state["last_ts"])
+        params, series = self.fitting_series(state, STATE_KEYS, timestamps, values)
         require_variation(series.values)
         seasons = Seasons.from_json(state["seasons"]).fitted(series.values)
         components = state["components"]

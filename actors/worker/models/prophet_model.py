@@ -31,8 +31,6 @@ from actors.worker.series_prep import (
     RegularSeries,
     detect_period,
     future_timestamps,
-    regular_series,
-    require_variation,
 )
 
 if TYPE_CHECKING:
@@ -97,6 +95,7 @@ class ProphetModel(Model):
     """Facebook Prophet with a fixed set of seasonalities and bounded uncertainty sampling."""
 
     name: ClassVar[str] = "prophet"
+    min_points: ClassVar[int] = MIN_POINTS
     parameters: ClassVar[dict[str, Param]] = {
         **COMMON_PARAMETERS,
         "growth": Param("str", "linear", check=one_of("linear", "flat")),
@@ -115,9 +114,7 @@ class ProphetModel(Model):
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]
     ) -> dict:
         """Fix the seasonalities, fit from Prophet's default start; return the state."""
-        params = self.validate_parameters(params)
-        series = regular_series(timestamps, values, params, MIN_POINTS)
-        require_variation(series.values)
+        params, series = self.training_series(timestamps, values, params)
         seasonalities = choose_seasonalities(series, params)
         model = self._build(params, seasonalities)
         with _quiet():
@@ -126,10 +123,7 @@ class ProphetModel(Model):
 
     def fit(self, state: dict, timestamps: Sequence[int], values: Sequence[float]) -> dict:
         """Same seasonalities and settings, parameters warm-started from the state's."""
-        self.check_state(state, STATE_KEYS)
-        params = self.validate_parameters(state["params"])
-        series = regular_series(timestamps, values, params, MIN_POINTS, state["step"],
-                                state["last_ts"])
+        params, series = self.fitting_series(state, STATE_KEYS, timestamps, values)
         model = self._build(params, state["seasonalities"])
         frame = self._frame(series, params)
         # The posterior is flat near its mode (Laplace prior on changepoints): from a warm start

@@ -22,8 +22,6 @@ from actors.worker.series_prep import (
     RegularSeries,
     choose_period,
     future_timestamps,
-    regular_series,
-    require_variation,
 )
 
 MIN_POINTS = 8
@@ -34,6 +32,7 @@ class SeasonalNaiveModel(Model):
     """The benchmark every other model must beat."""
 
     name: ClassVar[str] = "seasonal_naive"
+    min_points: ClassVar[int] = MIN_POINTS
     parameters: ClassVar[dict[str, Param]] = {
         **COMMON_PARAMETERS,
         "max_train_points": Param("int", 5000, check=at_least(MIN_POINTS)),
@@ -43,19 +42,14 @@ class SeasonalNaiveModel(Model):
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]
     ) -> dict:
         """Find the period; keep the last season and the seasonal-difference spread."""
-        params = self.validate_parameters(params)
-        series = regular_series(timestamps, values, params, MIN_POINTS)
-        require_variation(series.values)
+        params, series = self.training_series(timestamps, values, params)
         period = choose_period(series.values, params["seasonal_period"],
                                params["max_seasonal_period"])
         return self._state(params, series, period)
 
     def fit(self, state: dict, timestamps: Sequence[int], values: Sequence[float]) -> dict:
         """Same period, on the new history."""
-        self.check_state(state, STATE_KEYS)
-        params = self.validate_parameters(state["params"])
-        series = regular_series(timestamps, values, params, MIN_POINTS, state["step"],
-                                state["last_ts"])
+        params, series = self.fitting_series(state, STATE_KEYS, timestamps, values)
         return self._state(params, series, state["period"])
 
     def forecast(self, state: dict, horizon: int, level: float = 0.95) -> Forecast:

@@ -30,7 +30,6 @@ from actors.worker.models.seasonal import Seasons, plan_seasons
 from actors.worker.series_prep import (
     RegularSeries,
     future_timestamps,
-    regular_series,
     require_variation,
 )
 
@@ -63,6 +62,7 @@ class ThetaModel(Model):
     """Theta method (AutoTheta's four variants) with seasonal adjustment."""
 
     name: ClassVar[str] = "theta"
+    min_points: ClassVar[int] = MIN_POINTS
     parameters: ClassVar[dict[str, Param]] = {
         **COMMON_PARAMETERS,
         "max_train_points": Param("int", 1000, check=at_least(MIN_POINTS)),
@@ -78,19 +78,14 @@ class ThetaModel(Model):
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]
     ) -> dict:
         """Plan the seasonality, choose the Theta variant and fit it; return the state."""
-        params = self.validate_parameters(params)
-        series = regular_series(timestamps, values, params, MIN_POINTS)
-        require_variation(series.values)
+        params, series = self.training_series(timestamps, values, params)
         seasons = plan_seasons(series.values, params)
         variant = None if params["variant"] == "auto" else params["variant"]
         return self._fit(params, series, seasons, variant)
 
     def fit(self, state: dict, timestamps: Sequence[int], values: Sequence[float]) -> dict:
         """Same variant, seasonality, alpha and theta; states run through the history."""
-        self.check_state(state, STATE_KEYS)
-        params = self.validate_parameters(state["params"])
-        series = regular_series(timestamps, values, params, MIN_POINTS, state["step"],
-                                state["last_ts"])
+        params, series = self.fitting_series(state, STATE_KEYS, timestamps, values)
         require_variation(series.values)
         seasons = Seasons.from_json(state["seasons"]).fitted(series.values)
         return self._fit(params, series, seasons, state["variant"], state["alpha"],
