@@ -22,7 +22,7 @@ from typing import Any
 import ujson
 
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.schemas import CLOSED, validate_body
+from protocol.schemas import CLOSED, INT64, validate_body
 from protocol.types import PROTOCOL_TAG, MessageType, parse_type
 
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
@@ -39,7 +39,6 @@ _VALUE_MARKERS = b"\\\xedNI"
 #: 3-digit exponent "0e000" or "0e+000", each found with a plain substring search.
 _NUMBER_SHAPES = bytes.maketrans(b"0123456789E-", b"0000000000e+")
 _LONG_INT = b"0" * 19
-_INT64 = 2**63
 
 _id_prefix = os.urandom(6).hex()
 _id_counter = itertools.count(1)
@@ -218,7 +217,7 @@ def _unsendable(value: Any) -> str | None:
             if not math.isfinite(item):
                 return "a number is NaN or infinite (out of the double range)"
         elif kind is int:
-            if not -_INT64 <= item < _INT64:
+            if not -INT64 <= item < INT64:
                 return "an integer is beyond the signed 64-bit range"
         elif kind is dict:
             stack.extend(item)

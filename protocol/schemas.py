@@ -17,7 +17,7 @@ from protocol.types import ClientType, MessageType
 Check = Callable[[Any], str | None]
 
 MAX_NAME_BYTES = 65535  # SiriDB's limit on a series name
-INT64 = 2**63
+INT64 = 2**63  # JSON integers the wire carries are within [-INT64, INT64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,4 +221,3 @@ def _is_closed(schema: Mapping[str, Field]) -> bool:
 #: Types whose body checks leave no number unchecked: a decoder need only look for lone
 #: surrogates in them, not for NaN, infinities or integers beyond 64 bits.
 CLOSED: frozenset[MessageType] = frozenset(t for t, schema in SCHEMAS.items() if _is_closed(schema))
-
