@@ -44,7 +44,7 @@ from bench.nab_model import RobustSeasonalModel  # noqa: E402
 from bench.nab_score import FileScore, score_file, summarise  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_NAB = REPO.parent / "shared" / "data" / "nab"
+DEFAULT_NAB = REPO / "bench" / "data" / "nab"
 TUNE_GRID = tuple(float(x) for x in np.round(np.geomspace(0.5, 4.0, 19), 3))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import struct
 import time
 from dataclasses import dataclass, field
@@ -21,15 +20,8 @@ RECORDED_TEE_PORT = 19104
 
 
 def vectors_path() -> Path:
-    """shared/data/siridb_vectors.json, found beside the work tree or via ENODO_SHARED."""
-    candidates = [Path(os.environ['ENODO_SHARED'])] if 'ENODO_SHARED' in os.environ else []
-    root = Path(__file__).resolve().parents[2]
-    candidates += [root.parent / 'shared', root / 'shared', Path('/work/shared')]
-    for base in candidates:
-        path = base / 'data' / 'siridb_vectors.json'
-        if path.exists():
-            return path
-    raise FileNotFoundError('siridb_vectors.json not found (set ENODO_SHARED)')
+    """tests/data/siridb_vectors.json, the recorded cases shipped with the repository."""
+    return Path(__file__).resolve().parents[1] / 'data' / 'siridb_vectors.json'
 
 
 def load_vectors() -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from functools import cache
 from pathlib import Path
 
@@ -37,24 +36,14 @@ DOC_SAMPLES = [
 ]
 
 
-def _vectors_path() -> Path | None:
-    bases = [Path(os.environ["ENODO_SHARED"])] if "ENODO_SHARED" in os.environ else []
-    root = Path(__file__).resolve().parents[2]
-    bases += [root.parent / "shared", root / "shared", Path("/work/shared")]
-    for base in bases:
-        if (base / "data" / "siridb_vectors.json").exists():
-            return base / "data" / "siridb_vectors.json"
-    return None
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "siridb_vectors.json"
 
 
 @cache
 def recorded_packages() -> list[tuple[str, bytes, dict]]:
     """(case name, whole package, expected points by name) for each forwarded tee case."""
-    path = _vectors_path()
-    if path is None:
-        return []
     out = []
-    for case in json.loads(path.read_text())["tee"]:
+    for case in json.loads(VECTORS.read_text())["tee"]:
         if not case["forwarded"]:
             continue
         if case.get("package_truncated"):
@@ -81,8 +70,6 @@ def package_params() -> list:
 
 
 def test_recorded_vectors_are_present():
-    if _vectors_path() is None:
-        pytest.skip("siridb_vectors.json not found (set ENODO_SHARED)")
     assert len(recorded_packages()) == 9  # every forwarded tee case of the recording
 
 
