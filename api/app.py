@@ -15,7 +15,9 @@ from api.openapi import OpenAPIResource
 from api.resources import (
     ActionResource,
     EventLog,
+    Health,
     Hub,
+    Ready,
     SeriesAccuracy,
     SeriesAnomalies,
     SeriesCollection,
@@ -61,5 +63,7 @@ def create_app(hub: Hub, bearer: Callable[[], str] | None = None) -> falcon.App:
     app.add_route("/enodo/status", ActionResource(hub, "enodo_status"))
     app.add_route("/enodo/log", EventLog(hub))
     app.add_route("/enodo/clients", ActionResource(hub, "list_clients"))
+    app.add_route("/health", Health())
+    app.add_route("/ready", Ready(hub))
     app.add_route("/openapi.json", OpenAPIResource(app, bearer=bearer is not None))
     return app

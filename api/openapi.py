@@ -15,6 +15,8 @@ from typing import Any
 import falcon
 
 from actors.hub.settings import SETTINGS
+from api.auth import OPEN_PATHS
+from api.server_edges import MAX_ENCODED_NAME
 from protocol.schemas import MAX_NAME_BYTES
 
 VERSION = "3.0.3"
@@ -64,7 +66,8 @@ SERIES_BODY = {
     "type": "object", "required": ["name"], "additionalProperties": False,
     "properties": {
         "name": {"type": "string", "minLength": 1,
-                 "description": f"any text without NUL, at most {MAX_NAME_BYTES} UTF-8 bytes"},
+                 "description": f"any text without NUL, at most {MAX_NAME_BYTES} UTF-8 bytes "
+                                f"and {MAX_ENCODED_NAME} bytes percent-encoded (a URL)"},
         "model": {"oneOf": [{"type": "string"}, {"type": "integer"}],
                   "description": "a model name (arima, prophet, ...) or legacy id (1, 2)"},
         "model_parameters": OBJECT,
@@ -150,8 +153,11 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "The latest forecast (no forecast yet: empty points)",
         ("200", FORECAST, "the forecast"), (400, 404), params=(NAME_PARAM,)),
     ("GET", _SERIES + "/anomalies"): _op(
-        "The anomalies found, oldest first", ("200", ANOMALIES, "the anomalies"), (400, 404),
-        params=(NAME_PARAM,)),
+        "The anomalies found (the newest `limit`), oldest first",
+        ("200", ANOMALIES, "the anomalies"), (400, 404),
+        params=(NAME_PARAM, {"name": "limit", "in": "query", "required": False,
+                             "schema": {"type": "integer", "minimum": 1, "maximum": 1000,
+                                        "default": 1000}})),
     ("GET", _SERIES + "/accuracy"): _op(
         "Backtest accuracy of the model and of the seasonal-naive baseline",
         ("200", OBJECT, "the accuracy report"), (400, 404), params=(NAME_PARAM,)),
@@ -190,6 +196,15 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/enodo/clients"): _op("Every client the hub has seen", ("200", {
         "type": "object", "required": ["clients"], "properties": {
             "clients": {"type": "array", "items": OBJECT}}}, "the clients")),
+    ("GET", "/health"): _op("The API process is up (asks nothing of the hub; no token)",
+                            ("200", {"type": "object", "required": ["status"], "properties": {
+                                "status": {"type": "string", "enum": ["ok"]}}}, "up")),
+    ("GET", "/ready"): _op(
+        "The hub answers and has SiriDB connected (no token)",
+        ("200", {"type": "object", "required": ["status"], "additionalProperties": True,
+                 "properties": {"status": {"type": "string", "enum": ["ready"]},
+                                "hub": {"type": "string"}, "siridb": {"type": "string"}}},
+         "ready; 503 with the error shape says what is missing")),
     ("GET", "/openapi.json"): _op("This document", ("200", OBJECT, "the OpenAPI document")),
 }
 GENERIC = _op("(not described yet)", ("200", {}, "the action's data"), (400, 404))
@@ -223,7 +238,7 @@ def openapi_document(app: falcon.App, bearer: bool = False) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for method, path in sorted(routes(app)):
         operation = dict(OPERATIONS.get((method, path), GENERIC))
-        if bearer and path != "/openapi.json":
+        if bearer and path not in OPEN_PATHS:
             operation["responses"] = {**operation["responses"], **_errors(401)}
         paths.setdefault(path, {})[method.lower()] = operation
     document: dict[str, Any] = {
@@ -243,7 +258,8 @@ def openapi_document(app: falcon.App, bearer: bool = False) -> dict[str, Any]:
         document["components"]["securitySchemes"] = {"bearer": {"type": "http",
                                                                 "scheme": "bearer"}}
         document["security"] = [{"bearer": []}]
-        document["paths"]["/openapi.json"]["get"]["security"] = []
+        for path in OPEN_PATHS & document["paths"].keys():
+            document["paths"][path]["get"]["security"] = []
     return document
 
 

@@ -11,7 +11,10 @@ from typing import Any, Protocol
 import falcon
 
 from api.bodies import JOB_BODY, SERIES_BODY, check_body, read_object
-from api.routing import series_path
+from api.errors import api_error, bad_request
+from api.hub_client import HubError
+from api.routing import encode_name, series_path
+from api.server_edges import MAX_ENCODED_NAME
 
 
 class Hub(Protocol):
@@ -29,6 +32,16 @@ def _reply(resp: falcon.Response, data: Any) -> None:
         resp.data = b"null"
     else:
         resp.media = data
+
+
+def check_servable(name: str) -> None:
+    """Refuse a name whose URL would not fit gunicorn's request line (it could not be read back)."""
+    encoded = len(encode_name(name))
+    if encoded > MAX_ENCODED_NAME:
+        raise bad_request(
+            f"name too long for a URL: {encoded} bytes percent-encoded, at most "
+            f"{MAX_ENCODED_NAME} (the request line limit) so that /series/{{name}} can serve it"
+        )
 
 
 class HubResource:
@@ -61,6 +74,7 @@ class SeriesCollection(HubResource):
         """Add a series: {"name", "model"?, "model_parameters"?, "realtime"?} -> 201."""
         body = read_object(req)
         check_body(body, SERIES_BODY)
+        check_servable(body["name"])
         _reply(resp, self.hub.request("add_series", body))
         resp.status = falcon.HTTP_201
         resp.set_header("Location", req.root_path + series_path(body["name"]))
@@ -87,11 +101,15 @@ class SeriesForecast(HubResource):
 
 
 class SeriesAnomalies(HubResource):
-    """/series/{name}/anomalies: the anomalies found."""
+    """/series/{name}/anomalies: the anomalies found (?limit=1..1000 newest, default 1000)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         """Return the series' anomalies."""
-        _reply(resp, self.hub.request("get_anomalies", {"name": name}))
+        params: dict[str, Any] = {"name": name}
+        limit = req.get_param_as_int("limit", min_value=1, max_value=1000)
+        if limit is not None:
+            params["limit"] = limit
+        _reply(resp, self.hub.request("get_anomalies", params))
 
 
 class SeriesAccuracy(HubResource):
@@ -134,3 +152,27 @@ class EventLog(HubResource):
         limit = req.get_param_as_int("limit", min_value=1, max_value=1000)
         params = None if limit is None else {"limit": limit}
         _reply(resp, self.hub.request("event_log", params))
+
+
+class Health:
+    """/health: the API process is up (no hub asked); no token needed."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Return {"status": "ok"}."""
+        resp.media = {"status": "ok"}
+
+
+class Ready(HubResource):
+    """/ready: the hub answers and has SiriDB connected (503 otherwise); no token needed."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Return {"status": "ready", "hub": ..., "siridb": ...} or a 503 saying what is missing."""
+        try:
+            siridb = self.hub.request("siridb_status")
+        except HubError as exc:
+            message = f"not ready: the hub does not answer ({exc.message})"
+            raise api_error("unavailable", message) from None
+        if siridb.get("status") != "connected":
+            detail = siridb.get("error") or siridb.get("status")
+            raise api_error("unavailable", f"not ready: SiriDB is not connected ({detail})")
+        resp.media = {"status": "ready", "hub": "ok", "siridb": siridb.get("status")}

@@ -3,12 +3,15 @@
 Environment overrides: ENODO_API_BIND (default 127.0.0.1:8000), ENODO_API_WORKERS
 (default 2), ENODO_API_WORKER_CLASS (default sync), ENODO_API_WORKER_TIMEOUT (seconds,
 default 30; keep it above the hub timeout, api.timeout), ENODO_API_LOG_LEVEL (default
-info). The API's own options (hub address, timeout, signing key) are in configs/api.conf.
+info), ENODO_API_ACCESS_LOG (a path, `-` for stderr (default) or `off`). The API's own
+options (hub address, timeout, signing key) are in configs/api.conf.
 """
 
 import os
 
 from gunicorn.arbiter import Arbiter
+
+from api.server_edges import REQUEST_LINE_LIMIT, install_json_errors
 
 bind = os.environ.get("ENODO_API_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("ENODO_API_WORKERS", "2"))
@@ -20,7 +23,14 @@ keepalive = 5  # used by threaded/async workers; sync workers close after each r
 # Sockets must be created after the fork: never preload the app into the master.
 preload_app = False
 loglevel = os.environ.get("ENODO_API_LOG_LEVEL", "info")
-accesslog = os.environ.get("ENODO_API_ACCESS_LOG") or None
+_access = os.environ.get("ENODO_API_ACCESS_LOG", "-")
+accesslog = None if _access.lower() in ("", "off") else _access
+# Names in URLs may be long (see api/server_edges.py): POST /series refuses a name whose
+# URL would not fit this, so every name added can be read and deleted again.
+limit_request_line = REQUEST_LINE_LIMIT
+# gunicorn's own errors (request line too long, bad headers) in the API's JSON shape;
+# patched here, in the master, so every forked worker has it whatever its class.
+install_json_errors()
 errorlog = "-"
 proc_name = "enodo-api"
 
