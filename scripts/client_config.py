@@ -1,8 +1,9 @@
 """Where enodo-client finds its hub and token: flags, then ENODO_CLIENT_*, then a config file.
 
 The file is $ENODO_CLIENT_CONFIG, else $XDG_CONFIG_HOME/enodo/client.conf
-(~/.config/enodo/client.conf) when it exists; section [client], the keys of OPTIONS. The
-token file defaults to the one a `make run` hub keeps, found from the current directory
+(~/.config/enodo/client.conf), else the .enodo/client.conf `make run` writes (in the current
+directory, then in this checkout); section [client], the keys of OPTIONS. The token file
+defaults to the one a `make run` hub keeps, found from the current directory
 or from the checkout this client runs from, so the client works from anywhere.
 """
 
@@ -37,8 +38,12 @@ def config_path(env: Mapping[str, str]) -> str | None:
     if named:
         return named  # named explicitly: a missing file is an error, said by load_config
     base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
-    path = Path(base) / "enodo" / "client.conf"
-    return str(path) if path.is_file() else None
+    # The user's own file, else the one `make run` writes for its stack (hub and token).
+    for path in (Path(base) / "enodo" / "client.conf", Path(".enodo") / "client.conf",
+                 CHECKOUT / ".enodo" / "client.conf"):
+        if path.is_file():
+            return str(path)
+    return None
 
 
 def load_client_config(env: Mapping[str, str] | None = None) -> Config:

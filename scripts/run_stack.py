@@ -46,6 +46,11 @@ def prepare(environ: dict[str, str]) -> dict[str, str]:
         for var in ("LISTENER_TOKEN_FILE", "WORKER_TOKEN_FILE", "API_TOKEN_FILE",
                     "API_BEARER_TOKEN_FILE", "CLIENT_TOKEN_FILE"):
             env.setdefault(f"ENODO_{var}", token_file)
+    # enodo-client run in the project directory finds this stack's hub and token here.
+    client_conf = f"[client]\nhub = {env['ENODO_CLIENT_HUB']}\n"
+    if token_file:
+        client_conf += f"token_file = {token_file}\n"
+    (run_dir / "client.conf").write_text(client_conf, encoding="utf-8")
     return env
 
 
