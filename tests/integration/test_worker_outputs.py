@@ -16,9 +16,16 @@ from typing import Any
 import pytest
 import qpack
 
+from actors.common.siridb_queries import (
+    MAX_QUERY_BODY,
+    WIDEST_TS,
+    between_query,
+    longest_query_body,
+    name_problem,
+)
 from actors.worker.config import SiriDBSettings
 from actors.worker.jobs import JobRunner
-from actors.worker.siridb_io import SiriDB
+from actors.worker.siridb_io import SiriDB, SiriDBQueryFailed
 from scripts.siridb_dev.testing import DevServer
 from tests.support.memory_siridb import MemorySiriDB
 from tests.support.worker_jobs import body, run_job, seasonal
@@ -130,3 +137,38 @@ def test_anomalies_are_written_once_however_often_the_job_runs(server, state):
     found, held = run_closing(scenario, reader, writer)
     assert [len(anomalies) for anomalies in found] == [1, 1, 1]
     assert [ts for ts, _ in held] == [found[0][0]["timestamp"]]
+
+
+def test_the_longest_name_enodo_accepts_works_on_an_ns_database(server):
+    # Names without quotes, long enough for 3-byte string headers: every query grows by a
+    # byte per byte of the name.
+    name = "n" * (MAX_QUERY_BODY - (longest_query_body("n" * 1000) - 1000))
+    assert name_problem(name) is None and name_problem(name + "n") is not None
+    db = SiriDB(create_database(server, "ns"))
+    points = [[ts * 10**6, value] for ts, value in seasonal(300)]
+
+    async def scenario() -> tuple[dict[str, int], str]:
+        await db.insert({name: points})
+        runner = JobRunner(db, db, chunk_points=100)
+        trained = await runner.run("train", body(series=name, max_points=200))
+        first = await runner.run("forecast", body(series=name, state=trained["state"],
+                                                  horizon=HORIZON))
+        stamps = first["forecast"]["timestamps"]
+        await db.insert({name: [[stamps[0], 1e6]]})
+        job = body(series=name, state=trained["state"], horizon=HORIZON)
+        job["context"] = {"previous_forecast": first["forecast"]}
+        second = await runner.run("forecast", job)
+        assert second["points"] == 1 and len(second["anomalies"]) == 1
+        outputs = tuple(f"enodo.{name}.{kind}" for kind in ("forecast", "lower", "upper"))
+        held = await lengths(db, outputs + (f"enodo.{name}.anomalies",))
+        # One byte more and the longest query no longer fits.
+        longer = f"enodo.{name}n.anomaly_events"
+        try:
+            await db.query(between_query(longer, WIDEST_TS, WIDEST_TS))
+        except SiriDBQueryFailed as exc:
+            return held, str(exc)
+        return held, "answered"
+
+    held, refusal = run_closing(scenario, db)
+    assert list(held.values()) == [HORIZON, HORIZON, HORIZON, 1]
+    assert refusal == "Query too long."
