@@ -104,6 +104,10 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+#: The longest name of plain ASCII characters (no quote) that fits: 65,439 bytes.
+MAX_PLAIN_NAME_BYTES = MAX_QUERY_BODY - (longest_query_body("n" * 1000) - 1000)
+
+
 def _new_series_name(value: str) -> str | None:
     basic = NAME.check(value) if NAME.check is not None else None
     return basic or name_problem(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actors.common.siridb_queries import (
+    MAX_PLAIN_NAME_BYTES,
     MAX_QUERY_BODY,
     NEW_SERIES_NAME,
     WIDEST_TS,
@@ -47,6 +48,10 @@ def test_the_longest_accepted_name_fits_and_one_more_does_not(unit):
     assert longest_query_body(name) <= MAX_QUERY_BODY
     assert longest_query_body(name + unit) > MAX_QUERY_BODY
     assert name_problem(name + unit) is not None
+
+
+def test_plain_ascii_names_fit_up_to_65439_bytes():
+    assert MAX_PLAIN_NAME_BYTES == 65_439 == len(longest_fitting("n"))
 
 
 def test_the_worst_case_covers_every_query_at_any_precision():
