@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import statements as st
+from .expression import Expression
 from .parsing import (
     Choice,
     Element,
-    Expression,
     Gated,
     Keyword,
     List,
