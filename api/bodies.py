@@ -7,10 +7,11 @@ from typing import Any
 
 import falcon
 
+from actors.common.siridb_queries import NEW_SERIES_NAME
 from api.errors import api_error, bad_request
 from protocol.envelope import DEFAULT_MAX_MESSAGE_SIZE, dumps
 from protocol.errors import ProtocolError
-from protocol.schemas import BOOL, NAME, OBJ, STR, Field, check_fields
+from protocol.schemas import BOOL, OBJ, STR, Field, check_fields
 
 #: Largest request body read; the hub would refuse a larger message anyway.
 MAX_BODY_SIZE = DEFAULT_MAX_MESSAGE_SIZE
@@ -24,7 +25,7 @@ def _job_type(value: str) -> str | None:
 
 #: POST /series: the model by name ("arima") or legacy numeric id (1, 2); the hub checks it.
 SERIES_BODY: dict[str, Field] = {
-    "name": NAME,
+    "name": NEW_SERIES_NAME,
     "model": Field((str, int), required=False),
     "model_parameters": Field(OBJ, required=False),
     "realtime": Field(BOOL, required=False),

@@ -14,6 +14,7 @@ from typing import Any
 
 import falcon
 
+from actors.common.siridb_queries import MAX_PLAIN_NAME_BYTES
 from actors.hub.settings import SETTINGS
 from api.auth import OPEN_PATHS
 from api.server_edges import MAX_ENCODED_NAME
@@ -66,8 +67,11 @@ SERIES_BODY = {
     "type": "object", "required": ["name"], "additionalProperties": False,
     "properties": {
         "name": {"type": "string", "minLength": 1,
-                 "description": f"any text without NUL, at most {MAX_NAME_BYTES} UTF-8 bytes "
-                                f"and {MAX_ENCODED_NAME} bytes percent-encoded (a URL)"},
+                 "description": f"any text without NUL, at most {MAX_NAME_BYTES} UTF-8 bytes, "
+                                "short enough for Enodo's SiriDB queries about it (plain "
+                                f"ASCII: {MAX_PLAIN_NAME_BYTES} bytes; a quote counts twice) "
+                                f"and at most {MAX_ENCODED_NAME} bytes percent-encoded (a "
+                                "URL)"},
         "model": {"oneOf": [{"type": "string"}, {"type": "integer"}],
                   "description": "a model name (arima, prophet, ...) or legacy id (1, 2)"},
         "model_parameters": OBJECT,

@@ -20,6 +20,7 @@ import sys
 import threading
 
 from actors.common.config import Config
+from actors.common.siridb_queries import quote
 from api.config import hub_client_from_config, load_api_config
 from api.hub_client import HubClient, HubError
 from scripts.demo_data import (
@@ -61,7 +62,7 @@ async def wait_for_siridb(args: argparse.Namespace):  # noqa: ANN201 - SiriDBCli
 
 async def last_point(client, name: str) -> list | None:  # noqa: ANN001
     """The last [ts, value] of a series, or None when SiriDB does not have it."""
-    result = await client.query(f"select last() from '{name}'")
+    result = await client.query(f"select last() from {quote(name)}")
     points = result.get(name) or []
     return points[-1] if points else None
 

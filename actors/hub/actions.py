@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from actors.common.siridb_queries import NEW_SERIES_NAME
 from actors.hub.detection import anomaly_view
 from actors.hub.state import HubState
 from protocol.errors import ErrorCode, ProtocolError
@@ -43,7 +44,7 @@ def list_series(state: HubState, params: dict) -> dict:
 
 @action(
     "add_series",
-    name=NAME,
+    name=NEW_SERIES_NAME,
     model=Field((str, int), required=False),
     model_parameters=Field(OBJ, required=False),
     realtime=Field(BOOL, required=False),

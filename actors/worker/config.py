@@ -21,6 +21,7 @@ from actors.common.config import (
     port,
     positive,
 )
+from actors.common.siridb_queries import MAX_HEAD_TAIL
 from actors.hub.config import siridb_options
 from protocol.curve import check_z85_key
 
@@ -38,6 +39,13 @@ def _output_options() -> list[Option]:
         dataclasses.replace(option, type=str, default="", check=None)
         for option in siridb_options(OUTPUT_SECTION)
     ]
+
+
+def _chunk_points(value: int) -> str | None:
+    # A chunk is read with `tail N`, which SiriDB answers only for 1 <= N <= 1,000,000.
+    if 1 <= value <= MAX_HEAD_TAIL:
+        return None
+    return f"must be 1 to {MAX_HEAD_TAIL} (SiriDB's limit on tail/head), got {value}"
 
 
 OPTIONS = [
@@ -61,7 +69,7 @@ OPTIONS = [
     Option("worker", "max_job_duration", float, 600.0, positive),
     Option("worker", "child_start_timeout", float, 120.0, positive),
     Option("worker", "max_message_size", int, 16 * 1024 * 1024, positive),
-    Option("worker", "read_chunk_points", int, 100_000, positive),
+    Option("worker", "read_chunk_points", int, 100_000, _chunk_points),
     Option("worker", "siridb_timeout", float, 10.0, positive),
     *siridb_options("siridb"),
     *_output_options(),

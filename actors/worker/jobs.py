@@ -305,10 +305,14 @@ class JobRunner:
 
     async def _append(self, appended: dict[str, list[list[Any]]]) -> list[str]:
         """Insert points not yet held by their series; return the names written to."""
-        appended = {name: await self._not_written(name, pts) for name, pts in appended.items()}
-        appended = {name: pts for name, pts in appended.items() if pts}
-        if appended:
-            await self.writer.insert(appended)
+        try:
+            appended = {name: await self._not_written(name, pts)
+                        for name, pts in appended.items()}
+            appended = {name: pts for name, pts in appended.items() if pts}
+            if appended:
+                await self.writer.insert(appended)
+        except SiriDBQueryFailed as exc:
+            raise _write_refused(exc) from None
         return list(appended)
 
     async def _write(
@@ -317,11 +321,15 @@ class JobRunner:
         source = await self.reader.precision()
         target = await self.writer.precision()
         replaced, appended = output_points(forecast, anomalies, series, source, target)
-        for name in replaced:
-            await self.writer.drop(name)
         present = {name: pts for name, pts in replaced.items() if pts}
-        if present:
-            await self.writer.insert(present)
+        try:
+            # Replace, not add to: a forecast series holds exactly one forecast.
+            for name in replaced:
+                await self.writer.drop(name)
+            if present:
+                await self.writer.insert(present)
+        except SiriDBQueryFailed as exc:
+            raise _write_refused(exc) from None
         return [*present, *await self._append(appended)]
 
     async def _not_written(self, name: str, points: list[list[Any]]) -> list[list[Any]]:
@@ -335,6 +343,13 @@ class JobRunner:
         held = await self.writer.select(between_query(name, min(stamps), max(stamps) + 1), name)
         known = {int(ts) for ts, _ in held}
         return [p for p in points if p[0] not in known]
+
+
+def _write_refused(exc: SiriDBQueryFailed) -> JobError:
+    # Retried like any soft failure: the job's outputs are not what it reports, and a
+    # refused drop or insert (SiriDB busy, a threshold, a limit) may pass next time; the
+    # hub's max_attempts bounds the retries.
+    return JobError(f"SiriDB refused writing the outputs: {exc}", True)
 
 
 def _previous_forecast(context: Any, forecast_type: Any) -> Any:

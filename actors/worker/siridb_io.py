@@ -8,16 +8,22 @@ siridb-connector client and translates its failures into two exceptions: `SiriDB
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from actors.common.siridb_queries import (
+    MAX_HEAD_TAIL,
+    between_query,
+    count_query,
+    drop_query,
+    head_query,
+    output_series,
+    tail_query,
+)
 from actors.worker.config import SiriDBSettings
 
-log = logging.getLogger(__name__)
-
-#: Points per select; far under SiriDB's select_points_limit (1,000,000).
+#: Points per select; far under SiriDB's head/tail limit and select_points_limit (1,000,000).
 DEFAULT_CHUNK_POINTS = 100_000
 PRECISION_FACTORS = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
@@ -36,39 +42,10 @@ class SeriesNotFound(Exception):
     """The series is absent from SiriDB."""
 
 
-def quote(name: str) -> str:
-    """Quote a series name for a query: single quotes, an inner quote doubled."""
-    return "'" + name.replace("'", "''") + "'"
-
-
-def count_query(name: str) -> str:
-    """Return the query for a series' point count and last timestamp."""
-    return f"select count() from {quote(name)}"
-
-
-def tail_query(name: str, points: int) -> str:
-    """Return the query for a series' last `points` points."""
-    return f"select * from {quote(name)} tail {int(points)}"
-
-
-def head_query(name: str, points: int) -> str:
-    """Return the query for a series' first `points` points."""
-    return f"select * from {quote(name)} head {int(points)}"
-
-
-def between_query(name: str, start: int, end: int) -> str:
-    """Return the query for the points with start <= ts < end."""
-    return f"select * from {quote(name)} between {int(start)} and {int(end)}"
-
-
-def drop_query(name: str) -> str:
-    """Return the query dropping one series."""
-    return f"drop series {quote(name)}"
-
-
 def output_names(series: str) -> dict[str, str]:
-    """Return the output series derived from a watched series name."""
-    return {kind: f"enodo.{series}.{kind}" for kind in ("forecast", "lower", "upper", "anomalies")}
+    """Return the forecast and anomaly series derived from a watched series name."""
+    names = output_series(series)
+    return {kind: names[kind] for kind in ("forecast", "lower", "upper", "anomalies")}
 
 
 def convert_ts(ts: int, source: str, target: str) -> int:
@@ -208,13 +185,16 @@ class SiriDB:
         until: int | None = None,
     ) -> list[Point]:
         """Read the last `want` points with since <= ts < until, in chunks of ~chunk_points."""
+        # Whatever the caller passes, a tail stays inside SiriDB's 1..1,000,000.
+        chunk_points = max(1, min(chunk_points, MAX_HEAD_TAIL))
         end = last_ts + 1 if until is None else min(last_ts + 1, until)
         if want <= 0 or total <= 0 or (since is not None and since >= end):
             return []
         if since is None and until is None and want <= chunk_points:
             return last_points([await self.select(tail_query(name, want), name)], want)
         if total <= chunk_points:
-            return last_points([await self.select(between_query(name, since, end), name)], want)
+            start = 0 if since is None else since  # timestamps are >= 0 in SiriDB
+            return last_points([await self.select(between_query(name, start, end), name)], want)
         head = await self.select(head_query(name, 1), name)
         first_ts = int(head[0][0]) if head else last_ts
         width = first_width(first_ts, last_ts, total, chunk_points)
@@ -231,11 +211,12 @@ class SiriDB:
         return last_points(chunks, want)
 
     async def drop(self, name: str) -> None:
-        """Drop a series; a series that does not exist is not an error."""
-        try:
-            await self.query(drop_query(name))
-        except SiriDBQueryFailed as exc:
-            log.debug("drop of %r refused (taken as absent): %s", name, exc)
+        """Drop one series by exact name (absent is fine: SiriDB drops 0 series).
+
+        A refusal raises SiriDBQueryFailed: swallowing it would leave the old points in
+        place and the next insert would add to them.
+        """
+        await self.query(drop_query(name))
 
     def close(self) -> None:
         """Close the connection (the next call reconnects)."""

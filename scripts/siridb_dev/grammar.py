@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import statements as st
+from .expression import Expression
 from .parsing import (
     Choice,
     Element,
-    Expression,
+    Gated,
     Keyword,
     List,
     Optional,
@@ -147,8 +148,8 @@ select_stmt = Sequence(
         Sequence(K('before'), time_expr, action=lambda v: st.TimeRange('before', None, v[1])),
         Sequence(K('head'), int_expr, action=lambda v: st.TimeRange('head', v[1])),
         Sequence(K('tail'), int_expr, action=lambda v: st.TimeRange('tail', v[1])))),
-    Optional(Sequence(K('merge'), K('as'), string,
-                      Optional(Sequence(K('using'), aggregate_functions)))),
+    Optional(Gated(Sequence(K('merge'), K('as'), string,
+                            Optional(Sequence(K('using'), aggregate_functions))))),
     action=lambda v: st.Select(v[1], v[3], v[4], v[5], v[6]))
 
 _SERIES_COLUMNS = ('name', 'type', 'length', 'start', 'end', 'pool')
@@ -156,8 +157,9 @@ series_columns = List(Choice(*[K(c) for c in _SERIES_COLUMNS]), ',', 1, action=l
 
 
 def _stub(*words: str) -> Element:
-    return Sequence(*[K(w) for w in words], _rest,
-                    action=lambda _: st.Unsupported(' '.join(words)))
+    # Recognised so that syntax errors list it, refused by a strict parse (see Gated).
+    return Gated(Sequence(*[K(w) for w in words], _rest),
+                 action=lambda _: st.Unsupported(' '.join(words)))
 
 
 list_stmt = Sequence(K('list'), Choice(
@@ -222,6 +224,7 @@ START = Sequence(
         select_stmt, list_stmt, count_stmt, alter_stmt, _stub('create'), drop_stmt,
         _stub('grant'), _stub('revoke'), show_stmt,
         Choice(time_expr, action=st.Calc),
-        Sequence(Choice(K('help'), Token('?')), _rest, action=lambda _: st.Unsupported('help')))),
+        Gated(Sequence(Choice(K('help'), Token('?')), _rest),
+              action=lambda _: st.Unsupported('help')))),
     Optional(r_comment),
     action=lambda v: st.Statement(v[1] if v[1] is not None else st.Calc(None), v[0] is not None))

@@ -47,7 +47,9 @@ def _names_for(db: Database, item: st.MatchItem) -> set[bytes]:
         return {name for name in db.series if pattern.search(name)}
     if item.kind == 'match':
         return _names(db, item.value)
-    raise MatchError(f"Cannot find group: '{item.value.decode('latin-1')}'")
+    # The server has no groups (create group is not implemented): SiriDB's answer for a
+    # group that does not exist.
+    raise MatchError(f"Cannot find group '{item.value.decode('latin-1')}'")
 
 
 def _names(db: Database, match: st.SeriesMatch) -> set[bytes]:

@@ -24,8 +24,10 @@ END_OF_STATEMENT = 'end_of_statement'
 class ParseState:
     """One parse: the text and the elements expected at the furthest failure."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, strict: bool = False) -> None:
         self.text = text
+        # strict: the parts of SiriDB's grammar the server does not implement fail to parse.
+        self.strict = strict
         self.fail_pos = 0
         self.expecting: list[str] = []
 
@@ -225,64 +227,37 @@ class Ref(Element):
         return self.target.parse(state, pos)
 
 
-class Expression(Element):
-    """Operands joined by binary operators, with '(' ... ')' groups.
+class Gated(Element):
+    """A part of SiriDB's grammar the server does not implement.
 
-    The value is a flat list [operand, op, operand, ...]; a group is a nested list.
+    A normal parse accepts it, so that syntax errors elsewhere list it among the
+    alternatives as SiriDB does; a strict parse treats it as absent, which turns a query
+    using it into the syntax error SiriDB would give if it lacked the feature.
     """
 
-    def __init__(self, operand: Element, operators: Element,
-                 action: Action | None = None) -> None:
+    def __init__(self, element: Element, action: Action | None = None) -> None:
         super().__init__(action)
-        self.operand = operand
-        self.operators = operators
-        self.open = Token('(')
-        self.close = Token(')')
-
-    def _term(self, state: ParseState, pos: int) -> Result:
-        result = self.operand.parse(state, pos)
-        if result is not None:
-            return result
-        opened = self.open.parse(state, pos)
-        if opened is None:
-            return None
-        inner = self.parse(state, opened[1])
-        if inner is None:
-            return None
-        closed = self.close.parse(state, inner[1])
-        if closed is None:
-            return None
-        return [inner[0]], closed[1]
+        self.element = element
 
     def _parse(self, state: ParseState, pos: int) -> Result:
-        first = self._term(state, pos)
-        if first is None:
+        if state.strict:
             return None
-        values = [first[0]]
-        pos = first[1]
-        while True:
-            op = self.operators.parse(state, pos)
-            if op is None:
-                break
-            term = self._term(state, op[1])
-            if term is None:
-                break
-            values.extend((op[0], term[0]))
-            pos = term[1]
-        return values, pos
+        return self.element.parse(state, pos)
 
 
 def _element(item: Element | str) -> Element:
     return Token(item) if isinstance(item, str) else item
 
 
-def parse_statement(start: Element, text: str) -> tuple[Any, ParseState, bool]:
+def parse_statement(start: Element, text: str,
+                    strict: bool = False) -> tuple[Any, ParseState, bool]:
     """Parse the whole text; returns (value, state, ok).
 
     When the start element matched but text remains, end_of_statement is expected
-    after the match and the white space behind it, as libcleri does.
+    after the match and the white space behind it, as libcleri does.  With strict,
+    Gated elements never match.
     """
-    state = ParseState(text)
+    state = ParseState(text, strict)
     result = start.parse(state, 0)
     if result is None:
         return None, state, False

@@ -23,6 +23,9 @@ from .timeexpr import ExprError, evaluate, now_ts
 from .wire import pack_error, pack_fixed_map1, pack_nested, pack_reply_map, pack_success
 
 VERSION = '2.0.55'
+#: Both limits are stored as 32-bit unsigned integers.
+UINT32_END = 2 ** 32
+MIN_LIST_LIMIT = 1000
 
 
 class QueryError(Exception):
@@ -43,10 +46,15 @@ class QueryContext:
 
 def execute_query(ctx: QueryContext, raw: bytes, wanted_precision: Any) -> tuple[int, bytes]:
     """Run one query; returns (reply type, body)."""
+    # SiriDB copies the query as a C string (strndup): it ends at the first NUL byte.
     # latin-1 keeps one character per byte: error positions are byte offsets and
     # quoted names come back as their exact bytes.
-    text = raw.decode('latin-1')
+    text = raw.split(b'\0', 1)[0].decode('latin-1')
     value, state, ok = parse_statement(START, text)
+    if ok and _unimplemented(value.body):
+        # Answer as SiriDB would if it lacked the feature: a syntax error, never a
+        # made-up message or a wrong answer.
+        value, state, ok = parse_statement(START, text, strict=True)
     if not ok:
         return Reply.ERR_QUERY, pack_error(error_message(state, state.fail_pos))
     now = ctx.clock()
@@ -59,6 +67,11 @@ def execute_query(ctx: QueryContext, raw: bytes, wanted_precision: Any) -> tuple
         timing = [{'server': ctx.server_name, 'time': time.perf_counter() - started}]
         body += qpack.packb('__timeit__') + pack_nested(timing)
     return Reply.RES_QUERY, body
+
+
+def _unimplemented(body: Any) -> bool:
+    return isinstance(body, st.Unsupported) or (isinstance(body, st.Select)
+                                                and body.merge is not None)
 
 
 def _select(ctx: QueryContext, stmt: st.Select, now: float, wanted: Any) -> bytes:
@@ -98,16 +111,18 @@ def _count_series(ctx: QueryContext, stmt: st.CountSeries, now: float, wanted: A
 
 def _drop_series(ctx: QueryContext, stmt: st.DropSeries, now: float, wanted: Any) -> bytes:
     db = ctx.db
-    if stmt.match is None and stmt.where is None:
-        # SiriDB's grammar wants a selection or a where clause; never drop everything.
-        raise QueryError('drop series needs a series selection or a where clause.')
+    # Without a selection or a where clause SiriDB drops every series (the threshold,
+    # 1.0 by default, is what protects against that).
     names = [s.name for s in select_series(db, stmt.match, stmt.where, now)]
-    total = len(db.series)
-    if names and not stmt.ignore_threshold and len(names) / total > db.drop_threshold:
-        raise QueryError(
-            f'This query would drop {100 * len(names) / total:.1f}% of the series which is '
-            f'more than the threshold of {100 * db.drop_threshold:.1f}%. Use '
-            f'\'set ignore_threshold true\' to drop the series anyway.')
+    if names and not stmt.ignore_threshold:
+        share = len(names) / len(db.series)
+        # SiriDB compares with >=: at the default 1.0 the last series of a database can
+        # only be dropped with 'set ignore_threshold true'.
+        if share >= db.drop_threshold:
+            raise QueryError(
+                f'This query would drop {share * 100:.2f}% of the series in pool 0. '
+                "Add 'set ignore_threshold true' to the query statement if you really "
+                'want to do this.')
     return pack_success(f'Successfully dropped {db.drop_series(names)} series.')
 
 
@@ -141,14 +156,25 @@ def _alter_database(ctx: QueryContext, stmt: st.AlterDatabase, now: float, wante
     if stmt.setting == 'tee':
         return _alter_tee(ctx, stmt.value)
     if stmt.setting == 'select_points_limit':
-        old, db.select_points_limit = db.select_points_limit, stmt.value
-        message = f'Successfully changed select points limit from {old} to {stmt.value}.'
+        limit = _uint64(stmt.value)
+        if not 1 <= limit < UINT32_END:
+            raise QueryError(
+                'Select points limit should be a value greater than 0 and smaller than '
+                f'{UINT32_END} but got {limit}')
+        old, db.select_points_limit = db.select_points_limit, limit
+        message = f'Successfully changed select points limit from {old} to {limit}.'
     elif stmt.setting == 'list_limit':
-        old, db.list_limit = db.list_limit, stmt.value
-        message = f'Successfully changed list limit from {old} to {stmt.value}.'
+        limit = _uint64(stmt.value)
+        if not MIN_LIST_LIMIT <= limit < UINT32_END:
+            raise QueryError(
+                f'List limit should be a value greater than or equal to {MIN_LIST_LIMIT} '
+                f'and smaller than {UINT32_END} but got {limit}')
+        old, db.list_limit = db.list_limit, limit
+        message = f'Successfully changed list limit from {old} to {limit}.'
     elif stmt.setting == 'drop_threshold':
         if not 0.0 <= stmt.value <= 1.0:
-            raise QueryError('drop_threshold should be a value between 0 and 1.')
+            raise QueryError('Drop threshold should be a value between or equal to 0 and 1.0 '
+                             f'but got {stmt.value:.3f}')
         old, db.drop_threshold = db.drop_threshold, stmt.value
         message = f'Successfully changed drop_threshold from {old:g} to {stmt.value:g}.'
     else:
@@ -159,6 +185,11 @@ def _alter_database(ctx: QueryContext, stmt: st.AlterDatabase, now: float, wante
         message = f"Successfully changed timezone from '{old}' to '{zone}'."
     db.save_settings()
     return pack_success(message)
+
+
+def _uint64(value: int) -> int:
+    # SiriDB reads the digits into a uint64 that silently wraps around.
+    return value % 2 ** 64
 
 
 def _alter_tee(ctx: QueryContext, value: Any) -> bytes:
@@ -178,7 +209,8 @@ def _alter_tee(ctx: QueryContext, value: Any) -> bytes:
 
 
 def _unsupported(ctx: QueryContext, stmt: st.Unsupported, now: float, wanted: Any) -> bytes:
-    raise QueryError(f"'{stmt.what}' is not supported by the SiriDB development server.")
+    # Not reached: execute_query answers these with a syntax error (strict parse).
+    raise QueryError(f"Query error: '{stmt.what}' cannot be parsed.")
 
 
 _HANDLERS: dict[type, Callable[[QueryContext, Any, float, Any], bytes]] = {

@@ -16,6 +16,9 @@ LIMIT_MESSAGE = (
     'Query has reached the maximum number of selected points ({}). Please use another time '
     'window, an aggregation function or select less series to reduce the number of points.')
 
+#: head N / tail N accept 1 <= N <= this.
+MAX_HEAD_TAIL = 1_000_000
+
 
 class SelectError(Exception):
     """A select SiriDB refuses; the message is the query error."""
@@ -40,14 +43,22 @@ def _bounds(db: Database, rng: st.TimeRange | None, now: float) -> tuple[Any, An
     precision = db.time_precision
     if rng.kind in ('head', 'tail'):
         count = evaluate(rng.start or [], precision, now)
-        if count < 0:
-            raise SelectError(f'{rng.kind} expects a positive number, got {count}.')
+        if not 1 <= count <= MAX_HEAD_TAIL:
+            # Whatever select_points_limit is.
+            raise SelectError(f'{rng.kind.capitalize()} must be a value between 1 and '
+                              f'{MAX_HEAD_TAIL}, got {count}')
         return count, None
     start = None if rng.start is None else evaluate_time(rng.start, precision, now)
     end = None if rng.end is None else evaluate_time(rng.end, precision, now)
     if start is not None and end is not None and start > end:
         raise SelectError(f'Start time ({start}) should not be greater than end time ({end})')
     return start, end
+
+
+def _asks_every_pool(match: st.SeriesMatch) -> bool:
+    """Whether SiriDB sends the select to every pool: the selection is not by names only."""
+    return any(_asks_every_pool(item.value) if item.kind == 'match'
+               else item.kind in ('all', 'regex', 'group') for item in match.items)
 
 
 def run_select(db: Database, stmt: st.Select, now: float, wanted_precision: Any) -> bytes:
@@ -61,17 +72,18 @@ def run_select(db: Database, stmt: st.Select, now: float, wanted_precision: Any)
     convert = ts_converter(db.time_precision, wanted_precision)
     results: dict[bytes, bytes] = {}
     selected = 0
-    # SiriDB checks the limit before each series, in creation order, so the points of
-    # the last series processed are never checked.
-    for series in select_series(db, stmt.match, stmt.where, now):
-        if selected > db.select_points_limit:
-            raise SelectError(LIMIT_MESSAGE.format(db.select_points_limit))
-        window = _window(series, stmt.range, bounds)
-        ts, values = series.ts[window], series.values[window]
-        batches = series.batches[window]
-        for agg in stmt.aggregates:
-            out_ts, out_values = apply_chain(agg.functions, ts, values, series.tp, batches,
-                                             db.time_precision, now)
+    series_list = select_series(db, stmt.match, stmt.where, now)
+    windows = [_window(series, stmt.range, bounds) for series in series_list]
+    # SiriDB runs each aggregate over every series in creation order and checks the limit
+    # before each series (points so far > limit, counted after aggregation): the points
+    # of the last series processed are never checked.
+    for agg in stmt.aggregates:
+        for series, window in zip(series_list, windows, strict=True):
+            if selected > db.select_points_limit:
+                raise SelectError(LIMIT_MESSAGE.format(db.select_points_limit))
+            out_ts, out_values = apply_chain(
+                agg.functions, series.ts[window], series.values[window], series.tp,
+                series.batches[window], db.time_precision, now)
             selected += len(out_ts)
             if convert is not None:
                 out_ts = [convert(t) for t in out_ts]
@@ -80,6 +92,10 @@ def run_select(db: Database, stmt: st.Select, now: float, wanted_precision: Any)
                 raise SelectError(
                     f"Duplicate series name: '{name.decode('utf-8', 'replace')}'. Use a prefix "
                     'and/or suffix to make the names of the selected series unique.')
-            results[name] = pack_points(
-                list(zip(out_ts, out_values, strict=True)))
+            results[name] = pack_points(list(zip(out_ts, out_values, strict=True)))
+    if _asks_every_pool(stmt.match) and selected > db.select_points_limit:
+        # A selection by regex, '*' or group goes to every pool (here: the only one), and
+        # SiriDB checks the total of the pools' answers once more: then even the last
+        # series counts, and one series over the limit is refused.
+        raise SelectError(LIMIT_MESSAGE.format(db.select_points_limit))
     return pack_reply_map((name, results[name]) for name in sorted(results))

@@ -28,6 +28,8 @@ from .wire import BodyError, decode_body, pack_error, pack_success
 log = logging.getLogger(__name__)
 
 Answer = tuple[int, bytes] | None
+#: Largest QUERY package body SiriDB accepts; larger ones are answered 'Query too long.'.
+MAX_QUERY_BODY = 65535
 
 
 @dataclass
@@ -152,6 +154,9 @@ class SiriDevServer:
         """QUERY [query, time_precision or null]; a malformed body gets no reply."""
         if session.db is None:
             return Reply.NOT_AUTHENTICATED, b''
+        if len(body) > MAX_QUERY_BODY:
+            # SiriDB measures the whole package body, not the query text inside it.
+            return Reply.ERR_QUERY, pack_error('Query too long.')
         try:
             request = decode_body(body)
         except BodyError:

@@ -86,3 +86,29 @@ def test_malformed_package_closes_only_its_connection(stack):
         good.close()
         bad.close()
     assert listener.proc.poll() is None
+
+
+def test_a_series_name_with_a_nul_byte_does_not_stop_the_counting(stack):
+    # SiriDB accepts a NUL inside a name on insert (its queries are cut there, so Enodo
+    # refuses to watch such a series); the tee carries it, and the listener goes on.
+    hub, listener = stack
+    with Peer(hub.address("control"), "c1", "client") as peer:
+        peer.handshake()
+        refused = peer.api("add_series", name="a\x00b")
+        assert refused.body["code"] == "invalid" and "NUL" in refused.body["message"]
+        peer.api("add_series", name="a")
+        peer.api("add_series", name="z")
+    wait_for(lambda: listener_online(hub), 10, "the listener to come online")
+    tee = tee_connect(listener.tee_port)
+    try:
+        tee.sendall(encode_package({"a\x00b": [[1, 1]], "a": [[1, 1], [2, 2]]}))
+        tee.sendall(encode_package({"\x00": [[1, 1]], "a\x00": [[1, 1]]}))
+        tee.sendall(encode_package({"a": [[3, 3]]}))
+        # Packages of one connection are counted in order: once z's point is in, so is
+        # everything before it.
+        tee.sendall(encode_package({"z": [[1, 1]]}))
+        wait_for(lambda: points(hub, "z") == 1, 10, "the point of z")
+        assert points(hub, "a") == 3
+    finally:
+        tee.close()
+    assert listener.proc.poll() is None

@@ -32,12 +32,16 @@ class MemorySiriDB(SiriDB):
         self.queries.append(text)
         match = re.fullmatch(r"select (\*|count\(\)) from " + NAME_RE + r"(.*)", text)
         if match is None:
-            match = re.fullmatch(r"drop series " + NAME_RE, text)
+            match = re.fullmatch(r"drop series " + NAME_RE + r"( set ignore_threshold true)?",
+                                 text)
             if match is None:
                 raise SiriDBQueryFailed(f"cannot parse {text!r}")
-            if self.series.pop(match[1].replace("''", "'"), None) is None:
-                raise SiriDBQueryFailed("series not found")
-            return {"success_msg": "dropped"}
+            name = match[1].replace("''", "'")
+            # As SiriDB: the threshold (default 1.0) is compared with >=; absent is no error.
+            if name in self.series and not match[2] and 1 / len(self.series) >= 1.0:
+                raise SiriDBQueryFailed("This query would drop 100.00% of the series")
+            dropped = self.series.pop(name, None) is not None
+            return {"success_msg": f"Successfully dropped {int(dropped)} series."}
         what, name, rest = match[1], match[2].replace("''", "'"), match[3]
         if name not in self.series:
             return {}
@@ -46,10 +50,12 @@ class MemorySiriDB(SiriDB):
             return {name: [[points[-1][0], len(points)]]}
         if m := re.fullmatch(r" between (\d+) and (\d+)", rest):
             points = [p for p in points if int(m[1]) <= p[0] < int(m[2])]
-        elif m := re.fullmatch(r" tail (\d+)", rest):
-            points = points[-int(m[1]):]
-        elif m := re.fullmatch(r" head (\d+)", rest):
-            points = points[: int(m[1])]
+        elif m := re.fullmatch(r" (tail|head) (\d+)", rest):
+            n = int(m[2])
+            if not 1 <= n <= 1_000_000:
+                raise SiriDBQueryFailed(f"{m[1].capitalize()} must be a value between 1 and "
+                                        f"1000000, got {n}")
+            points = points[-n:] if m[1] == "tail" else points[:n]
         elif rest:
             raise SiriDBQueryFailed(f"cannot parse {rest!r}")
         return {name: [list(p) for p in points]}

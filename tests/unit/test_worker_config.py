@@ -47,6 +47,9 @@ def test_output_keys_default_to_the_input_section(tmp_path):
         ("", {"ENODO_SIRIDB_OUTPUT_PORT": "x"}, "siridb_output.port"),
         ("", {"ENODO_SIRIDB_OUTPUT_PORT": "70000"}, "siridb_output.port"),
         ("", {"ENODO_WORKER_HEARTBEAT_INTERVAL": "0"}, "worker.heartbeat_interval"),
+        # SiriDB answers tail/head N only for N <= 1,000,000.
+        ("", {"ENODO_WORKER_READ_CHUNK_POINTS": "1000001"}, "worker.read_chunk_points: must"),
+        ("", {"ENODO_WORKER_READ_CHUNK_POINTS": "0"}, "worker.read_chunk_points: must"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, env, needle):
@@ -54,6 +57,11 @@ def test_bad_values_name_the_key(tmp_path, text, env, needle):
     conf.write_text(text)
     with pytest.raises(ConfigError, match=needle.replace(".", r"\.")):
         load_worker_config(str(conf), env=env)
+
+
+def test_read_chunk_points_of_1000000_is_accepted(tmp_path):
+    env = {"ENODO_WORKER_READ_CHUNK_POINTS": "1000000"}
+    assert load_worker_config(None, env=env).section("worker")["read_chunk_points"] == 1_000_000
 
 
 def test_main_exits_2_naming_the_key(tmp_path, capsys):

@@ -125,3 +125,24 @@ def test_jobs_that_cannot_succeed_fail_without_retry(series, model, needle):
     with pytest.raises(JobError) as info:
         run_job(db, "train", body(series=series, model=model))
     assert needle in info.value.message and info.value.retry is False
+
+
+@pytest.mark.parametrize("refused", ["drop ", "insert"])
+def test_a_refused_output_write_fails_the_job_for_a_retry(refused):
+    class Refusing(MemorySiriDB):
+        async def query(self, text):
+            if text.startswith(refused):
+                raise SiriDBQueryFailed("refused by the server")
+            return await super().query(text)
+
+        async def insert(self, data):
+            if refused == "insert" and any(n.startswith("enodo.") for n in data):
+                raise SiriDBQueryFailed("refused by the server")
+            await super().insert(data)
+
+    db = Refusing({"s": seasonal(300)})
+    trained = run_job(db, "train", body(max_points=200))
+    with pytest.raises(JobError) as info:
+        run_job(db, "forecast", body(state=trained["state"]))
+    assert info.value.retry is True
+    assert info.value.message == "SiriDB refused writing the outputs: refused by the server"

@@ -6,8 +6,11 @@ import asyncio
 
 import pytest
 
+from actors.common.siridb_queries import head_query, quote
+from actors.worker.detection import events_name
 from actors.worker.siridb_io import (
     SeriesNotFound,
+    SiriDBQueryFailed,
     between_query,
     convert_ts,
     count_query,
@@ -16,7 +19,6 @@ from actors.worker.siridb_io import (
     last_points,
     next_width,
     output_names,
-    quote,
     tail_query,
     windows_backward,
 )
@@ -44,7 +46,16 @@ def test_query_text():
     assert count_query("it's") == "select count() from 'it''s'"
     assert tail_query("x", 500) == "select * from 'x' tail 500"
     assert between_query("x", 10, 20) == "select * from 'x' between 10 and 20"
-    assert drop_query("a'b") == "drop series 'a''b'"
+    # Enodo drops only its own outputs, by exact name: whatever the drop_threshold.
+    assert drop_query("a'b") == "drop series 'a''b' set ignore_threshold true"
+
+
+@pytest.mark.parametrize("points", [0, -1, 1_000_001])
+def test_head_and_tail_outside_siridbs_range_are_a_bug(points):
+    with pytest.raises(ValueError):
+        tail_query("x", points)
+    with pytest.raises(ValueError):
+        head_query("x", points)
 
 
 def test_output_names_derive_from_the_series():
@@ -52,6 +63,13 @@ def test_output_names_derive_from_the_series():
         "forecast": "enodo.a/b.forecast", "lower": "enodo.a/b.lower",
         "upper": "enodo.a/b.upper", "anomalies": "enodo.a/b.anomalies",
     }
+
+
+def test_every_output_series_is_known_to_the_query_limits():
+    from actors.common.siridb_queries import output_series
+
+    outputs = set(output_series("a/b").values())
+    assert set(output_names("a/b").values()) | {events_name("a/b")} == outputs
 
 
 @pytest.mark.parametrize(
@@ -114,9 +132,39 @@ def test_read_between_since_and_until():
     assert run(db.read_last("x", 1000, 100, 990, since=2000)) == []
 
 
+def test_read_until_without_since():
+    db = MemorySiriDB({"x": [[t, float(t)] for t in range(0, 100, 10)]})
+    points = run(db.read_last("x", 1000, 10, 90, since=None, until=35))
+    assert [p[0] for p in points] == [0, 10, 20, 30]
+    chunked = run(db.read_last("x", 1000, 10, 90, chunk_points=2, since=None, until=35))
+    assert chunked == points
+
+
+def test_no_tail_over_siridbs_limit_whatever_the_chunk_size():
+    # 1,200,000 points wanted with a chunk size no configuration may set any more.
+    stamps = range(1_200_000)
+    db = MemorySiriDB({"x": [[t, 1.0] for t in stamps]})
+    points = run(db.read_last("x", 1_200_000, 1_200_000, stamps[-1], chunk_points=5_000_000))
+    assert len(points) == 1_200_000
+    assert not any(" tail " in q for q in db.queries)
+    assert len([q for q in db.queries if " between " in q]) >= 2
+
+
 def test_missing_series_and_dropping_an_absent_series():
     db = MemorySiriDB({})
     with pytest.raises(SeriesNotFound):
         run(db.count("nope"))
-    run(db.drop("nope"))  # refused by the server, not an error for the job
-    assert db.queries == ["select count() from 'nope'", "drop series 'nope'"]
+    run(db.drop("nope"))  # SiriDB drops 0 series: not an error
+    assert db.queries == ["select count() from 'nope'",
+                          "drop series 'nope' set ignore_threshold true"]
+
+
+def test_a_refused_drop_is_an_error():
+    class Refusing(MemorySiriDB):
+        async def query(self, text):
+            if text.startswith("drop "):
+                raise SiriDBQueryFailed("This query would drop 100.00% of the series")
+            return await super().query(text)
+
+    with pytest.raises(SiriDBQueryFailed):
+        run(Refusing({"x": [[1, 1.0]]}).drop("x"))
