@@ -48,7 +48,7 @@ def test_every_command_prints_a_table_or_lines(capsys):
     status, out = client("list")
     assert status == 0 and out.split()[:5] == ["NAME", "MODEL", "POINTS", "REALTIME", "JOBS"]
     assert "cpu/load" in out
-    assert "not looked up in SiriDB yet" in client("show", "cpu/load")[1]  # this hub has none
+    assert "the hub has no SiriDB configured" in client("show", "cpu/load")[1]
     assert client("forecast", "cpu/load") == (0, "no forecast of cpu/load yet\n")
     assert client("anomalies", "cpu/load", "--limit", "5") == (0, "no anomalies in cpu/load\n")
     assert client("accuracy", "cpu/load")[0] == 0
