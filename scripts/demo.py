@@ -135,7 +135,8 @@ def banner(api_url: str, config: Config) -> str:
         f"{STEP_MS // 60000} simulated minutes:",
         *(f"  {s.name:<17} {s.unit:<5} model {s.model}" for s in SENSORS),
         schedule(),
-        "Enodo should report those incidents and stay quiet otherwise. Ctrl-C stops all.",
+        "Enodo should report those incidents and stay quiet otherwise: `planted:` lines say",
+        "what the demo did, `found:` lines what Enodo reported. Ctrl-C stops all.",
         "",
     ])
 
@@ -144,14 +145,54 @@ def _when(ts_ms: int) -> str:
     return datetime.datetime.fromtimestamp(ts_ms / 1000, datetime.UTC).strftime("%Y-%m-%d %H:%M")
 
 
+#: Ticks between looks at what Enodo found (a few hub requests each time).
+REPORT_EVERY = 10
+
+
+class FoundReporter:
+    """Prints each anomaly event Enodo opens or closes, next to the demo's `planted:` lines."""
+
+    def __init__(self, hub: HubClient) -> None:
+        self.hub = hub
+        self.seen: dict[tuple[str, int], str] = {}
+
+    def lines(self) -> list[str]:
+        """The events new or changed since the last call (hub errors: nothing, said once)."""
+        out = []
+        for sensor in SENSORS:
+            try:
+                data = self.hub.request("get_anomalies", {"name": sensor.name, "limit": 20})
+            except HubError as exc:
+                log.warning("cannot ask the hub for anomalies: %s", exc.message)
+                return out
+            for event in data.get("events", []):
+                key = (sensor.name, event["id"])
+                if self.seen.get(key) == event["state"]:
+                    continue
+                # An event can open and close within one forecast job: new is new either way.
+                what = "closed" if key in self.seen else f"found ({event['state']})"
+                self.seen[key] = event["state"]
+                out.append(f"found:   {sensor.name} anomaly event {what}, started "
+                           f"{_when(event['start'])}, {event['points']} points, peak score "
+                           f"{event['peak']:.1f}")
+        return out
+
+
 async def feed(
     client,  # noqa: ANN001 - a SiriDBClient
-    last: dict[str, int], interval: float, stop: asyncio.Event
+    last: dict[str, int], interval: float, stop: asyncio.Event,
+    reporter: FoundReporter | None = None,
 ) -> None:
     """Insert one new point of each sensor every interval seconds until stop is set."""
     streams = {s.name: sensor_stream(s, last[s.name]) for s in SENSORS}
+    loop = asyncio.get_running_loop()
     inserted = 0
+    ticks = 0
     while not stop.is_set():
+        ticks += 1
+        if reporter is not None and ticks % REPORT_EVERY == 0:
+            for line in await loop.run_in_executor(None, reporter.lines):
+                print(line, flush=True)
         batch = {name: [next(stream)] for name, stream in streams.items()}
         await client.insert(batch)
         for name, [[ts, _]] in batch.items():
@@ -189,7 +230,13 @@ async def run(args: argparse.Namespace) -> int:
             return 0
         await loop.run_in_executor(None, register, hub)
         print(banner(args.api_url, config), flush=True)
-        await feed(client, last, args.interval, stop)
+        # Its own client with a short timeout: a hub stopping with the stack must not hold
+        # the demo's Ctrl-C for api.timeout.
+        reporter_hub = hub_client_from_config(config)
+        reporter_hub.address, reporter_hub.timeout = hub.address, min(1.0, hub.timeout)
+        reporter = FoundReporter(reporter_hub)
+        await loop.run_in_executor(None, reporter.lines)  # events of earlier runs: not news
+        await feed(client, last, args.interval, stop, reporter)
     finally:
         client.close()
     return 0

@@ -89,7 +89,7 @@ SENSORS = (
     Sensor("demo.latency", "ms", 120.0, 15.0, 3.0, 1.0, 1000.0, "ets",
            (("event_gap", 12), ("min_deviation", 10.0))),
     Sensor("demo.humidity", "%", 45.0, 5.0, 0.4, 0.0, 100.0, "ets",
-           (("event_gap", 12), ("min_deviation", 1.5))),
+           (("event_gap", 12), ("min_deviation", 2.0))),
 )
 SENSOR_BY_NAME = {s.name: s for s in SENSORS}
 

@@ -153,6 +153,17 @@ def run_watch(stack: DemoStack, script: str) -> None:
             proc.wait(5)
 
 
+def test_the_demo_shows_enodo_finding_its_first_planted_incident(stack):
+    # The spike comes 86 readings (43 s) into the live feed; through the tee, the listener,
+    # the hub, a worker's forecast job and the detector, back to the demo's `found:` line.
+    found = "found:   demo.cpu anomaly event found"
+    wait_for(lambda: found in stack.out.read_text(), 150,
+             "the demo to print that Enodo found the demo.cpu spike")
+    text = stack.out.read_text()
+    assert text.index(found) > text.index("planted: demo.cpu spike")
+    assert "found:   demo.temperature" not in text  # its incident is a day later: quiet
+
+
 def test_ctrl_c_stops_everything_quickly_and_cleanly(stack):
     started = time.monotonic()
     os.killpg(stack.proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
