@@ -87,7 +87,7 @@ SENSORS = (
     Sensor("demo.temperature", "degC", 22.0, 0.3, 0.15, 10.0, 40.0, "ets",
            (("event_gap", 12), ("min_deviation", 1.5))),
     Sensor("demo.latency", "ms", 120.0, 15.0, 3.0, 1.0, 1000.0, "ets",
-           (("event_gap", 12), ("min_deviation", 10.0))),
+           (("event_gap", 12), ("min_deviation", 12.0))),
     Sensor("demo.humidity", "%", 45.0, 5.0, 0.4, 0.0, 100.0, "ets",
            (("event_gap", 12), ("min_deviation", 2.0))),
 )

@@ -174,4 +174,4 @@ def test_ctrl_c_stops_everything_quickly_and_cleanly(stack):
     assert len(stops) == 7 and all(how == "exit status 0" for _, how in stops), stops
     assert "SIGKILL" not in log
     print(f"\nCtrl-C: the stack stopped in {took:.1f} s")
-    assert took < 20  # 15 s and a SIGKILLed demo before; a few seconds on an idle machine
+    assert took < 15  # 10-15 s and a SIGKILLed demo before; about 5 s now (load 5-10)
