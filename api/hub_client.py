@@ -4,6 +4,11 @@ This is the zguide's lazy-pirate client without retries (an action such as
 add_series is not idempotent): a request that gets no reply within `timeout`
 raises HubUnavailable, the socket is closed with linger 0, and the next request
 opens a fresh one, so the API recovers by itself once the hub is back.
+
+Under gunicorn's gevent worker (the default) the socket comes from `zmq.green`, so a
+request waiting for the hub lets the process serve other connections; the greenlets of
+one process take turns on its one REQ socket, and the time spent waiting for that turn
+counts against `timeout`.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ class HubClient:
         max_size: int | None = None,
         token: str | Callable[[], str] | None = None,
         curve: CurveClient | None = None,
+        context_factory: Callable[[], zmq.Context] | None = None,
     ) -> None:
         self.address = address
         self.timeout = timeout
@@ -76,6 +82,7 @@ class HubClient:
         self._sender = sender
         self._max_size = max_size
         self._lock = threading.Lock()
+        self._context_factory = context_factory or default_context
         self._pid: int | None = None
         self._ctx: zmq.Context | None = None
         self._channel: Channel | None = None
@@ -89,17 +96,28 @@ class HubClient:
         if token:
             body["token"] = token
         msg = Message(MessageType.API_REQUEST, body)
-        with self._lock:
+        deadline = time.monotonic() + self.timeout
+        # Under gevent many requests of this process wait here: the wait is part of the timeout.
+        if not self._lock.acquire(timeout=self.timeout):
+            raise HubUnavailable(
+                f"no turn on the link to the hub at {self.address} within {self.timeout:g} s"
+            )
+        try:
             channel = self._get_channel()
-            deadline = time.monotonic() + self.timeout
+            # Poll then send without blocking: SNDTIMEO has no effect on zmq.green sockets.
+            if not channel.socket.poll(_ms_left(deadline), zmq.POLLOUT):
+                self._reset()
+                raise HubUnavailable(f"cannot send to the hub at {self.address}: not ready")
             try:
-                channel.send(msg)
+                channel.send(msg, flags=zmq.NOBLOCK)
             except ProtocolError as exc:  # refused by our own codec: schema or size
                 raise HubError(exc.code.value, exc.message) from None
             except TransportError as exc:
                 self._reset()
                 raise HubUnavailable(f"cannot send to the hub at {self.address}: {exc}") from None
             return self._await_reply(channel, msg, deadline)
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         """Close the socket and the context of this process (if any)."""
@@ -110,7 +128,7 @@ class HubClient:
             self._ctx = None
 
     def _await_reply(self, channel: Channel, msg: Message, deadline: float) -> Any:
-        while not channel.socket.poll(math.ceil(max(0.0, deadline - time.monotonic()) * 1000)):
+        while not channel.socket.poll(_ms_left(deadline)):
             if time.monotonic() >= deadline:
                 self._reset()
                 raise HubUnavailable(
@@ -154,12 +172,10 @@ class HubClient:
             self._pid, self._ctx, self._channel = pid, None, None
         if self._channel is None:
             if self._ctx is None:
-                self._ctx = zmq.Context()
+                self._ctx = self._context_factory()
             sender = self._sender or f"api-{socket.gethostname()}-{pid}"
             codec = Codec(sender, self._key, **_size(self._max_size))
             sock = make_socket(self._ctx, zmq.REQ, codec.max_size, curve=self._curve)
-            # Sending never blocks longer than a whole request may take.
-            sock.setsockopt(zmq.SNDTIMEO, max(1, int(self.timeout * 1000)))
             try:
                 connect(sock, self.address)
             except TransportError as exc:
@@ -172,6 +188,23 @@ class HubClient:
         if self._channel is not None and self._pid == os.getpid():
             self._channel.close()
         self._channel = None
+
+
+def default_context() -> zmq.Context:
+    """A zmq.green context when gevent has patched this process (gunicorn's gevent worker)."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return zmq.Context()
+    if monkey.is_module_patched("socket"):
+        from zmq import green
+
+        return green.Context()
+    return zmq.Context()
+
+
+def _ms_left(deadline: float) -> int:
+    return math.ceil(max(0.0, deadline - time.monotonic()) * 1000)
 
 
 def _size(max_size: int | None) -> dict[str, int]:

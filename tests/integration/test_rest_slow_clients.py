@@ -1,0 +1,110 @@
+"""Slow HTTP clients must not stop the REST API (issue 15, item 2): real gunicorn, real hub.
+
+SLOW connections each send a request line and then trickle header bytes, as a slowloris
+does; meanwhile ordinary requests must be answered quickly, and the server must close the
+slow connections once their headers took longer than `keepalive` seconds. Everything is on
+loopback and bounded: SLOW sockets, NORMAL requests, each with a timeout.
+"""
+
+from __future__ import annotations
+
+import select
+import signal
+import socket
+import threading
+import time
+
+import pytest
+
+from tests.api.gunicorn_proc import Gunicorn
+from tests.support.hub import HubProcess
+
+SLOW = 30
+NORMAL = 20
+KEEPALIVE = 2  # seconds a request's line and headers may take (ENODO_API_KEEPALIVE)
+TRICKLE_EVERY = 0.2  # seconds between two header bytes of a slow client
+ANSWER_WITHIN = 2.0  # an ordinary request's longest acceptable time
+
+
+@pytest.fixture
+def api(tmp_path):
+    hub = HubProcess(tmp_path).start()
+    # The shipped worker model and worker count; only the header time is shortened.
+    server = Gunicorn("api.wsgi:app", workers=2, env={
+        "ENODO_API_HUB_ADDRESS": hub.address("api"), "ENODO_API_KEEPALIVE": str(KEEPALIVE),
+    }).start()
+    yield server
+    server.stop()
+    hub.stop(signal.SIGKILL)
+
+
+class Slowloris:
+    """SLOW connections that send a request line, then one header byte per TRICKLE_EVERY s."""
+
+    def __init__(self, port: int, count: int) -> None:
+        self.socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
+        for sock in self.socks:
+            sock.sendall(b"GET /series HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        self.closed_at: dict[int, float] = {}
+        self.started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._trickle, daemon=True)
+        self._thread.start()
+
+    def _trickle(self) -> None:
+        # Pacing a hostile client, not synchronising: the byte rate is what is under test.
+        while not self._stop.wait(TRICKLE_EVERY):
+            for i, sock in enumerate(self.socks):
+                if i in self.closed_at:
+                    continue
+                try:
+                    sock.send(b"x")
+                except OSError:
+                    self.closed_at[i] = time.monotonic()
+
+    def wait_all_closed(self, timeout: float) -> int:
+        """Wait until the server has closed every slow connection; return how many it did."""
+        deadline = time.monotonic() + timeout
+        open_socks = dict(enumerate(self.socks))
+        while open_socks and time.monotonic() < deadline:
+            readable, _, _ = select.select(list(open_socks.values()), [], [], 0.1)
+            for sock in readable:
+                i = self.socks.index(sock)
+                try:
+                    data = sock.recv(4096)
+                except OSError:
+                    data = b""
+                if not data:  # EOF (or reset): the server gave up on it
+                    self.closed_at.setdefault(i, time.monotonic())
+                    del open_socks[i]
+            for i in list(open_socks):
+                if i in self.closed_at:
+                    del open_socks[i]
+        return len(self.socks) - len(open_socks)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for sock in self.socks:
+            sock.close()
+
+
+def test_api_keeps_answering_while_clients_send_headers_slowly(api):
+    slow = Slowloris(api.port, SLOW)
+    try:
+        took = []
+        for _ in range(NORMAL):
+            start = time.monotonic()
+            status, _, body = api.request("GET", "/series", timeout=ANSWER_WITHIN + 3)
+            took.append(time.monotonic() - start)
+            assert status == 200 and body == {"series": []}
+        assert max(took) < ANSWER_WITHIN, f"slowest of {NORMAL} requests: {max(took):.2f} s"
+
+        # Each slow client is cut off once its headers took KEEPALIVE seconds (plus slack).
+        closed = slow.wait_all_closed(timeout=KEEPALIVE + 5)
+        assert closed == SLOW, f"{SLOW - closed} of {SLOW} slow connections still open"
+        longest = max(slow.closed_at.values()) - slow.started
+        assert longest < KEEPALIVE + 3, f"last slow connection closed after {longest:.1f} s"
+    finally:
+        slow.close()
+    assert api.request("GET", "/series")[0] == 200
