@@ -42,7 +42,9 @@ class Slowloris:
     """SLOW connections that send a request line, then one header byte per TRICKLE_EVERY s."""
 
     def __init__(self, port: int, count: int) -> None:
-        self.socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
+        self.socks = [
+            socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)
+        ]
         for sock in self.socks:
             sock.sendall(b"GET /series HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         self.closed_at: dict[int, float] = {}

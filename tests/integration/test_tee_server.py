@@ -15,6 +15,7 @@ import qpack
 
 from actors.listener.counter import PointCounter
 from actors.listener.tee import HEADER, count_points, encode_package
+from actors.listener.tee_limits import TeeLimits
 from actors.listener.tee_server import TeeServer, TeeServerError
 
 DEADLINE = 10.0  # every wait and every receive is bounded by this
@@ -188,7 +189,8 @@ def test_malformed_package_closes_only_its_connection(kind, transport, tmp_path,
 
     async def main():
         tally = Tally()
-        server = TeeServer(tally.on_counts, port=0, unix_path=path, max_package_size=1000)
+        server = TeeServer(tally.on_counts, port=0, unix_path=path,
+                            limits=TeeLimits(max_package_size=1000, max_buffered=1000))
         await server.start()
         if transport == "tcp":
             connect = lambda: asyncio.open_connection("127.0.0.1", server.port)  # noqa: E731
