@@ -35,14 +35,20 @@ def json_handler() -> falcon.media.JSONHandler:
     return falcon.media.JSONHandler(dumps=dumps, loads=ujson.loads)
 
 
-def create_app(hub: Hub, bearer: Callable[[], str] | None = None) -> falcon.App:
+def create_app(
+    hub: Hub,
+    bearer: Callable[[], str] | None = None,
+    read_bearer: Callable[[], str] | None = None,
+) -> falcon.App:
     """Return the REST application, asking `hub` (a HubClient or a fake) for everything.
 
-    With `bearer` (returning the expected token), requests need `Authorization: Bearer`.
+    With `bearer` (returning the expected token), requests need `Authorization: Bearer`;
+    `read_bearer` returns a token that may only GET.
     """
     middleware: list[object] = [RawPathMiddleware()]
     if bearer is not None:
-        middleware.append(BearerAuth(bearer))  # after RawPath: it checks the raw path
+        # After RawPath: it checks the raw path.
+        middleware.append(BearerAuth(bearer, read_token=read_bearer))
     app = falcon.App(middleware=middleware)
     handlers = falcon.media.Handlers({falcon.MEDIA_JSON: json_handler()})
     app.req_options.media_handlers = handlers

@@ -21,6 +21,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_found": 404,
     "conflict": 409,
     "unauthorized": 401,
+    "forbidden": 403,
     "too_large": 413,
     "unavailable": 503,
     "internal": 500,
@@ -31,6 +32,7 @@ DEFAULT_STATUS = 400
 CODE_BY_STATUS: dict[int, str] = {
     400: "invalid",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",

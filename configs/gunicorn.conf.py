@@ -41,11 +41,12 @@ def on_starting(server: Arbiter) -> None:
     """Check the API's config once in the master, so a bad key stops the start with its name."""
     from actors.common.auth import warn_exposed_secrets
     from actors.common.config import ConfigError
-    from api.config import hub_client_from_config, load_api_config
+    from api.config import hub_client_from_config, load_api_config, read_bearer_from_config
 
     try:
         config = load_api_config()
         hub_client_from_config(config)  # CURVE key files are read here
+        read_bearer_from_config(config)
     except ConfigError as exc:
         server.log.error("enodo-api: config error: %s", exc)
         raise SystemExit(2) from None

@@ -22,6 +22,8 @@ def test_defaults():
         "token_file": ".enodo/hub/token",
         "bearer_token": "",
         "bearer_token_file": "",
+        "read_token": "",
+        "read_token_file": "",
         "curve_server_key": "",
         "curve_server_key_file": "",
     }
