@@ -10,18 +10,16 @@ arrived whole within `package_timeout`, or a connection silent for `idle_timeout
 from __future__ import annotations
 
 import asyncio
-import errno
 import itertools
 import logging
 import math
 import os
-import socket
-import stat
 from collections.abc import Callable
 from typing import Any, cast
 
 from actors.listener.tee import TeeFramer, TeeProtocolError, decode_counts
 from actors.listener.tee_limits import TeeLimits
+from actors.listener.tee_socket import TeeServerError, remove_stale_socket
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +28,6 @@ DEFAULT_PORT = 9104
 # SiriDB connects to the socket, so its user needs write permission: owner and group, as
 # when SiriDB's user is in the listener's group; anyone else could inject counts.
 DEFAULT_UNIX_MODE = 0o660
-
-
-class TeeServerError(Exception):
-    """The tee server cannot start (e.g. its Unix socket path is in use)."""
 
 
 class _TeeConnection(asyncio.Protocol):
@@ -202,7 +196,7 @@ class TeeServer:
                 self._port = server.sockets[0].getsockname()[1]
                 log.info("tee: listening on %s:%d", self.host, self._port)
             if self.unix_path is not None:
-                self._remove_stale_socket(self.unix_path)
+                remove_stale_socket(self.unix_path)
                 try:
                     server = await loop.create_unix_server(
                         lambda: _TeeConnection(self, f"unix:{self.unix_path}#{next(self._ids)}"),
@@ -302,25 +296,3 @@ class TeeServer:
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
-
-    @staticmethod
-    def _remove_stale_socket(path: str) -> None:
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            return
-        if not stat.S_ISSOCK(mode):
-            raise TeeServerError(f"{path} exists and is not a socket; not removing it")
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            probe.settimeout(1.0)
-            probe.connect(path)
-        except OSError as exc:
-            if exc.errno not in (errno.ECONNREFUSED, errno.ENOENT):
-                raise TeeServerError(f"cannot check the socket {path}: {exc}") from exc
-        else:
-            raise TeeServerError(f"another process is listening on {path}")
-        finally:
-            probe.close()
-        log.info("tee: removing stale socket %s", path)
-        os.unlink(path)
