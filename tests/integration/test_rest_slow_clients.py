@@ -110,3 +110,35 @@ def test_api_keeps_answering_while_clients_send_headers_slowly(api):
     finally:
         slow.close()
     assert api.request("GET", "/series")[0] == 200
+
+
+def test_a_request_waiting_for_the_hub_does_not_block_its_worker(tmp_path):
+    """One gevent worker: while one request waits for a stopped hub, others are answered."""
+    hub = HubProcess(tmp_path).start()
+    server = Gunicorn("api.wsgi:app", workers=1, env={
+        "ENODO_API_HUB_ADDRESS": hub.address("api"), "ENODO_API_TIMEOUT": "2",
+    }).start()
+    try:
+        hub.proc.send_signal(signal.SIGSTOP)
+        waiting: dict[str, float] = {}
+
+        def ask_the_hub() -> None:
+            start = time.monotonic()
+            waiting["status"] = server.request("GET", "/series", timeout=10)[0]
+            waiting["took"] = time.monotonic() - start
+
+        asker = threading.Thread(target=ask_the_hub)
+        asker.start()
+        took = []
+        while asker.is_alive():  # /openapi.json needs no hub: it must not queue behind
+            start = time.monotonic()
+            assert server.request("GET", "/openapi.json", timeout=5)[0] == 200
+            took.append(time.monotonic() - start)
+        asker.join()
+        assert waiting["status"] == 503 and waiting["took"] >= 1.5
+        slowest = max(took)
+        assert len(took) >= 3 and slowest < 0.5, f"{len(took)} requests, slowest {slowest:.2f} s"
+    finally:
+        hub.proc.send_signal(signal.SIGCONT)
+        server.stop()
+        hub.stop(signal.SIGKILL)
