@@ -9,6 +9,7 @@ from actors.common.auth import DEFAULT_TOKEN_FILE, TokenSource, token_source
 from actors.common.config import Config, ConfigError, Option, positive
 from actors.common.config import load_config as _load_config
 from actors.common.curve_keys import client_curve
+from api.deadline import DEFAULT_BODY_TIMEOUT
 from api.hub_client import DEFAULT_HUB_ADDRESS, DEFAULT_TIMEOUT, HubClient
 from protocol.curve import check_z85_key
 
@@ -25,6 +26,7 @@ def _zmq_address(value: str) -> str | None:
 OPTIONS = (
     Option("api", "hub_address", str, DEFAULT_HUB_ADDRESS, _zmq_address),
     Option("api", "timeout", float, DEFAULT_TIMEOUT, positive),
+    Option("api", "body_timeout", float, DEFAULT_BODY_TIMEOUT, positive),
     Option("api", "signing_key", str, "", secret=True),
     Option("api", "token", str, "", secret=True),
     Option("api", "token_file", str, DEFAULT_TOKEN_FILE),

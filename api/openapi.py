@@ -42,6 +42,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "bearer token missing or wrong (when the API requires one)",
         403: "the read-only token may only GET",
         404: "no such series or resource", 405: "method not allowed on this path",
+        408: "the body did not arrive within api.body_timeout",
         409: "conflict (the series exists; no model yet)", 413: "body too large",
         415: "body is not application/json", 500: "internal error (see the logs)",
         503: "the hub did not answer in time (Retry-After: 1)",
@@ -142,7 +143,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "200", {"type": "object", "required": ["series"], "properties": {
             "series": {"type": "array", "items": SERIES_SUMMARY}}}, "the series")),
     ("POST", "/series"): _op(
-        "Watch a series", ("201", SERIES_DETAIL, "the series added"), (400, 409, 413, 415),
+        "Watch a series", ("201", SERIES_DETAIL, "the series added"),
+        (400, 408, 409, 413, 415),
         body=SERIES_BODY,
         headers={"Location": {"schema": {"type": "string"},
                               "description": "the series' path, already encoded"}}),
@@ -176,12 +178,12 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                  "additionalProperties": True,
                  "properties": {"name": {"type": "string"}, "job_type": {"type": "string"},
                                 "jobs": OBJECT}}, "the job is queued"),
-        (400, 404, 409, 413, 415), body=JOB_BODY, params=(NAME_PARAM,)),
+        (400, 404, 408, 409, 413, 415), body=JOB_BODY, params=(NAME_PARAM,)),
     ("GET", "/settings"): _op("Every setting", ("200", settings_schema(False), "the settings")),
     ("POST", "/settings"): _op(
         "Change some settings: all valid, or nothing changes",
         ("200", settings_schema(False), "the full settings after the change"),
-        (400, 413, 415), body=settings_schema(True)),
+        (400, 408, 413, 415), body=settings_schema(True)),
     ("GET", "/siridb/status"): _op("The hub's SiriDB connection", ("200", {
         "type": "object", "required": ["status"], "additionalProperties": True,
         "properties": {"status": {"type": "string",

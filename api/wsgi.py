@@ -18,5 +18,6 @@ from api.config import (
 config = load_api_config()
 hub = hub_client_from_config(config)
 app = create_app(
-    hub, bearer=bearer_from_config(config), read_bearer=read_bearer_from_config(config)
+    hub, bearer=bearer_from_config(config), read_bearer=read_bearer_from_config(config),
+    body_timeout=config.get("api", "body_timeout"),
 )

@@ -142,3 +142,73 @@ def test_a_request_waiting_for_the_hub_does_not_block_its_worker(tmp_path):
         hub.proc.send_signal(signal.SIGCONT)
         server.stop()
         hub.stop(signal.SIGKILL)
+
+
+def read_answer(sock: socket.socket) -> bytes:
+    """One HTTP response (headers and a Content-Length body) from a raw socket."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(rest) < length:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        rest += chunk
+    return head + b"\r\n\r\n" + rest
+
+
+SLOW_BODIES = 10
+BODY_TIMEOUT = 2
+
+
+def test_a_body_sent_slowly_is_answered_408_and_changes_nothing(tmp_path):
+    hub = HubProcess(tmp_path).start()
+    server = Gunicorn("api.wsgi:app", workers=2, env={
+        "ENODO_API_HUB_ADDRESS": hub.address("api"), "ENODO_API_BODY_TIMEOUT": str(BODY_TIMEOUT),
+    }).start()
+    body = b'{"name": "slow-series"}'
+    socks = [socket.create_connection(("127.0.0.1", server.port), timeout=5)
+             for _ in range(SLOW_BODIES)]
+    stop = threading.Event()
+
+    def trickle() -> None:
+        for sock in socks:
+            sock.sendall(b"POST /series HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(body))
+        # Pacing a hostile client: one byte of its body per TRICKLE_EVERY s.
+        for i in range(len(body) - 1):  # never the last byte
+            if stop.wait(TRICKLE_EVERY):
+                return
+            for sock in socks:
+                try:
+                    sock.send(body[i:i + 1])
+                except OSError:
+                    pass
+
+    sender = threading.Thread(target=trickle)
+    sender.start()
+    try:
+        started = time.monotonic()
+        for _ in range(5):  # others are served meanwhile
+            assert server.request("GET", "/series", timeout=ANSWER_WITHIN)[0] == 200
+        for sock in socks:
+            sock.settimeout(BODY_TIMEOUT + 4)
+            answer = read_answer(sock)
+            assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
+            assert b'"code":"timeout"' in answer
+        assert time.monotonic() - started < BODY_TIMEOUT + 3
+        assert server.request("GET", "/series")[2] == {"series": []}  # nothing was added
+    finally:
+        stop.set()
+        sender.join(5)
+        for sock in socks:
+            sock.close()
+        server.stop()
+        hub.stop(signal.SIGKILL)
