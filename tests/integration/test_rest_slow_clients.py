@@ -113,10 +113,10 @@ def test_api_keeps_answering_while_clients_send_headers_slowly(api):
 
 
 def test_a_request_waiting_for_the_hub_does_not_block_its_worker(tmp_path):
-    """One gevent worker: while one request waits for a stopped hub, others are answered."""
+    """One gevent worker: while one request waits 3 s for a stopped hub, others are answered."""
     hub = HubProcess(tmp_path).start()
     server = Gunicorn("api.wsgi:app", workers=1, env={
-        "ENODO_API_HUB_ADDRESS": hub.address("api"), "ENODO_API_TIMEOUT": "2",
+        "ENODO_API_HUB_ADDRESS": hub.address("api"), "ENODO_API_TIMEOUT": "3",
     }).start()
     try:
         hub.proc.send_signal(signal.SIGSTOP)
@@ -135,9 +135,9 @@ def test_a_request_waiting_for_the_hub_does_not_block_its_worker(tmp_path):
             assert server.request("GET", "/openapi.json", timeout=5)[0] == 200
             took.append(time.monotonic() - start)
         asker.join()
-        assert waiting["status"] == 503 and waiting["took"] >= 1.5
+        assert waiting["status"] == 503 and waiting["took"] >= 2.5
         slowest = max(took)
-        assert len(took) >= 3 and slowest < 0.5, f"{len(took)} requests, slowest {slowest:.2f} s"
+        assert len(took) >= 3 and slowest < 1.0, f"{len(took)} requests, slowest {slowest:.2f} s"
     finally:
         hub.proc.send_signal(signal.SIGCONT)
         server.stop()
