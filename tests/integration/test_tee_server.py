@@ -349,3 +349,25 @@ def test_over_budget_connection_pauses_and_resumes_when_room_is_freed():
             await server.close()
 
     run(main())
+
+
+def test_a_silent_connection_is_closed_after_idle_timeout_and_the_count_survives(caplog):
+    async def main():
+        tally = Tally()
+        server = TeeServer(tally.on_counts, port=0,
+                           limits=TeeLimits(idle_timeout=0.3, package_timeout=5))
+        await server.start()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(encode_package({"x": [[1, 1.0], [2, 2.0]]}))
+            await writer.drain()
+            await tally.wait_for(lambda: tally.counts["x"] == 2, "the package")
+            await expect_closed_by_server(reader)  # then nothing for 0.3 s: closed
+            await server.wait_connection_count(0, DEADLINE)
+            assert "silent for 0.3 s" in caplog.text
+            writer.close()
+        finally:
+            await server.close()
+
+    with caplog.at_level(logging.INFO):
+        run(main())
