@@ -14,7 +14,7 @@ from actors.hub.detection import check_anomaly_settings
 from actors.hub.models import check_model
 from actors.hub.peers import Peer, PeerTable
 from actors.hub.series import Series, SeriesRegistry
-from actors.hub.settings import defaults, validate_changes
+from actors.hub.settings import defaults, stored_settings, validate_changes
 from actors.hub.store import Store
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
@@ -73,7 +73,7 @@ class HubState:
         self.peers = PeerTable()
         self.series = SeriesRegistry(store)
         self.settings = defaults()
-        self.settings.update(store.load_settings())
+        self.settings.update(stored_settings(store.load_settings(), log.warning))
         self.clients: dict[str, dict[str, Any]] = {}
         self._clients_dirty: set[str] = set()
         for client_id, client_type, info in store.load_clients():
