@@ -15,6 +15,7 @@ from actors.common.curve_keys import hub_curve
 from actors.common.logs import setup_logging
 from actors.common.version import software_version
 from actors.hub.config import load_hub_config
+from actors.hub.datadir import DataDirBusy, DataDirLock
 from actors.hub.reconcile import Reconciler
 from actors.hub.scheduler import Scheduler
 from actors.hub.series import Series
@@ -117,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging(config.get("hub", "log_level"), "enodo-hub")
     warn_exposed_secrets(config, log.warning)
+    try:
+        # Before anything touches the folder (token, keys, database): a second hub on the
+        # same folder must change nothing there.
+        lock = DataDirLock(config.get("hub", "data_dir"))
+    except (DataDirBusy, OSError) as exc:
+        log.error("cannot start: %s", exc)
+        return 1
     ctx = zmq.Context()
     try:
         server, link = build(config, ctx)
@@ -140,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         # them forever and the hub would hang, up but deaf, instead of exiting (and being
         # restarted by its supervisor).
         ctx.destroy(linger=0)
+        lock.release()
     log.info("hub stopped")
     return 0
 
