@@ -36,6 +36,9 @@ OPTIONS = [
     Option("hub", "liveness", int, 3, positive),
     Option("hub", "max_message_size", int, 16 * 1024 * 1024, positive),
     Option("hub", "log_level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR")),
+    # Warnings of one kind (e.g. "bad message") written per window; the rest are counted.
+    Option("hub", "log_repeat_burst", int, 10, positive),
+    Option("hub", "log_repeat_window", float, 60.0, positive),
     Option("hub", "siridb_check_interval", float, 10.0, positive),
     *siridb_options("siridb"),
 ]

@@ -12,7 +12,7 @@ import zmq
 from actors.common.auth import hub_token, warn_exposed_secrets
 from actors.common.config import Config, ConfigError
 from actors.common.curve_keys import hub_curve
-from actors.common.logs import setup_logging
+from actors.common.logs import repeat_limit, setup_logging
 from actors.common.version import software_version
 from actors.hub.config import load_hub_config
 from actors.hub.datadir import DataDirBusy, DataDirLock
@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"enodo-hub: config error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(config.get("hub", "log_level"), "enodo-hub")
+    setup_logging(config.get("hub", "log_level"), "enodo-hub",
+                  config.get("hub", "log_repeat_burst"), config.get("hub", "log_repeat_window"))
     warn_exposed_secrets(config, log.warning)
     try:
         # Before anything touches the folder (token, keys, database): a second hub on the
@@ -137,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: server.stop())
+    limit = repeat_limit()
+    if limit is not None:
+        # A kind that fell silent still gets its count written, even in a quiet hub.
+        server.timers.append(lambda now: (limit.sweep(), now + 1.0)[1])
     link.start()
     log.info("hub %s listening: %s", server.state.hub_id, server.endpoints)
     try:
