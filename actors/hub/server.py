@@ -11,6 +11,7 @@ import zmq
 
 from actors.hub.actions import run_action
 from actors.hub.handlers import handle_control
+from actors.hub.stall import StallGuard
 from actors.hub.state import HubState
 from protocol.curve import CurveServer
 from protocol.envelope import Codec, Message, error, ok
@@ -72,6 +73,7 @@ class HubServer:
         self._next_heartbeat = 0.0
         self._running = False
         self.on_result: Callable[[Message], None] = self._no_scheduler
+        self.stall = StallGuard(self)
 
     def add_reader(self, sock: zmq.Socket, callback: Callable[[], None]) -> None:
         """Poll another socket (e.g. the SiriDB link's wake-up) in the same loop."""
@@ -88,6 +90,8 @@ class HubServer:
         next_due = self.clock()
         while self._running:
             timeout = max(0.0, min(next_due - self.clock(), 0.5))
+            if self.stall.held:  # messages held while a commit waited go first, now
+                timeout = 0.0
             try:
                 ready = dict(self.poller.poll(timeout * 1000))
             except zmq.ZMQError as exc:
@@ -102,6 +106,11 @@ class HubServer:
     # one turn -------------------------------------------------------------
     def _read(self, ready: dict) -> list[tuple[list[bytes], Message]]:
         api_replies: list[tuple[list[bytes], Message]] = []
+        for socket_name, incoming in self.stall.take():  # held while a commit waited
+            if socket_name == "control":
+                self._on_control(incoming)
+            else:
+                api_replies.append(self._on_api(incoming))
         if self.control.socket in ready:
             self._drain(self.control, self._on_control)
         if self.api.socket in ready:
@@ -170,6 +179,13 @@ class HubServer:
     def _error_reply(bad: BadMessage) -> tuple[list[bytes], Message]:
         return bad.route, error(bad.error.reply_to, bad.error.code, bad.error.message)
 
+    def _send_api_error(self, bad: BadMessage) -> None:
+        route, msg = self._error_reply(bad)
+        try:
+            self.api.send(msg, route, zmq.NOBLOCK)
+        except (TransportError, ProtocolError) as exc:
+            log.warning("api reply lost: %s", exc)
+
     def _guard(self, fn: Callable[[Message], None], msg: Message) -> None:
         try:
             fn(msg)
@@ -181,7 +197,11 @@ class HubServer:
 
     def _commit_and_send(self, api_replies: list[tuple[list[bytes], Message]]) -> None:
         self.state.flush()
-        self.state.store.commit()
+        # The commit runs on the store's writer thread; if the disk or a lock holds it,
+        # the stall guard keeps peers alive until it is done. Replies wait for it.
+        pending = self.state.store.commit_in_background()
+        self.stall.wait(pending)
+        pending.result()
         for identity, msg in self.state.outbox.take():
             self._send_control(identity, msg)
         for route, msg in api_replies:
