@@ -16,6 +16,7 @@ from actors.common.logs import repeat_limit, setup_logging
 from actors.common.version import software_version
 from actors.hub.config import load_hub_config
 from actors.hub.datadir import DataDirBusy, DataDirLock
+from actors.hub.memory import give_back_large_blocks
 from actors.hub.reconcile import Reconciler
 from actors.hub.scheduler import Scheduler
 from actors.hub.series import Series
@@ -63,7 +64,8 @@ def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
         key=hub["signing_key"].encode() or None,
         max_size=hub["max_message_size"],
     )
-    server = HubServer(state, codec, addresses(config), ctx, curve=curve)
+    server = HubServer(state, codec, addresses(config), ctx, curve=curve,
+                       control_max_size=hub["control_max_message_size"])
     log.info(
         "peers must present the token %s%s%s",
         f"in {token_path}" if token_path else "set in hub.token",
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     except (DataDirBusy, OSError) as exc:
         log.error("cannot start: %s", exc)
         return 1
+    give_back_large_blocks()
     ctx = zmq.Context()
     try:
         server, link = build(config, ctx)

@@ -10,6 +10,7 @@ from typing import Any
 import zmq
 
 from actors.hub.actions import run_action
+from actors.hub.gate import PreHandshakeGate
 from actors.hub.handlers import handle_control
 from actors.hub.stall import StallGuard
 from actors.hub.state import HubState
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 
 #: Messages taken from one socket per turn before the turn's commit; bounds reply latency.
 BATCH = 512
+#: Messages ZeroMQ queues per connection on the inbound sockets (its default: 1000); the
+#: loop drains them every turn, so more only buys memory for whoever floods.
+RCVHWM = 100
 #: Seconds between trims of the event log (to event_log_size).
 TRIM_INTERVAL = 10.0
 #: Seconds between folds of a slice of the count journal into series runtimes.
@@ -40,17 +44,23 @@ class HubServer:
         ctx: zmq.Context | None = None,
         clock: Callable[[], float] = time.monotonic,
         curve: CurveServer | None = None,
+        control_max_size: int | None = None,
     ) -> None:
         self.state = state
         self.codec = codec
         self.clock = clock
         self.ctx = ctx or zmq.Context()
-        max_size = codec.max_size
+        self.gate = PreHandshakeGate(state.peers.get, clock)
 
-        def channel(kind: int) -> Channel:
-            return Channel(make_socket(self.ctx, kind, max_size, curve=curve), codec)
+        def channel(kind: int, max_size: int = codec.max_size) -> Channel:
+            return Channel(make_socket(self.ctx, kind, max_size, curve=curve, rcvhwm=RCVHWM),
+                           codec)
 
-        self.control = channel(zmq.ROUTER)
+        # Anyone who can reach the control port may send before any handshake, and ZeroMQ
+        # holds a message of the size its header declares while it arrives: the control
+        # socket's own, smaller limit bounds what each such connection costs.
+        self.control = channel(zmq.ROUTER, min(control_max_size or codec.max_size, codec.max_size))
+        self.control.admit = self.gate.admit
         self.api = channel(zmq.ROUTER)
         self.jobs = channel(zmq.PUSH)
         self.results = channel(zmq.PULL)

@@ -69,3 +69,16 @@ class LivePeer:
                     self.heartbeats += 1
         finally:
             channel.close()
+
+
+def api_status(address: str, token: str) -> tuple[dict, float]:
+    """enodo_status through the api socket (as gunicorn asks it) and the seconds it took."""
+    channel = Channel(make_socket(zmq.Context.instance(), zmq.REQ, 1 << 20), Codec("probe"))
+    channel.socket.connect(address)
+    try:
+        started = time.monotonic()
+        channel.send(Message(MessageType.API_REQUEST, {"action": "enodo_status", "token": token}))
+        assert channel.socket.poll(3000), "enodo_status not answered within 3 s"
+        return channel.recv().msg.body["data"], time.monotonic() - started
+    finally:
+        channel.close()
