@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 import zmq
 
@@ -100,6 +101,20 @@ def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
     return server, link
 
 
+def _log_sweeper(sweep: Callable[[], None]) -> Callable[[float], float]:
+    """A loop timer: once a second, write the counts of warnings held back.
+
+    A kind that fell silent gets its count written even in a quiet hub, whose log would
+    otherwise not see another record (which sweeps too) for a long time.
+    """
+
+    def timer(now: float) -> float:
+        sweep()
+        return now + 1.0
+
+    return timer
+
+
 def _drain_wakeups(sock: zmq.Socket) -> None:
     while True:
         try:
@@ -143,8 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: server.stop())
     limit = repeat_limit()
     if limit is not None:
-        # A kind that fell silent still gets its count written, even in a quiet hub.
-        server.timers.append(lambda now: (limit.sweep(), now + 1.0)[1])
+        server.timers.append(_log_sweeper(limit.sweep))
     link.start()
     log.info("hub %s listening: %s", server.state.hub_id, server.endpoints)
     try:
