@@ -98,7 +98,8 @@ class HubState:
         self, kind: str, message: str, series: str | None = None, level: str = "info"
     ) -> None:
         """Append an event to the log (and to the process log)."""
-        log.log(logging.WARNING if level != "info" else logging.INFO, "%s: %s", kind, message)
+        log.log(logging.WARNING if level != "info" else logging.INFO, "%s: %s", kind, message,
+                extra={"rate_key": ("event", kind)})
         self.store.add_event(self.wall(), level, kind, message, series)
 
     # series -----------------------------------------------------------------
