@@ -174,6 +174,13 @@ class Scheduler:
             if peer.reported_busy and peer.reported_busy not in self.by_job_id:
                 self._adopt(peer.reported_busy, peer.client_id, now)
 
+    def _claimant(self, job_id: str, kind: MessageType) -> str | None:
+        """The worker a job from before the restart was out with, if it may be adopted."""
+        uid = job_id.rpartition(".")[0]
+        if kind is MessageType.JOB_REFUSED or uid not in self.adoptable:
+            return None
+        return self.held_by.get(uid)
+
     def _adopt(self, job_id: str, worker: str, now: float | None = None) -> Job | None:
         """Take back a job a worker runs since before the hub's restart; None if not one."""
         uid, _, dispatch = job_id.rpartition(".")
@@ -206,22 +213,23 @@ class Scheduler:
         if msg.type not in RESULT_TYPES:
             self.forged.drop(msg, "not a job message")
             return
-        worker = msg.body["worker_id"]
-        job_id = msg.body["job_id"]
-        peer = self.state.peers.by_client_id(worker)
-        if peer is None or not verify(peer.session_key, msg):
-            self.forged.drop(msg, "no valid session MAC of that worker")
-            return
+        worker, job_id = msg.body["worker_id"], msg.body["job_id"]
         job = self.by_job_id.get(job_id)
-        if job is None and msg.type is not MessageType.JOB_REFUSED:
+        # Who may speak for this dispatch: the worker it went to (or, for a job from before
+        # a restart, the worker it was out with then).
+        owner = job.worker if job is not None else self._claimant(job_id, msg.type)
+        if owner is None or (job is not None and job.status not in ("dispatched", "running")):
+            self.late += 1  # nothing of it is used: no need to prove it first
+            log.info("dropped a late %s for job %.64s", msg.type.value, job_id)
+            return
+        peer = self.state.peers.by_client_id(owner)
+        if worker != owner or peer is None or not verify(peer.session_key, msg):
+            self.forged.drop(msg, f"no valid session MAC of {owner}, whose job it is")
+            return
+        if job is None:
             job = self._adopt(job_id, worker)
-        if job is None or job.status not in ("dispatched", "running"):
-            self.late += 1
-            log.info("dropped a late %s for job %s", msg.type.value, job_id)
-            return
-        if job.worker != worker:
-            self.forged.drop(msg, f"the job was given to {job.worker}")
-            return
+            if job is None:
+                return
         if msg.type is MessageType.JOB_ACCEPTED:
             job.status = "running"
             duration = self.state.settings["max_job_duration"]

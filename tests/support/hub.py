@@ -49,7 +49,7 @@ class HubProcess(ActorProcess):
 
     def __init__(self, tmp: Path, extra: dict[str, str] | None = None) -> None:
         self.data_dir = tmp / "hub-data"
-        self.ports = {name: free_port() for name in ("control", "jobs", "results", "api")}
+        self.ports = {name: free_port() for name in ("control", "results", "api")}
         for name in self.ports:
             HUBS[self.address(name)] = self
         self.env = dict(os.environ)
