@@ -77,6 +77,7 @@ def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
     wake.bind(wakeup)
     link = SiriDBLink(config.section("siridb"), hub["siridb_check_interval"], ctx, wakeup)
     state.siridb_status = link.status
+    state.time_precision = lambda: link.precision
     reconciler = Reconciler(state, link)
 
     def on_added(series: Series) -> None:

@@ -85,6 +85,8 @@ class HubState:
         self.siridb_status: Callable[[], dict[str, Any]] = lambda: {
             "status": "not_configured", "configured": False, "connected": False, "error": None,
         }
+        #: SiriDB's time precision when known (the SiriDB link sets it): bounds timestamps.
+        self.time_precision: Callable[[], str | None] = lambda: None
         self.job_stats: Callable[[], dict[str, Any]] = dict
         self.request_job: Callable[[Series, str], None] = self._no_scheduler
         self.on_added: Callable[[Series], None] = lambda series: None
