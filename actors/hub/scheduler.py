@@ -22,7 +22,7 @@ from protocol.types import ClientType, MessageType
 
 log = logging.getLogger(__name__)
 
-#: Seconds a pushed job may wait for its JOB_ACCEPTED before it is sent again.
+#: Seconds a job sent may wait for its JOB_ACCEPTED before it is sent again.
 ACCEPT_TIMEOUT = 10.0
 #: Seconds granted on top of max_job_duration before a running job's lease ends.
 LEASE_GRACE = 15.0
