@@ -144,10 +144,12 @@ class HubLink:
         if kind in JOB_TYPES:
             self._on_job(msg)
         elif kind is MessageType.HANDSHAKE_OK:
-            if self.state != HANDSHAKING or "nonce" not in msg.body:
-                log.error("HANDSHAKE_OK without a session nonce (%s): an older hub? "
-                          "reconnecting later", "unexpected" if self.state != HANDSHAKING
-                          else "no nonce")
+            if self.state != HANDSHAKING:
+                log.warning("unexpected HANDSHAKE_OK (no handshake pending): ignored")
+                return
+            if "nonce" not in msg.body:
+                log.error("HANDSHAKE_OK without a session nonce (an older hub?): no session "
+                          "key, so no job could be proven; reconnecting later")
                 self._backoff()
                 return
             hello = self._hello
