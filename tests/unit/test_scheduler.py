@@ -324,3 +324,22 @@ def test_a_job_nobody_reports_after_a_hub_restart_runs_again_after_the_hold(tmp_
     scheduler.on_result(result(train, MessageType.JOB_RESULT, key=_now_key(state),
                                result={"kind": "train", "state": {"m": 1}, "count": 10}))
     assert scheduler.late == 1  # the old run's result, once the job went out again
+
+
+def test_a_flood_of_forged_results_costs_one_warning_per_interval(hub, clock, caplog):
+    state, scheduler, jobs = hub
+    add(state)
+    worker(state)
+    counts(state, 10)
+    scheduler.dispatch(clock.now)
+    [job] = jobs.sent
+    scheduler.forged.clock = clock
+    for _ in range(1000):
+        scheduler.on_result(result(job, MessageType.JOB_FAILED, key=b"x" * 32, error="x"))
+    warnings = [r for r in caplog.records if "forged" in r.getMessage()]
+    assert len(warnings) == 1 and scheduler.stats()["forged_results"] == 1000
+    clock.now += 10
+    scheduler.on_result(result(job, MessageType.JOB_FAILED, key=b"x" * 32, error="x"))
+    warnings = [r.getMessage() for r in caplog.records if "forged" in r.getMessage()]
+    assert len(warnings) == 2 and "999 more since the last warning" in warnings[-1]
+    assert scheduler.active["s"].attempt == 0 and scheduler.failed == 0
