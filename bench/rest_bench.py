@@ -75,11 +75,11 @@ class RealHub:
 
     def __init__(self) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="enodo-bench-")
-        control, jobs, results, api = _free_ports(4)
+        control, results, api = _free_ports(3)
         self.address = f"tcp://127.0.0.1:{api}"
         conf = Path(self.tmp.name) / "hub.conf"
         conf.write_text(
-            f"[hub]\ncontrol_port = {control}\njobs_port = {jobs}\nresults_port = {results}\n"
+            f"[hub]\ncontrol_port = {control}\nresults_port = {results}\n"
             f"api_port = {api}\ndata_dir = {self.tmp.name}/data\nlog_level = WARNING\n"
             "[siridb]\nhost =\n"
         )

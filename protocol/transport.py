@@ -102,13 +102,16 @@ class Channel:
         #: Called with (route, frames) before decoding; False drops the message unread.
         self.admit = admit
 
-    def send(self, msg: Message, route: list[bytes] | None = None, flags: int = 0) -> None:
-        """Send msg, prefixed with route on a ROUTER socket.
+    def send(
+        self, msg: Message, route: list[bytes] | None = None, flags: int = 0,
+        session_key: bytes | None = None,
+    ) -> None:
+        """Send msg, prefixed with route on a ROUTER socket (with a session MAC if keyed).
 
         Raises ProtocolError when msg breaks its schema or the size limit, and
         TransportError when the socket refuses (e.g. the peer is gone).
         """
-        self.send_frames(self.codec.encode(msg), route, flags)
+        self.send_frames(self.codec.encode(msg, session_key), route, flags)
 
     def send_frames(
         self, frames: list[bytes], route: list[bytes] | None = None, flags: int = 0

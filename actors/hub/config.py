@@ -22,7 +22,6 @@ def siridb_options(section: str, host: str = "127.0.0.1") -> list[Option]:
 OPTIONS = [
     Option("hub", "bind_host", str, "127.0.0.1"),
     Option("hub", "control_port", int, 5560, port),
-    Option("hub", "jobs_port", int, 5561, port),
     Option("hub", "results_port", int, 5562, port),
     Option("hub", "api_port", int, 5563, port),
     Option("hub", "data_dir", str, DEFAULT_DATA_DIR),

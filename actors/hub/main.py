@@ -38,7 +38,7 @@ def addresses(config: Config) -> dict[str, str]:
     host = config.get("hub", "bind_host")
     return {
         name: f"tcp://{host}:{config.get('hub', name + '_port')}"
-        for name in ("control", "api", "jobs", "results")
+        for name in ("control", "api", "results")
     }
 
 
@@ -73,7 +73,7 @@ def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
         "; messages are signed" if codec.key else "",
         f"; CURVE on (public key: {public_cert or 'of hub.curve_secret_key'})" if curve else "",
     )
-    scheduler = Scheduler(state, server.jobs)
+    scheduler = Scheduler(state, server.control)
     server.on_result = scheduler.on_result
 
     wakeup = "inproc://siridb-link"
@@ -81,6 +81,7 @@ def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
     wake.bind(wakeup)
     link = SiriDBLink(config.section("siridb"), hub["siridb_check_interval"], ctx, wakeup)
     state.siridb_status = link.status
+    state.time_precision = lambda: link.precision
     reconciler = Reconciler(state, link)
 
     def on_added(series: Series) -> None:

@@ -62,13 +62,12 @@ class HubServer:
         self.control = channel(zmq.ROUTER, min(control_max_size or codec.max_size, codec.max_size))
         self.control.admit = self.gate.admit
         self.api = channel(zmq.ROUTER)
-        self.jobs = channel(zmq.PUSH)
+        # Jobs go over the control socket, each to one handshaken worker (no jobs socket: a
+        # PUSH socket hands jobs to any PULL that connects, authenticated or not).
         self.results = channel(zmq.PULL)
-        self.jobs.socket.setsockopt(zmq.SNDHWM, 1)
         self.endpoints = {
             "control": bind(self.control.socket, addresses["control"]),
             "api": bind(self.api.socket, addresses["api"]),
-            "jobs": bind(self.jobs.socket, addresses["jobs"]),
             "results": bind(self.results.socket, addresses["results"]),
         }
         self.poller = zmq.Poller()
@@ -268,7 +267,7 @@ class HubServer:
         self.state.flush()
         self.state.series.fold()
         self.state.store.commit()
-        for channel in (self.control, self.api, self.jobs, self.results):
+        for channel in (self.control, self.api, self.results):
             channel.close()
         for sock in self.extra:
             sock.close(linger=0)

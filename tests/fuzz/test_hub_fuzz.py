@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocol.envelope import Message
+from protocol.session import new_nonce
 from protocol.types import MessageType
 from tests.fuzz.cases import fuzz_settings, tried
 from tests.fuzz.peers import HUB_SENDS, LogTail, RawPeer, hub_token, with_token
@@ -85,7 +86,7 @@ def control_property(hub: HubProcess, examples: int) -> None:
         if kind is not None:
             hello = Message(MessageType.HANDSHAKE, with_token({
                 "client_id": f"fuzz-{kind}", "client_type": kind, "version": "fuzz",
-                "protocol": 1, "capacity": 0}, hub_token(hub)))
+                "protocol": 1, "capacity": 0, "nonce": new_nonce()}, hub_token(hub)))
             answer, _ = peer.request(hello)
             assert answer.type is MessageType.HANDSHAKE_OK, answer
         for message in data:
