@@ -43,7 +43,9 @@ def _errors(*statuses: int) -> dict[str, Any]:
     what = {
         400: "invalid request (bad body, name or parameter), or refused by the hub",
         401: "bearer token missing or wrong (when the API requires one)",
+        403: "the read-only token may only GET",
         404: "no such series or resource", 405: "method not allowed on this path",
+        408: "the body did not arrive within api.body_timeout",
         409: "conflict (the series exists; no model yet)", 413: "body too large",
         415: "body is not application/json", 500: "internal error (see the logs)",
         503: "the hub did not answer in time (Retry-After: 1)",
@@ -83,10 +85,16 @@ JOB_BODY = {
     "properties": {"type": {"type": "string", "enum": ["train", "fit", "forecast"]}},
 }
 NUMBER = {"type": "number", "nullable": True}
+INTEGER = {"type": "integer"}
 FORECAST = {
-    "type": "object", "required": ["name", "points"], "additionalProperties": True,
+    "type": "object", "required": ["name", "points", "total", "offset", "limit", "next_offset"],
+    "additionalProperties": True,
     "properties": {
         "name": {"type": "string"}, "forecast_at": NUMBER, "level": NUMBER,
+        "total": {"type": "integer", "description": "points in the whole forecast"},
+        "offset": INTEGER, "limit": INTEGER,
+        "next_offset": {"type": "integer", "nullable": True,
+                        "description": "offset of the next page; null after the last"},
         "points": {"type": "array", "items": {
             "type": "object", "additionalProperties": True,
             "properties": {"timestamp": {"type": "integer"}, "mean": NUMBER,
@@ -142,7 +150,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "200", {"type": "object", "required": ["series"], "properties": {
             "series": {"type": "array", "items": SERIES_SUMMARY}}}, "the series")),
     ("POST", "/series"): _op(
-        "Watch a series", ("201", SERIES_DETAIL, "the series added"), (400, 409, 413, 415),
+        "Watch a series", ("201", SERIES_DETAIL, "the series added"),
+        (400, 408, 409, 413, 415),
         body=SERIES_BODY,
         headers={"Location": {"schema": {"type": "string"},
                               "description": "the series' path, already encoded"}}),
@@ -154,8 +163,16 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                  "properties": {"name": {"type": "string"}}}, "the series removed"),
         (400, 404), params=(NAME_PARAM,)),
     ("GET", _SERIES + "/forecast"): _op(
-        "The latest forecast (no forecast yet: empty points)",
-        ("200", FORECAST, "the forecast"), (400, 404), params=(NAME_PARAM,)),
+        "A page of the latest forecast (no forecast yet: empty points, total 0)",
+        ("200", FORECAST, "the page"), (400, 404), params=(
+            NAME_PARAM,
+            {"name": "offset", "in": "query", "required": False,
+             "description": "index of the first point", "schema": {
+                 "type": "integer", "minimum": 0, "maximum": 2**31, "default": 0}},
+            {"name": "limit", "in": "query", "required": False,
+             "description": "points per page", "schema": {
+                 "type": "integer", "minimum": 1, "maximum": 1000, "default": 1000}},
+        )),
     ("GET", _SERIES + "/anomalies"): _op(
         "The anomalies found (the newest `limit`), oldest first",
         ("200", ANOMALIES, "the anomalies"), (400, 404),
@@ -171,12 +188,12 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                  "additionalProperties": True,
                  "properties": {"name": {"type": "string"}, "job_type": {"type": "string"},
                                 "jobs": OBJECT}}, "the job is queued"),
-        (400, 404, 409, 413, 415), body=JOB_BODY, params=(NAME_PARAM,)),
+        (400, 404, 408, 409, 413, 415), body=JOB_BODY, params=(NAME_PARAM,)),
     ("GET", "/settings"): _op("Every setting", ("200", settings_schema(False), "the settings")),
     ("POST", "/settings"): _op(
         "Change some settings: all valid, or nothing changes",
         ("200", settings_schema(False), "the full settings after the change"),
-        (400, 413, 415), body=settings_schema(True)),
+        (400, 408, 413, 415), body=settings_schema(True)),
     ("GET", "/siridb/status"): _op("The hub's SiriDB connection", ("200", {
         "type": "object", "required": ["status"], "additionalProperties": True,
         "properties": {"status": {"type": "string",
@@ -243,7 +260,9 @@ def openapi_document(app: falcon.App, bearer: bool = False) -> dict[str, Any]:
     for method, path in sorted(routes(app)):
         operation = dict(OPERATIONS.get((method, path), GENERIC))
         if bearer and path not in OPEN_PATHS:
-            operation["responses"] = {**operation["responses"], **_errors(401)}
+            writes = method not in ("GET", "HEAD")
+            operation["responses"] = {**operation["responses"],
+                                      **_errors(*((401, 403) if writes else (401,)))}
         paths.setdefault(path, {})[method.lower()] = operation
     document: dict[str, Any] = {
         "openapi": VERSION,

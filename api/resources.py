@@ -93,11 +93,18 @@ class SeriesItem(HubResource):
 
 
 class SeriesForecast(HubResource):
-    """/series/{name}/forecast: the latest forecast."""
+    """/series/{name}/forecast: the latest forecast, a page at a time (?offset, ?limit)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        """Return the series' latest forecast."""
-        _reply(resp, self.hub.request("get_forecast", {"name": name}))
+        """Return a page of the series' latest forecast (limit 1..1000, default 1000)."""
+        params: dict[str, Any] = {"name": name}
+        offset = req.get_param_as_int("offset", min_value=0, max_value=2**31)
+        limit = req.get_param_as_int("limit", min_value=1, max_value=1000)
+        if offset is not None:
+            params["offset"] = offset
+        if limit is not None:
+            params["limit"] = limit
+        _reply(resp, self.hub.request("get_forecast", params))
 
 
 class SeriesAnomalies(HubResource):

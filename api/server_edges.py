@@ -3,14 +3,15 @@
 gunicorn answers some requests itself (a request line over `limit_request_line`, a bad
 header) with an HTML page; `install_json_errors()` makes those the API's one JSON error
 shape. Falcon reads a body only up to Content-Length, so a chunked body (no length)
-would read as empty; `Dechunk` reads it first and gives Falcon its length.
+would read as empty; `ChunkedBody` reads it first and gives Falcon its length.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
 from typing import Any
+
+import falcon
 
 from api.errors import CODE_BY_STATUS, error_body
 from protocol.envelope import dumps
@@ -23,25 +24,24 @@ REQUEST_LINE_OVERHEAD = 100
 #: The longest percent-encoded name every route can still serve.
 MAX_ENCODED_NAME = REQUEST_LINE_LIMIT - REQUEST_LINE_OVERHEAD
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+class ChunkedBody:
+    """Falcon middleware: read a chunked body (at most max_size + 1 bytes) and set its length.
 
+    Installed after BodyDeadline, so the read is bounded in time like any other body's.
+    """
 
-class Dechunk:
-    """WSGI wrapper: read a chunked body (at most max_size + 1 bytes) and set its length."""
-
-    def __init__(self, app: WSGIApp, max_size: int) -> None:
-        self.app = app
+    def __init__(self, max_size: int) -> None:
         self.max_size = max_size
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        """Pass the request on, a terminated chunked body turned into a sized one."""
-        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if chunked and not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"):
-            # One byte over the limit is enough for the API to answer 413.
-            body = environ["wsgi.input"].read(self.max_size + 1)
-            environ["wsgi.input"] = io.BytesIO(body)
-            environ["CONTENT_LENGTH"] = str(len(body))
-        return self.app(environ, start_response)
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Turn a terminated chunked body into a sized one before anything reads it."""
+        env = req.env
+        chunked = "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
+        if chunked and not env.get("CONTENT_LENGTH") and env.get("wsgi.input_terminated"):
+            # One byte over the limit is enough for read_object to answer 413.
+            body = env["wsgi.input"].read(self.max_size + 1)
+            env["wsgi.input"] = req.stream = io.BytesIO(body)
+            env["CONTENT_LENGTH"] = str(len(body))
 
 
 def json_error_response(status: int, reason: str, message: str) -> bytes:

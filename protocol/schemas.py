@@ -49,6 +49,13 @@ def _short_id(value: str) -> str | None:
     return None
 
 
+def _nonce(value: str) -> str | None:
+    # The same rule as protocol.session.check_nonce (which imports this package's envelope).
+    if not 32 <= len(value) <= 128 or value.strip("0123456789abcdef"):
+        return "must be 32 to 128 lower-case hex digits"
+    return None
+
+
 def _client_type(value: str) -> str | None:
     if value not in ClientType._value2member_map_:
         return "must be one of " + ", ".join(t.value for t in ClientType)
@@ -125,9 +132,14 @@ SCHEMAS: dict[MessageType, dict[str, Field]] = {
         "token": Field(STR, required=False),
         "capacity": Field(INT, required=False, check=_non_negative),
         "models": Field(LIST, required=False, check=_string_list),
+        # A worker's fresh nonce (the session key, protocol/session.py) and the id of its
+        # process, the same across its reconnects (so it may replace its own session).
+        "nonce": Field(STR, required=False, check=_nonce),
+        "instance": Field(STR, required=False, check=_short_id),
     },
     MessageType.HANDSHAKE_OK: {
         "hub_id": Field(STR),
+        "nonce": Field(STR, required=False, check=_nonce),  # when the HANDSHAKE had one
         "heartbeat_interval": Field(NUM, check=_heartbeat_interval),
         "liveness": Field(INT, check=_liveness),
     },

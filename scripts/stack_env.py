@@ -35,9 +35,8 @@ PORTS = (
     Port("ENODO_SIRIDB_PORT", 9000, 1, "development SiriDB (client protocol)"),
     Port("ENODO_TEE_PORT", 9104, 2, "listener (SiriDB's tee)"),
     Port("ENODO_HUB_CONTROL_PORT", 5560, 3, "hub control socket (listener, workers, clients)"),
-    Port("ENODO_HUB_JOBS_PORT", 5561, 4, "hub jobs socket (workers)"),
-    Port("ENODO_HUB_RESULTS_PORT", 5562, 5, "hub results socket (workers)"),
-    Port("ENODO_HUB_API_PORT", 5563, 6, "hub api socket (the REST API)"),
+    Port("ENODO_HUB_RESULTS_PORT", 5562, 4, "hub results socket (workers)"),
+    Port("ENODO_HUB_API_PORT", 5563, 5, "hub api socket (the REST API)"),
 )
 #: Variables of `make run` itself (besides the ports).
 RUN_VARS = ("ENODO_PORT_BASE", "ENODO_RUN_DIR", "ENODO_ROOT", "ENODO_BIN")
@@ -60,7 +59,8 @@ def choose_ports(env: Mapping[str, str]) -> dict[str, int]:
                 raise ValueError(f"{port.var}={value}")
             chosen[port.var] = value
     except ValueError as exc:
-        raise PortError(f"ports must be integers in 1..65535 ({BASE_VAR} + 6 too): {exc}") from None
+        raise PortError(f"ports must be integers in 1..65535 ({BASE_VAR} + {len(PORTS) - 1} "
+                        f"too): {exc}") from None
     return chosen
 
 
@@ -88,14 +88,12 @@ def process_env(ports: Mapping[str, int]) -> dict[str, str]:
     hub = "tcp://127.0.0.1:"
     return {
         "ENODO_HUB_CONTROL_PORT": p["hub_control_port"],
-        "ENODO_HUB_JOBS_PORT": p["hub_jobs_port"],
         "ENODO_HUB_RESULTS_PORT": p["hub_results_port"],
         "ENODO_HUB_API_PORT": p["hub_api_port"],
         "ENODO_SIRIDB_PORT": p["siridb_port"],
         "ENODO_LISTENER_CONTROL_PORT": p["hub_control_port"],
         "ENODO_LISTENER_TEE_PORT": p["tee_port"],
         "ENODO_WORKER_CONTROL_PORT": p["hub_control_port"],
-        "ENODO_WORKER_JOBS_PORT": p["hub_jobs_port"],
         "ENODO_WORKER_RESULTS_PORT": p["hub_results_port"],
         "ENODO_API_HUB_ADDRESS": hub + p["hub_api_port"],
         "ENODO_API_BIND": "127.0.0.1:" + p["api_port"],

@@ -129,20 +129,40 @@ def list_clients(state: HubState, params: dict) -> dict:
     return {"clients": state.list_clients()}
 
 
-@action("get_forecast", name=NAME)
+#: Points per page of get_forecast: about 100 KB of JSON, whatever the horizon.
+FORECAST_PAGE = 1000
+
+
+def _offset(value: int) -> str | None:
+    return None if value >= 0 else "must be >= 0"
+
+
+@action("get_forecast", name=NAME, offset=Field(INT, required=False, check=_offset),
+        limit=Field(INT, required=False, check=_limit))
 def get_forecast(state: HubState, params: dict) -> dict:
-    """The last forecast of a series as points: timestamp, mean, lower, upper."""
+    """A page of the last forecast of a series as points: timestamp, mean, lower, upper.
+
+    `offset` (default 0) and `limit` (1 to 1000, default 1000) choose the points; `total`
+    says how many the forecast has and `next_offset` where the next page starts (null
+    after the last), so no reply grows with the horizon.
+    """
     series = state.get_series(params["name"])
+    offset = params.get("offset", 0)
+    limit = params.get("limit", FORECAST_PAGE)
+    page: dict[str, Any] = {"name": series.name, "forecast_at": None, "level": None,
+                            "total": 0, "offset": offset, "limit": limit, "next_offset": None}
     forecast = state.store.get_output(series.name, "forecast")
     if forecast is None:
-        return {"name": series.name, "forecast_at": None, "level": None, "points": []}
+        return {**page, "points": []}
+    columns = [forecast[key] for key in ("timestamps", "mean", "lower", "upper")]
+    total = min(len(column) for column in columns)
+    stop = min(total, offset + limit)
     points = [
         {"timestamp": t, "mean": m, "lower": lo, "upper": hi}
-        for t, m, lo, hi in zip(forecast["timestamps"], forecast["mean"], forecast["lower"],
-                                forecast["upper"], strict=False)
+        for t, m, lo, hi in zip(*(column[offset:stop] for column in columns), strict=True)
     ]
-    return {"name": series.name, "forecast_at": series.forecast_at,
-            "level": forecast.get("level"), "points": points}
+    return {**page, "forecast_at": series.forecast_at, "level": forecast.get("level"),
+            "total": total, "next_offset": stop if stop < total else None, "points": points}
 
 
 @action("get_anomalies", name=NAME, limit=Field(INT, required=False, check=_limit))

@@ -28,15 +28,15 @@ def test_defaults_base_and_one_variable_per_port():
     assert choose_ports({}) == {p.var: p.default for p in PORTS}
     moved = choose_ports({"ENODO_PORT_BASE": "20000", "ENODO_API_PORT": "18080"})
     assert moved["ENODO_API_PORT"] == 18080
-    assert moved["ENODO_HUB_API_PORT"] == 20006
-    assert sorted(moved.values())[1:] == list(range(20001, 20007))
+    assert moved["ENODO_HUB_API_PORT"] == 20005
+    assert sorted(moved.values())[1:] == list(range(20001, 20006))
     env = process_env(moved)
     assert env["ENODO_API_BIND"] == "127.0.0.1:18080"
-    assert env["ENODO_API_HUB_ADDRESS"] == env["ENODO_CLIENT_HUB"].replace("20003", "20006")
-    assert env["ENODO_WORKER_JOBS_PORT"] == env["ENODO_HUB_JOBS_PORT"] == "20004"
+    assert env["ENODO_API_HUB_ADDRESS"] == env["ENODO_CLIENT_HUB"].replace("20003", "20005")
+    assert env["ENODO_WORKER_RESULTS_PORT"] == env["ENODO_HUB_RESULTS_PORT"] == "20004"
 
 
-@pytest.mark.parametrize("env", [{"ENODO_PORT_BASE": "x"}, {"ENODO_PORT_BASE": "65533"},
+@pytest.mark.parametrize("env", [{"ENODO_PORT_BASE": "x"}, {"ENODO_PORT_BASE": "65534"},
                                  {"ENODO_TEE_PORT": "0"}])
 def test_bad_ports_are_refused_by_name(env):
     with pytest.raises(PortError, match="ENODO_"):
@@ -49,8 +49,8 @@ def test_a_taken_port_is_named():
         holder.listen()
         taken = holder.getsockname()[1]
         with pytest.raises(PortError) as info:
-            check_free({"ENODO_HUB_JOBS_PORT": taken})
-    assert f"port {taken} (hub jobs socket (workers), ENODO_HUB_JOBS_PORT) is in use" \
+            check_free({"ENODO_HUB_RESULTS_PORT": taken})
+    assert f"port {taken} (hub results socket (workers), ENODO_HUB_RESULTS_PORT) is in use" \
         in str(info.value)
     assert "ENODO_PORT_BASE" in str(info.value)
 
