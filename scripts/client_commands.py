@@ -50,7 +50,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("remove", help="stop watching a series").add_argument("name")
     sub.add_parser("list", help="list watched series")
     sub.add_parser("show", help="show one series").add_argument("name")
-    sub.add_parser("forecast", help="the latest forecast of a series").add_argument("name")
+    forecast = sub.add_parser("forecast", help="the latest forecast of a series (a page)")
+    forecast.add_argument("name")
+    forecast.add_argument("--offset", type=int, default=None, help="first point (default 0)")
+    forecast.add_argument("--limit", type=_limit, default=None, help="points (1..1000)")
     anomalies = sub.add_parser("anomalies", help="anomalies and events of a series")
     anomalies.add_argument("name")
     anomalies.add_argument("--limit", type=_limit, default=None, help="newest N (1..1000)")
@@ -87,8 +90,9 @@ def _named(args: argparse.Namespace) -> dict[str, Any]:
 
 def _limited(args: argparse.Namespace) -> dict[str, Any] | None:
     params = {"name": args.name} if hasattr(args, "name") else {}
-    if args.limit is not None:
-        params["limit"] = args.limit
+    for key in ("offset", "limit"):
+        if getattr(args, key, None) is not None:
+            params[key] = getattr(args, key)
     return params or None
 
 
@@ -98,7 +102,7 @@ COMMANDS: dict[str, tuple[str | Callable[[argparse.Namespace], str], Params, Ren
     "remove": ("remove_series", _named, lambda d: f"removed {fmt.show_name(d.get('name', ''))}"),
     "list": ("list_series", lambda a: None, fmt.series_list),
     "show": ("get_series", _named, fmt.key_values),
-    "forecast": ("get_forecast", _named, fmt.forecast),
+    "forecast": ("get_forecast", _limited, fmt.forecast),
     "anomalies": ("get_anomalies", _limited, fmt.anomalies),
     "accuracy": ("get_accuracy", _named, fmt.accuracy),
     "queue": ("queue_job", lambda a: {"name": a.name, "job_type": a.job},

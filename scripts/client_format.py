@@ -174,7 +174,11 @@ def forecast(data: Any) -> str:
     rows = [[show_ts(p.get("timestamp")), _num(p.get("mean")), _num(p.get("lower")),
              _num(p.get("upper"))] for p in points]
     width = f"{level:.0%}" if isinstance(level, (int, float)) else "interval"
-    return head + "\n" + table(["TIME", "MEAN", f"LOWER ({width})", "UPPER"], rows)
+    out = head + "\n" + table(["TIME", "MEAN", f"LOWER ({width})", "UPPER"], rows)
+    if data.get("next_offset") is not None:  # the hub serves long forecasts in pages
+        out += (f"\npoints {data.get('offset', 0)}-{data['next_offset'] - 1} of "
+                f"{data.get('total')}; more with --offset {data['next_offset']}")
+    return out
 
 
 def anomalies(data: Any) -> str:

@@ -50,6 +50,7 @@ def test_every_command_prints_a_table_or_lines(capsys):
     assert "cpu/load" in out
     assert "the hub has no SiriDB configured" in client("show", "cpu/load")[1]
     assert client("forecast", "cpu/load") == (0, "no forecast of cpu/load yet\n")
+    assert client("forecast", "cpu/load", "--offset", "5", "--limit", "5")[0] == 0
     assert client("anomalies", "cpu/load", "--limit", "5") == (0, "no anomalies in cpu/load\n")
     assert client("accuracy", "cpu/load")[0] == 0
     status, out = client("queue", "cpu/load", "train")
