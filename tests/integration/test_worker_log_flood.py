@@ -1,7 +1,8 @@
 """A worker fed a flood of malformed jobs writes a burst of warnings, not one per job.
 
 The limit comes from setup_logging (actors/common/logs.py), as in every actor: this test
-checks it holds in a real worker process, on the path a hostile hub would send jobs by (the worker's control session).
+checks it holds in a real worker process, on the path a hostile hub would send jobs by
+(the worker's control session).
 """
 
 from __future__ import annotations
