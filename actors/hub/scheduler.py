@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 ACCEPT_TIMEOUT = 10.0
 #: Seconds granted on top of max_job_duration before a running job's lease ends.
 LEASE_GRACE = 15.0
-JOB_SETTINGS = ("horizon", "interval_level", "max_points", "max_job_duration")
+JOB_SETTINGS = ("horizon", "interval_level", "max_points", "max_job_duration",
+                "anomaly_sensitivity")
 
 
 class Scheduler:

@@ -1,0 +1,132 @@
+"""A robust seasonal baseline of a series' recent history: what the anomaly views compare with.
+
+It must be cheap enough to rebuild on every forecast job from thousands of points, so it is made
+of medians rather than fitted by optimisation (it was the NAB bench's forecaster; see
+docs/anomalies.md):
+
+- period: the autocorrelation period of the history (`series_prep.detect_period`), snapped to an
+  hour, a day or a week of the series' step when within 5%, and widened to a week when the
+  weekly lag correlates better (a daily cycle that differs on weekends); none on short histories;
+- shape: for each coming step, the median of the values one to CYCLES periods earlier at the
+  same phase and NEIGHBOURS steps either side (zero without a period);
+- level: the median of the last LEVEL_POINTS deviations from that shape;
+- errors: the baseline's own one-step errors over the last ERROR_POINTS points, and their 99th
+  percentile q99: deviations beyond it are rarer than 1 in 100, and the views read a deviation d
+  as having tail probability 100^(-d / q99) (an exponential tail through q99: forecast errors
+  have heavier tails than a normal law, and a quantile keeps outliers from inflating the scale).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from actors.worker.series_prep import autocorrelation, detect_period
+
+CYCLES = 3
+NEIGHBOURS = 2
+LEVEL_POINTS = 20
+ERROR_POINTS = 2000
+MIN_PERIOD_POINTS = 30
+MAX_PERIOD = 500
+MAX_WEEK = 3000
+SNAP = 0.05
+CALENDAR = (3600, 86400, 604800)
+#: The 99th percentile of |normal| over its MAD-based sigma, for histories too short for q99.
+Q99_PER_MAD = 2.576 * 1.4826
+#: History a baseline can use at most: a weekly cycle of 5-minute points, three times, and the
+#: error window (the worker reads this much before the points it judges).
+HISTORY_POINTS = CYCLES * MAX_WEEK + ERROR_POINTS + LEVEL_POINTS + NEIGHBOURS
+
+
+def choose_period(values: np.ndarray, step: float) -> int:
+    """The seasonal period in steps (0: none), see the module docstring."""
+    if len(values) < MIN_PERIOD_POINTS:
+        return 0
+    period = detect_period(values, MAX_PERIOD)
+    if period == 0:
+        return 0
+    for seconds in CALENDAR:
+        steps = seconds / step
+        if steps >= 2 and abs(period - steps) <= SNAP * steps:
+            period = int(round(steps))
+            break
+    week = int(round(604800 / step))
+    fits = 2 <= week <= MAX_WEEK and CYCLES * week <= len(values)
+    if fits and week % period == 0 and week != period:
+        acf = autocorrelation(values, week)
+        if len(acf) > week and acf[week] > acf[period]:
+            return week
+    return period
+
+
+def _shifted_medians(values: np.ndarray, period: int, start: int, stop: int) -> np.ndarray:
+    """For start <= t < stop: the median of values[t - j*period + k], 1 <= j <= CYCLES, |k| <= 2."""
+    t = np.arange(start, stop)
+    columns = []
+    for j in range(1, CYCLES + 1):
+        for k in range(-NEIGHBOURS, NEIGHBOURS + 1):
+            idx = t - j * period + k
+            valid = (idx >= 0) & (idx < len(values))
+            columns.append(np.where(valid, values[np.clip(idx, 0, len(values) - 1)], np.nan))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(np.column_stack(columns), axis=1)
+
+
+def one_step_errors(deviation: np.ndarray, width: int = LEVEL_POINTS) -> np.ndarray:
+    """|d[i] - median(d[i - width:i])| for every i with a full window, finite ones only."""
+    if len(deviation) <= width:
+        return np.empty(0)
+    medians = np.median(sliding_window_view(deviation[:-1], width), axis=1)
+    errors = np.abs(deviation[width:] - medians)
+    return errors[np.isfinite(errors)]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Expected values of the coming steps, the level, and the one-step error scale."""
+
+    period: int
+    shape: np.ndarray     # the seasonal shape of the coming steps (one period, or [0])
+    level: float
+    q99: float            # NaN when the history is too short to tell
+    errors: np.ndarray    # recent one-step errors (for the spread view)
+
+    def expected(self, step: int) -> float:
+        """The value expected `step` points after the history (0: the next point)."""
+        value = float(self.shape[step % len(self.shape)]) + self.level
+        return value if math.isfinite(value) else self.level
+
+
+def fit_baseline(values: np.ndarray, step: float) -> Baseline:
+    """The baseline of this history (oldest first) for the points that follow it."""
+    y = np.asarray(values, dtype=np.float64)
+    period = choose_period(y, max(step, 1e-9))
+    if len(y) < 2 * period + NEIGHBOURS + 1:
+        period = 0
+    tail = min(len(y), ERROR_POINTS + LEVEL_POINTS)
+    if period:
+        base = _shifted_medians(y, period, len(y) - tail, len(y) + period)
+        deviation, shape = y[-tail:] - base[:tail], base[tail:]
+    else:
+        deviation, shape = y[-tail:].copy(), np.zeros(1)
+    finite = deviation[np.isfinite(deviation)]
+    level = float(np.median(finite[-LEVEL_POINTS:])) if len(finite) else math.nan
+    errors = one_step_errors(deviation)
+    if len(errors) >= LEVEL_POINTS:
+        q99 = float(np.quantile(errors, 0.99))
+        if q99 == 0.0:
+            # Over 99% exact (a noise-free cycle): the rare misses, e.g. at a square wave's
+            # edges, are the only errors there are; cover them rather than claim certainty.
+            q99 = float(np.max(errors))
+    elif len(finite) >= LEVEL_POINTS:
+        # Too short for its own errors (cold start): the normal law's q99 from the MAD.
+        q99 = Q99_PER_MAD * float(np.median(np.abs(finite - level)))
+    else:
+        q99 = math.nan
+    return Baseline(period, shape, level, q99, errors)

@@ -1,0 +1,166 @@
+"""Views of each new point: how surprising it is, seen several ways, as -log10 of a probability.
+
+A forecast job judges the points that arrived since the previous one. Each view reads a point
+against something made before it arrived and says how rare a deviation that large is, as a
+surprise s = -log10(p) (s = 4: one in 10,000). The views (see docs/anomalies.md for why these):
+
+- forecast: the residual from the series' model forecast (the band people see), with p from the
+  normal law implied by the band (half-width = z(level) sigma);
+- seasonal: the residual from the robust seasonal baseline of the history (baseline.py), with
+  p = 100^(-|d| / q99) from the baseline's own error quantile;
+- level: the mean of the last LEVEL_WINDOW seasonal residuals, each clipped at the 1e-4 band: a
+  shift too small for any single point, while one spike moves it by at most 1/LEVEL_WINDOW;
+- spread: the mean absolute one-step error of the last SPREAD_WINDOW points against the 99th
+  percentile of the same mean over the history (a burst of noise, a variance change).
+
+Nothing here decides: the detector (detector.py) combines the views with the settings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from actors.worker.baseline import Baseline, fit_baseline
+
+VIEWS = ("forecast", "seasonal", "level", "spread")
+LEVEL_WINDOW = 12
+LEVEL_RATIO = 0.6
+SPREAD_WINDOW = 24
+#: Surprise at which a view's band is drawn in the state of the art before this (p = 1e-4).
+CLIP_SURPRISE = 4.0
+MAX_SURPRISE = 50.0
+MIN_HALF_RATIO = 1e-9
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One new point, what the baseline and the forecast expected, and each view's surprise."""
+
+    timestamp: int
+    value: float
+    baseline: float                 # the seasonal baseline's expected value
+    scale: float                    # the baseline's q99 (|d| = q99: p = 0.01)
+    forecast: tuple[float, float, float] | None  # the model's (expected, lower, upper)
+    surprise: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ViewState:
+    """What the views carry from one job to the next: recent residuals."""
+
+    residuals: list[float] = field(default_factory=list)   # clipped, for the level view
+    errors: list[float] = field(default_factory=list)      # one-step, for the spread view
+
+    @classmethod
+    def restore(cls, raw: Mapping[str, Any] | None) -> ViewState:
+        """From the detector state's `views` (anything malformed starts afresh)."""
+        if not isinstance(raw, Mapping):
+            return cls()
+        try:
+            return cls([float(x) for x in raw.get("residuals", [])][-LEVEL_WINDOW:],
+                       [float(x) for x in raw.get("errors", [])][-SPREAD_WINDOW:])
+        except (TypeError, ValueError):
+            return cls()
+
+    def to_json(self) -> dict[str, list[float]]:
+        """Plain dict for ujson/json."""
+        return {"residuals": self.residuals, "errors": self.errors}
+
+
+def normal_surprise(z: float) -> float:
+    """-log10 of the two-sided normal tail probability beyond |z|."""
+    z = abs(z)
+    if z > 15.0:  # beyond MAX_SURPRISE already (and erfc underflows further out)
+        return MAX_SURPRISE
+    return min(MAX_SURPRISE, -math.log10(max(math.erfc(z / math.sqrt(2.0)), 1e-300)))
+
+
+def exponential_surprise(deviation: float, q99: float) -> float:
+    """-log10 of 100^(-|d| / q99): 2 at q99, 4 at twice it."""
+    return min(MAX_SURPRISE, 2.0 * abs(deviation) / q99)
+
+
+def forecast_surprise(value: float, band: tuple[float, float, float], level: float) -> float:
+    """The forecast view: the band's half-width on the point's side is z(level) sigma."""
+    expected, lower, upper = band
+    deviation = value - expected
+    half = upper - expected if deviation >= 0 else expected - lower
+    half = max(half, MIN_HALF_RATIO * max(1.0, abs(expected)))
+    z_level = _normal_quantile(level)
+    return normal_surprise(deviation / half * z_level)
+
+
+def _normal_quantile(level: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf((1.0 + level) / 2.0)
+
+
+def spread_q99(errors: np.ndarray) -> float:
+    """The 99th percentile of the SPREAD_WINDOW-point mean of the baseline's one-step errors."""
+    if len(errors) < 2 * SPREAD_WINDOW:
+        return math.nan
+    means = sliding_window_view(errors, SPREAD_WINDOW).mean(axis=1)
+    return float(np.quantile(means, 0.99))
+
+
+def observe(
+    timestamps: Sequence[int], values: Sequence[float], start: int, state: ViewState,
+    forecast: Sequence[tuple[float, float, float] | None] | None = None, level: float = 0.95,
+    unit: float = 1.0,
+) -> list[Observation]:
+    """Observations of points[start:] against the baseline of points[:start] (see the docstring).
+
+    forecast, when given, holds the model's band for each of points[start:] (None where the
+    forecast does not cover the point); unit is the seconds per timestamp unit (the baseline
+    snaps its period to an hour, a day or a week). Non-finite values get no observation.
+    """
+    history = np.asarray(values[:start], dtype=np.float64)
+    stamps = np.asarray(timestamps[:start], dtype=np.float64)
+    history, stamps = history[np.isfinite(history)], stamps[np.isfinite(history)]
+    step = unit * float(np.median(np.diff(stamps))) if len(stamps) > 1 else 1.0
+    base = fit_baseline(history, step)
+    usable = math.isfinite(base.q99) and math.isfinite(base.level)
+    q99 = max(base.q99, MIN_HALF_RATIO * max(1.0, abs(base.level))) if usable else math.nan
+    spread_scale = spread_q99(base.errors) if usable else math.nan
+    out = []
+    for h, i in enumerate(range(start, len(values))):
+        value = float(values[i])
+        if not math.isfinite(value):
+            continue
+        band = forecast[h] if forecast is not None and h < len(forecast) else None
+        surprise: dict[str, float] = {}
+        if band is not None and all(math.isfinite(x) for x in band):
+            surprise["forecast"] = forecast_surprise(value, band, level)
+        else:
+            band = None
+        expected = base.expected(h) if usable else math.nan
+        if usable:
+            _seasonal_views(value - expected, base, q99, spread_scale, state, surprise)
+        out.append(Observation(int(timestamps[i]), value, expected, q99, band, surprise))
+    return out
+
+
+def _seasonal_views(
+    deviation: float, base: Baseline, q99: float, spread_scale: float, state: ViewState,
+    surprise: dict[str, float],
+) -> None:
+    """The seasonal, level and spread views of one residual; updates the state."""
+    surprise["seasonal"] = exponential_surprise(deviation, q99)
+    clip = CLIP_SURPRISE / 2.0 * q99  # the 1e-4 band of the exponential tail
+    state.residuals = (state.residuals + [max(-clip, min(clip, deviation))])[-LEVEL_WINDOW:]
+    if len(state.residuals) == LEVEL_WINDOW:
+        mean = sum(state.residuals) / LEVEL_WINDOW
+        # The old rule: mean beyond LEVEL_RATIO times the 1e-4 half-width is as rare as 1e-4.
+        surprise["level"] = min(MAX_SURPRISE, CLIP_SURPRISE * abs(mean) / (LEVEL_RATIO * clip))
+    # The residual is from shape + level, as the baseline's one-step errors are.
+    state.errors = (state.errors + [abs(deviation)])[-SPREAD_WINDOW:]
+    if len(state.errors) == SPREAD_WINDOW and math.isfinite(spread_scale) and spread_scale > 0:
+        surprise["spread"] = exponential_surprise(sum(state.errors) / SPREAD_WINDOW,
+                                                  spread_scale)
