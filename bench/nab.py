@@ -1,7 +1,7 @@
 """Score what Enodo ships on NAB: leave-one-group-out, false alarms, results CSVs.
 
-Usage: python -m bench.nab [--data-dir DIR] [--labels FILE] [--results-dir DIR] [--cache-dir DIR]
-       [--processes N] [--verbose]
+Usage: python -m bench.nab [--data-dir DIR] [--labels FILE] [--tune-dir DIR] [--results-dir DIR]
+       [--cache-dir DIR] [--processes N] [--model NAME] [--verbose]
 
 Each file is replayed as a series added with no options: the hub's default settings and the
 `auto` model, its train, fit and forecast jobs run through the worker's JobRunner as the hub would
@@ -12,9 +12,9 @@ surprises do not depend on the decision settings, so those can be tuned cheaply.
 What is tuned (bench.nab_tune): the anomaly sensitivity, which views count and how they combine.
 On the shipped NAB groups the headline is leave-one-group-out: each group is scored with the
 choice made on the other four, never on itself. A --data-dir elsewhere is scored with the choice
-made on the shipped groups. The shipped defaults (actors/worker/detector.py) are the choice made
-on all five shipped groups, printed with its in-sample score; the last line is the
-leave-one-group-out score: `NAB standard score: X`.
+made on --tune-dir (default: the shipped groups). The shipped defaults (actors/worker/detector.py)
+are printed with their in-sample score; the last line is the leave-one-group-out score:
+`NAB standard score: X`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from actors.worker.detector import (  # noqa: E402
 )
 from bench.nab_data import DataFile, load_corpus, write_results  # noqa: E402
 from bench.nab_report import false_alarms, report_groups  # noqa: E402
+from bench.nab_score import summarise  # noqa: E402
 from bench.nab_stream import Pipeline, all_jobs  # noqa: E402
 from bench.nab_tune import Choice, observe_all, score_choice, tune  # noqa: E402
 from bench.nab_views import Observed, detector_alerts  # noqa: E402
@@ -79,41 +80,55 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=SHARED,
                         help="a NAB-format folder to score (default: the shipped groups)")
     parser.add_argument("--labels", type=Path, help="windows JSON (default: next to data/)")
+    parser.add_argument("--tune-dir", type=Path, default=SHARED,
+                        help="the folder the knobs are chosen on when --data-dir is another")
     parser.add_argument("--results-dir", type=Path, help="write NAB results CSVs here")
     parser.add_argument("--cache-dir", type=Path, default=CACHE, help="the jobs' cache")
     parser.add_argument("--processes", type=int, default=2, help="at most 2 on a shared box")
+    parser.add_argument("--model", default=Pipeline.model,
+                        help="experiments only: the headline is the default model")
     parser.add_argument("--verbose", action="store_true", help="a line per file")
     args = parser.parse_args(argv)
-    cfg = Pipeline()
+    cfg = Pipeline(model=args.model)
     started = time.perf_counter()
-    shared = load(SHARED, None)
     print(f"pipeline: {cfg} (a series added with no options); jobs cached in {args.cache_dir}")
-    shared_seen = prepare(shared, cfg, args.cache_dir, args.processes)
-    default = Choice(DEFAULT_VIEWS, DEFAULT_COMBINE, DEFAULT_SENSITIVITY)
-    in_sample = tune(shared, shared_seen)
-    print(f"chosen on all {len(shared)} shipped files: {in_sample} (shipped: {default})")
-    scoring_shared = args.data_dir.resolve() in (SHARED.resolve(), (SHARED / "data").resolve())
-    if scoring_shared:
-        files, seen = shared, shared_seen
-        print(f"NAB benchmark: {SHARED} ({len(files)} files, "
+    tune_files = load(args.tune_dir, None)
+    tune_seen = prepare(tune_files, cfg, args.cache_dir, args.processes)
+    shipped = Choice(DEFAULT_VIEWS, DEFAULT_COMBINE, DEFAULT_SENSITIVITY)
+    chosen = tune(tune_files, tune_seen)
+    in_sample = summarise(score_choice(tune_files, tune_seen, [shipped] * len(tune_files))[0])
+    print(f"chosen on all of {args.tune_dir} ({len(tune_files)} files): {chosen}; shipped "
+          f"defaults: {shipped}, in-sample score {in_sample.score:.1f}")
+    if _same(args.data_dir, args.tune_dir):
+        files, seen = tune_files, tune_seen
+        print(f"NAB benchmark: {args.data_dir} ({len(files)} files, "
               f"{sum(len(f.values) for f in files):,} points), leave one group out:")
         choices, _ = logo(files, seen)
     else:
         files = load(args.data_dir, args.labels)
         seen = prepare(files, cfg, args.cache_dir, args.processes)
-        print(f"NAB benchmark: {args.data_dir} ({len(files)} files), scored with the shipped "
-              f"defaults {default}, chosen on {SHARED} without it")
-        choices = [default] * len(files)
+        print(f"NAB benchmark: {args.data_dir} ({len(files)} files), scored with {chosen}, "
+              f"chosen on {args.tune_dir} without it")
+        choices = [chosen] * len(files)
     scores, alert_rows, point_scores = score_choice(files, seen, choices)
     if args.results_dir is not None:
         for data, rows, values in zip(files, alert_rows, point_scores, strict=True):
             write_results(args.results_dir, data, values, rows)
         print(f"results: {len(files)} CSV files under {args.results_dir}")
-    check_product(files, seen, default)
-    false_alarms(shared, shared_seen, default, cfg, args.cache_dir)
+    check_product(files, seen, shipped)
+    if _same(args.tune_dir, SHARED) and args.model == Pipeline.model:
+        false_alarms(tune_files, tune_seen, shipped, cfg, args.cache_dir)
     print(f"time: {time.perf_counter() - started:.1f} s wall")
     report_groups(files, scores, args.verbose)
     return 0
+
+
+def _same(a: Path, b: Path) -> bool:
+    """The same NAB folder (either may name its data/ folder)."""
+    def root(p: Path) -> Path:
+        p = p.resolve()
+        return p.parent if p.name == "data" and (p.parent / "labels").is_dir() else p
+    return root(a) == root(b)
 
 
 def check_product(files: list[DataFile], seen: list[Observed], default: Choice) -> None:

@@ -11,9 +11,11 @@ docs/anomalies.md):
   same phase and NEIGHBOURS steps either side (zero without a period);
 - level: the median of the last LEVEL_POINTS deviations from that shape;
 - errors: the baseline's own one-step errors over the last ERROR_POINTS points, and their 99th
-  percentile q99: deviations beyond it are rarer than 1 in 100, and the views read a deviation d
-  as having tail probability 100^(-d / q99) (an exponential tail through q99: forecast errors
-  have heavier tails than a normal law, and a quantile keeps outliers from inflating the scale).
+  and 99.9th percentiles q99 and q999: the views read a deviation d as having tail probability
+  100^(-d / q99) up to q99, and beyond it 0.01 * 10^(-(d - q99) / (q999 - q99)): an exponential
+  tail fitted to the series' own errors, so that a bursty series (heavy tail, q999 far beyond
+  q99) is not held to the decay of a smooth one. Quantiles keep outliers from inflating the
+  scale.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ SNAP = 0.05
 CALENDAR = (3600, 86400, 604800)
 #: The 99th percentile of |normal| over its MAD-based sigma, for histories too short for q99.
 Q99_PER_MAD = 2.576 * 1.4826
+#: The tail is never taken lighter than a normal law's: q99.9 / q99 = 3.29 / 2.58 there.
+TAIL_FLOOR = 1.28
 #: History a baseline can use at most: a weekly cycle of 5-minute points, three times, and the
 #: error window (the worker reads this much before the points it judges).
 HISTORY_POINTS = CYCLES * MAX_WEEK + ERROR_POINTS + LEVEL_POINTS + NEIGHBOURS
@@ -95,6 +99,7 @@ class Baseline:
     shape: np.ndarray     # the seasonal shape of the coming steps (one period, or [0])
     level: float
     q99: float            # NaN when the history is too short to tell
+    q999: float           # the 99.9th percentile, at least TAIL_FLOOR * q99
     errors: np.ndarray    # recent one-step errors (for the spread view)
 
     def expected(self, step: int) -> float:
@@ -118,8 +123,10 @@ def fit_baseline(values: np.ndarray, step: float) -> Baseline:
     finite = deviation[np.isfinite(deviation)]
     level = float(np.median(finite[-LEVEL_POINTS:])) if len(finite) else math.nan
     errors = one_step_errors(deviation)
+    q999 = math.nan
     if len(errors) >= LEVEL_POINTS:
         q99 = float(np.quantile(errors, 0.99))
+        q999 = float(np.quantile(errors, 0.999))
         if q99 == 0.0:
             # Over 99% exact (a noise-free cycle): the rare misses, e.g. at a square wave's
             # edges, are the only errors there are; cover them rather than claim certainty.
@@ -129,4 +136,6 @@ def fit_baseline(values: np.ndarray, step: float) -> Baseline:
         q99 = Q99_PER_MAD * float(np.median(np.abs(finite - level)))
     else:
         q99 = math.nan
-    return Baseline(period, shape, level, q99, errors)
+    if not q999 >= TAIL_FLOOR * q99:  # NaN too: a short history says nothing of its tail
+        q999 = TAIL_FLOOR * q99
+    return Baseline(period, shape, level, q99, q999, errors)

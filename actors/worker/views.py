@@ -86,6 +86,14 @@ def exponential_surprise(deviation: float, q99: float) -> float:
     return min(MAX_SURPRISE, 2.0 * abs(deviation) / q99)
 
 
+def tail_surprise(deviation: float, q99: float, q999: float) -> float:
+    """2 |d| / q99 up to q99, then one more per (q999 - q99) beyond it (baseline.py)."""
+    d = abs(deviation)
+    if d <= q99:
+        return 2.0 * d / q99
+    return min(MAX_SURPRISE, 2.0 + (d - q99) / (q999 - q99))
+
+
 def forecast_surprise(value: float, band: tuple[float, float, float], level: float) -> float:
     """The forecast view: the band's half-width on the point's side is z(level) sigma."""
     expected, lower, upper = band
@@ -152,7 +160,7 @@ def _seasonal_views(
     surprise: dict[str, float],
 ) -> None:
     """The seasonal, level and spread views of one residual; updates the state."""
-    surprise["seasonal"] = exponential_surprise(deviation, q99)
+    surprise["seasonal"] = tail_surprise(deviation, q99, max(base.q999, 1.01 * q99))
     clip = CLIP_SURPRISE / 2.0 * q99  # the 1e-4 band of the exponential tail
     state.residuals = (state.residuals + [max(-clip, min(clip, deviation))])[-LEVEL_WINDOW:]
     if len(state.residuals) == LEVEL_WINDOW:
