@@ -32,6 +32,9 @@ VIEWS = ("forecast", "seasonal", "level", "spread")
 LEVEL_WINDOW = 12
 LEVEL_RATIO = 0.6
 SPREAD_WINDOW = 24
+#: Points judged against one baseline: a job's backlog is judged in chunks, each against the
+#: points before it, as if its points had come in jobs of fit_every (20) points.
+CHUNK = 20
 #: Surprise at which a view's band is drawn in the state of the art before this (p = 1e-4).
 CLIP_SURPRISE = 4.0
 MAX_SURPRISE = 50.0
@@ -123,12 +126,25 @@ def observe(
     forecast: Sequence[tuple[float, float, float] | None] | None = None, level: float = 0.95,
     unit: float = 1.0,
 ) -> list[Observation]:
-    """Observations of points[start:] against the baseline of points[:start] (see the docstring).
+    """Observations of points[start:], each chunk against the baseline of the points before it.
 
     forecast, when given, holds the model's band for each of points[start:] (None where the
     forecast does not cover the point); unit is the seconds per timestamp unit (the baseline
     snaps its period to an hour, a day or a week). Non-finite values get no observation.
     """
+    out: list[Observation] = []
+    for chunk in range(start, len(values), CHUNK):
+        stop = min(len(values), chunk + CHUNK)
+        bands = None if forecast is None else forecast[chunk - start:stop - start]
+        out += _observe_chunk(timestamps, values, chunk, stop, state, bands, level, unit)
+    return out
+
+
+def _observe_chunk(
+    timestamps: Sequence[int], values: Sequence[float], start: int, stop: int, state: ViewState,
+    forecast: Sequence[tuple[float, float, float] | None] | None, level: float, unit: float,
+) -> list[Observation]:
+    """Observations of points[start:stop] against the baseline of points[:start]."""
     history = np.asarray(values[:start], dtype=np.float64)
     stamps = np.asarray(timestamps[:start], dtype=np.float64)
     history, stamps = history[np.isfinite(history)], stamps[np.isfinite(history)]
@@ -138,7 +154,7 @@ def observe(
     q99 = max(base.q99, MIN_HALF_RATIO * max(1.0, abs(base.level))) if usable else math.nan
     spread_scale = spread_q99(base.errors) if usable else math.nan
     out = []
-    for h, i in enumerate(range(start, len(values))):
+    for h, i in enumerate(range(start, stop)):
         value = float(values[i])
         if not math.isfinite(value):
             continue
