@@ -35,6 +35,7 @@ from actors.worker.detector import (  # noqa: E402
     DEFAULT_VIEWS,
     AnomalySettings,
 )
+from bench import nab_tune  # noqa: E402
 from bench.nab_data import DataFile, load_corpus, write_results  # noqa: E402
 from bench.nab_report import false_alarms, report_groups  # noqa: E402
 from bench.nab_score import summarise  # noqa: E402
@@ -56,10 +57,10 @@ def load(data_dir: Path, labels: Path | None) -> list[DataFile]:
 
 
 def prepare(
-    files: list[DataFile], cfg: Pipeline, cache: Path, processes: int
+    files: list[DataFile], cfg: Pipeline, cache: Path, processes: int, model: bool = True
 ) -> list[Observed]:
     """Run (or read from the cache) the jobs of every file, then observe their points."""
-    jobs = all_jobs(files, cfg, cache, processes)
+    jobs = all_jobs(files, cfg, cache, processes, model)
     return observe_all(files, jobs, cfg.interval_level, processes)
 
 
@@ -87,13 +88,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="at most 2 on a shared box")
     parser.add_argument("--model", default=Pipeline.model,
                         help="experiments only: the headline is the default model")
+    parser.add_argument("--no-model", action="store_true",
+                        help="skip the model's jobs (the forecast view is left out of the "
+                             "choice; the other views and the job schedule are the same)")
     parser.add_argument("--verbose", action="store_true", help="a line per file")
     args = parser.parse_args(argv)
+    if args.no_model:
+        nab_tune.VIEW_SETS = tuple(v for v in nab_tune.VIEW_SETS if "forecast" not in v)
     cfg = Pipeline(model=args.model)
     started = time.perf_counter()
     print(f"pipeline: {cfg} (a series added with no options); jobs cached in {args.cache_dir}")
     tune_files = load(args.tune_dir, None)
-    tune_seen = prepare(tune_files, cfg, args.cache_dir, args.processes)
+    model = not args.no_model
+    print("model jobs: " + ("run (or cached)" if model else "skipped (--no-model)"))
+    tune_seen = prepare(tune_files, cfg, args.cache_dir, args.processes, model)
     shipped = Choice(DEFAULT_VIEWS, DEFAULT_COMBINE, DEFAULT_SENSITIVITY)
     chosen = tune(tune_files, tune_seen)
     in_sample = summarise(score_choice(tune_files, tune_seen, [shipped] * len(tune_files))[0])
@@ -106,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         choices, _ = logo(files, seen)
     else:
         files = load(args.data_dir, args.labels)
-        seen = prepare(files, cfg, args.cache_dir, args.processes)
+        seen = prepare(files, cfg, args.cache_dir, args.processes, model)
         print(f"NAB benchmark: {args.data_dir} ({len(files)} files), scored with {chosen}, "
               f"chosen on {args.tune_dir} without it")
         choices = [chosen] * len(files)
@@ -117,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"results: {len(files)} CSV files under {args.results_dir}")
     check_product(files, seen, shipped)
     if _same(args.tune_dir, SHARED) and args.model == Pipeline.model:
-        false_alarms(tune_files, tune_seen, shipped, cfg, args.cache_dir)
+        false_alarms(tune_files, tune_seen, shipped, cfg, args.cache_dir, model)
     print(f"time: {time.perf_counter() - started:.1f} s wall")
     report_groups(files, scores, args.verbose)
     return 0

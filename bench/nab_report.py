@@ -20,7 +20,7 @@ import numpy as np
 from actors.worker.detector import DEFAULT_EVENT_GAP
 from bench.nab_data import DataFile
 from bench.nab_score import FileScore, summarise
-from bench.nab_stream import Pipeline, cached_jobs, code_version
+from bench.nab_stream import Pipeline, cached_jobs, code_version, run_jobs
 from bench.nab_tune import Choice
 from bench.nab_views import Observed, alerts, observations
 
@@ -90,7 +90,8 @@ def _as_file(name: str, points: list[list[float]]) -> DataFile:
 
 
 def false_alarms(
-    shared: list[DataFile], seen: list[Observed], choice: Choice, cfg: Pipeline, cache: Path
+    shared: list[DataFile], seen: list[Observed], choice: Choice, cfg: Pipeline, cache: Path,
+    model: bool = True,
 ) -> None:
     """Print the false-alarm rates of the shipped defaults (see the module docstring)."""
     quiet = [s for f, s in zip(shared, seen, strict=True) if f.group == "artificialNoAnomaly"]
@@ -105,7 +106,8 @@ def false_alarms(
     # passes, retrain_every still does.
     demo_cfg = dataclasses.replace(cfg, retrain_interval=0.0)
     for data, bulk, spikes in demo_files():
-        jobs = cached_jobs(data, demo_cfg, cache, code_version(), bulk)
+        jobs = (cached_jobs(data, demo_cfg, cache, code_version(), bulk) if model
+                else run_jobs(data, demo_cfg, bulk, model=False))
         observed = observations(data, jobs, cfg.interval_level)
         a, b, n = rates(observed, choice, bulk, spikes)
         print(f"  {data.name} ({n} live points, {len(spikes)} deliberate spikes not counted): "

@@ -119,10 +119,15 @@ def cache_path(
     return cache_dir / f"{stem}-{digest.hexdigest()[:16]}.json"
 
 
-def run_jobs(data: DataFile, cfg: Pipeline, bulk: int = 1) -> list[dict[str, Any]]:
+def run_jobs(
+    data: DataFile, cfg: Pipeline, bulk: int = 1, model: bool = True
+) -> list[dict[str, Any]]:
     """[{rows, forecast}]: each forecast job's visible row count and forecast (None: cold).
 
     The first `bulk` points arrive at once (history loaded in one insert), the rest one by one.
+    Without the model the hub's schedule is the same (a train or fit, then a forecast, every
+    fit_every points) but no job runs: every forecast is None, and only the views that do not
+    read the model's forecast see anything.
     """
     logging.getLogger("actors.worker").setLevel(logging.ERROR)
     reader = ArraySiriDB(data.seconds, data.values)
@@ -146,6 +151,13 @@ def run_jobs(data: DataFile, cfg: Pipeline, bulk: int = 1) -> list[dict[str, Any
                 continue
             body = {"job_id": str(i), "series": SERIES, "model": cfg.model,
                     "model_parameters": {}, "state": state, "settings": settings, "context": {}}
+            if not model:
+                state = state if kind == "forecast" else {}
+                since_fit = 0
+                if kind == "train":
+                    since_train, trained_at = 0, t
+                out.append({"rows": i + 1, "forecast": None})
+                continue
             if kind in ("train", "fit"):
                 try:
                     result = loop.run_until_complete(runner.run(kind, body))
@@ -199,11 +211,13 @@ def _cached_job(args: tuple[DataFile, Pipeline, Path, str]) -> list[dict]:
 
 
 def all_jobs(
-    files: list[DataFile], cfg: Pipeline, cache_dir: Path, processes: int
+    files: list[DataFile], cfg: Pipeline, cache_dir: Path, processes: int, model: bool = True
 ) -> list[list[dict]]:
     """The forecast jobs of every file, largest files first over `processes` processes."""
     from concurrent.futures import ProcessPoolExecutor
 
+    if not model:
+        return [run_jobs(f, cfg, model=False) for f in files]
     version = code_version()
     work = [(f, cfg, cache_dir, version) for f in files]
     if processes <= 1:

@@ -30,6 +30,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from actors.worker.series_prep import autocorrelation, detect_period
 
 CYCLES = 3
+#: Points judged against one baseline (a job's new points; views.py judges backlogs in chunks).
+CHUNK = 20
 NEIGHBOURS = 2
 LEVEL_POINTS = 20
 ERROR_POINTS = 2000
@@ -82,13 +84,31 @@ def _shifted_medians(values: np.ndarray, period: int, start: int, stop: int) -> 
         return np.nanmedian(np.column_stack(columns), axis=1)
 
 
-def one_step_errors(deviation: np.ndarray, width: int = LEVEL_POINTS) -> np.ndarray:
-    """|d[i] - median(d[i - width:i])| for every i with a full window, finite ones only."""
+def one_step_errors(
+    deviation: np.ndarray, width: int = LEVEL_POINTS, chunk: int = 1
+) -> np.ndarray:
+    """d[i] - the level (median of `width` deviations) as it was when i's chunk began.
+
+    Signed, finite ones only. With chunk 1 the level just before each point; with the CHUNK the
+    views judge at once, the errors the baseline makes as it is used (a level that drifts in a
+    trend moves further from the last points of a chunk than from the first).
+    """
     if len(deviation) <= width:
         return np.empty(0)
     medians = np.median(sliding_window_view(deviation[:-1], width), axis=1)
-    errors = np.abs(deviation[width:] - medians)
+    at = np.arange(len(deviation) - width)
+    errors = deviation[width:] - medians[at - at % chunk]
     return errors[np.isfinite(errors)]
+
+
+def tail_quantiles(values: np.ndarray) -> tuple[float, float]:
+    """The 99th and 99.9th percentiles of non-negative values (q99 > 0 when any is)."""
+    q99, q999 = (float(q) for q in np.quantile(values, (0.99, 0.999)))
+    if q99 == 0.0:
+        # Over 99% exact (a noise-free cycle): the rare misses, e.g. at a square wave's
+        # edges, are the only errors there are; cover them rather than claim certainty.
+        q99 = float(np.max(values))
+    return q99, q999
 
 
 @dataclass(frozen=True)
@@ -100,7 +120,7 @@ class Baseline:
     level: float
     q99: float            # NaN when the history is too short to tell
     q999: float           # the 99.9th percentile, at least TAIL_FLOOR * q99
-    errors: np.ndarray    # recent one-step errors (for the spread view)
+    errors: np.ndarray    # recent one-step errors, signed (to calibrate the other views)
 
     def expected(self, step: int) -> float:
         """The value expected `step` points after the history (0: the next point)."""
@@ -122,15 +142,10 @@ def fit_baseline(values: np.ndarray, step: float) -> Baseline:
         deviation, shape = y[-tail:].copy(), np.zeros(1)
     finite = deviation[np.isfinite(deviation)]
     level = float(np.median(finite[-LEVEL_POINTS:])) if len(finite) else math.nan
-    errors = one_step_errors(deviation)
+    errors = one_step_errors(deviation, chunk=CHUNK)
     q999 = math.nan
     if len(errors) >= LEVEL_POINTS:
-        q99 = float(np.quantile(errors, 0.99))
-        q999 = float(np.quantile(errors, 0.999))
-        if q99 == 0.0:
-            # Over 99% exact (a noise-free cycle): the rare misses, e.g. at a square wave's
-            # edges, are the only errors there are; cover them rather than claim certainty.
-            q99 = float(np.max(errors))
+        q99, q999 = tail_quantiles(np.abs(errors))
     elif len(finite) >= LEVEL_POINTS:
         # Too short for its own errors (cold start): the normal law's q99 from the MAD.
         q99 = Q99_PER_MAD * float(np.median(np.abs(finite - level)))

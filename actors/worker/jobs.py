@@ -250,7 +250,7 @@ class JobRunner:
         horizon = int(setting(settings, "horizon", DEFAULT_HORIZON, low=0.5))
         forecast = model.forecast(dict(body["state"]), horizon, interval_level(settings))
         previous = _previous_forecast(body.get("context"), Forecast)
-        detection = await self._judge(body, previous)
+        detection = await self._judge(body, previous, backlog=False)
         forecast_json = forecast.to_json()
         written = await self._write(series, forecast_json, detection.anomalies)
         written += await self._append_events(series, detection.events)
@@ -280,10 +280,19 @@ class JobRunner:
             **detection.result_fields(),
         }
 
-    async def _judge(self, body: Mapping[str, Any], previous: Any) -> Detection:
-        """Judge the points since the last judged one, with the history before them."""
+    async def _judge(
+        self, body: Mapping[str, Any], previous: Any, backlog: bool = True
+    ) -> Detection:
+        """Judge the points since the last judged one, with the history before them.
+
+        Without backlog, a series never judged yet (a model's first forecast, no cold start
+        before it: history loaded at once) starts from its next points, not its history.
+        """
         settings = body.get("settings") or {}
         detector = detector_for(settings, body.get("context"), interval_level(settings))
+        if not backlog and previous is None and detector.state.last_ts is None:
+            count, _ = await self.reader.count(body["series"])
+            return Detection(state=detector.state.to_json(), count=count)
         points, count = await self._read(body["series"], {"max_points": HISTORY_READ})
         unit = 1.0 / PRECISION_FACTORS[await self.reader.precision()]
         detection = judge_points(detector, [p[0] for p in points], [p[1] for p in points],

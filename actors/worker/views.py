@@ -8,10 +8,14 @@ surprise s = -log10(p) (s = 4: one in 10,000). The views (see docs/anomalies.md 
   normal law implied by the band (half-width = z(level) sigma);
 - seasonal: the residual from the robust seasonal baseline of the history (baseline.py), with
   p = 100^(-|d| / q99) from the baseline's own error quantile;
-- level: the mean of the last LEVEL_WINDOW seasonal residuals, each clipped at the 1e-4 band: a
-  shift too small for any single point, while one spike moves it by at most 1/LEVEL_WINDOW;
-- spread: the mean absolute one-step error of the last SPREAD_WINDOW points against the 99th
-  percentile of the same mean over the history (a burst of noise, a variance change).
+- level: the mean of the last LEVEL_WINDOW seasonal residuals, each clipped: a shift too small
+  for any single point, while one spike moves it by at most 1/LEVEL_WINDOW of the clip;
+- spread: the mean absolute residual of the last SPREAD_WINDOW points, above its median (a burst
+  of noise, a variance change).
+
+Every view but the forecast's reads its statistic against the same statistic over the baseline's
+own one-step errors: p = 0.01 at its 99th percentile, then one decade per step from there to
+the 99.9th (`tail_surprise`), so each view is calibrated on the series it judges.
 
 Nothing here decides: the detector (detector.py) combines the views with the settings.
 """
@@ -26,15 +30,11 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from actors.worker.baseline import Baseline, fit_baseline
+from actors.worker.baseline import CHUNK, TAIL_FLOOR, Baseline, fit_baseline, tail_quantiles
 
 VIEWS = ("forecast", "seasonal", "level", "spread")
 LEVEL_WINDOW = 12
-LEVEL_RATIO = 0.6
 SPREAD_WINDOW = 24
-#: Points judged against one baseline: a job's backlog is judged in chunks, each against the
-#: points before it, as if its points had come in jobs of fit_every (20) points.
-CHUNK = 20
 #: Surprise at which a view's band is drawn in the state of the art before this (p = 1e-4).
 CLIP_SURPRISE = 4.0
 MAX_SURPRISE = 50.0
@@ -84,11 +84,6 @@ def normal_surprise(z: float) -> float:
     return min(MAX_SURPRISE, -math.log10(max(math.erfc(z / math.sqrt(2.0)), 1e-300)))
 
 
-def exponential_surprise(deviation: float, q99: float) -> float:
-    """-log10 of 100^(-|d| / q99): 2 at q99, 4 at twice it."""
-    return min(MAX_SURPRISE, 2.0 * abs(deviation) / q99)
-
-
 def tail_surprise(deviation: float, q99: float, q999: float) -> float:
     """2 |d| / q99 up to q99, then one more per (q999 - q99) beyond it (baseline.py)."""
     d = abs(deviation)
@@ -113,12 +108,29 @@ def _normal_quantile(level: float) -> float:
     return NormalDist().inv_cdf((1.0 + level) / 2.0)
 
 
-def spread_q99(errors: np.ndarray) -> float:
-    """The 99th percentile of the SPREAD_WINDOW-point mean of the baseline's one-step errors."""
-    if len(errors) < 2 * SPREAD_WINDOW:
-        return math.nan
-    means = sliding_window_view(errors, SPREAD_WINDOW).mean(axis=1)
-    return float(np.quantile(means, 0.99))
+@dataclass(frozen=True)
+class Scales:
+    """Each windowed view's own tail, from the same windows over the baseline's errors."""
+
+    level: tuple[float, float]            # q99, q999 of |mean of LEVEL_WINDOW errors|
+    spread: tuple[float, float, float]    # median, q99, q999 of the mean of SPREAD_WINDOW |e|
+
+    @classmethod
+    def of(cls, errors: np.ndarray, clip: float) -> Scales | None:
+        """The scales of these signed one-step errors; None when too few to tell."""
+        if len(errors) < 4 * SPREAD_WINDOW:
+            return None
+        clipped = np.clip(errors, -clip, clip)
+        level = tail_quantiles(np.abs(sliding_window_view(clipped, LEVEL_WINDOW).mean(axis=1)))
+        means = sliding_window_view(np.abs(errors), SPREAD_WINDOW).mean(axis=1)
+        median = float(np.median(means))
+        return cls(level, (median, *tail_quantiles(means - median)))
+
+
+def _floored(q99: float, q999: float) -> tuple[float, float]:
+    """A usable tail: q99 > 0 and q999 at least TAIL_FLOOR * q99."""
+    q99 = max(q99, 1e-12)
+    return q99, max(q999, TAIL_FLOOR * q99)
 
 
 def observe(
@@ -126,7 +138,9 @@ def observe(
     forecast: Sequence[tuple[float, float, float] | None] | None = None, level: float = 0.95,
     unit: float = 1.0,
 ) -> list[Observation]:
-    """Observations of points[start:], each chunk against the baseline of the points before it.
+    """Observations of points[start:], each CHUNK against the baseline of the points before it.
+
+    A job's backlog is judged as if its points had come in jobs of fit_every (20) points.
 
     forecast, when given, holds the model's band for each of points[start:] (None where the
     forecast does not cover the point); unit is the seconds per timestamp unit (the baseline
@@ -152,7 +166,7 @@ def _observe_chunk(
     base = fit_baseline(history, step)
     usable = math.isfinite(base.q99) and math.isfinite(base.level)
     q99 = max(base.q99, MIN_HALF_RATIO * max(1.0, abs(base.level))) if usable else math.nan
-    spread_scale = spread_q99(base.errors) if usable else math.nan
+    scales = Scales.of(base.errors, CLIP_SURPRISE / 2.0 * q99) if usable else None
     out = []
     for h, i in enumerate(range(start, stop)):
         value = float(values[i])
@@ -166,25 +180,27 @@ def _observe_chunk(
             band = None
         expected = base.expected(h) if usable else math.nan
         if usable:
-            _seasonal_views(value - expected, base, q99, spread_scale, state, surprise)
+            _seasonal_views(value - expected, base, q99, scales, state, surprise)
         out.append(Observation(int(timestamps[i]), value, expected, q99, band, surprise))
     return out
 
 
 def _seasonal_views(
-    deviation: float, base: Baseline, q99: float, spread_scale: float, state: ViewState,
+    deviation: float, base: Baseline, q99: float, scales: Scales | None, state: ViewState,
     surprise: dict[str, float],
 ) -> None:
     """The seasonal, level and spread views of one residual; updates the state."""
-    surprise["seasonal"] = tail_surprise(deviation, q99, max(base.q999, 1.01 * q99))
-    clip = CLIP_SURPRISE / 2.0 * q99  # the 1e-4 band of the exponential tail
+    surprise["seasonal"] = tail_surprise(deviation, *_floored(q99, base.q999))
+    clip = CLIP_SURPRISE / 2.0 * q99  # one spike moves the level's mean by at most this / 12
     state.residuals = (state.residuals + [max(-clip, min(clip, deviation))])[-LEVEL_WINDOW:]
-    if len(state.residuals) == LEVEL_WINDOW:
-        mean = sum(state.residuals) / LEVEL_WINDOW
-        # The old rule: mean beyond LEVEL_RATIO times the 1e-4 half-width is as rare as 1e-4.
-        surprise["level"] = min(MAX_SURPRISE, CLIP_SURPRISE * abs(mean) / (LEVEL_RATIO * clip))
     # The residual is from shape + level, as the baseline's one-step errors are.
     state.errors = (state.errors + [abs(deviation)])[-SPREAD_WINDOW:]
-    if len(state.errors) == SPREAD_WINDOW and math.isfinite(spread_scale) and spread_scale > 0:
-        surprise["spread"] = exponential_surprise(sum(state.errors) / SPREAD_WINDOW,
-                                                  spread_scale)
+    if scales is None:
+        return
+    if len(state.residuals) == LEVEL_WINDOW:
+        mean = sum(state.residuals) / LEVEL_WINDOW
+        surprise["level"] = tail_surprise(mean, *_floored(*scales.level))
+    if len(state.errors) == SPREAD_WINDOW:
+        median, *tail = scales.spread
+        excess = max(0.0, sum(state.errors) / SPREAD_WINDOW - median)
+        surprise["spread"] = tail_surprise(excess, *_floored(*tail))

@@ -15,7 +15,7 @@ from actors.worker.detector import (
 from actors.worker.views import Observation
 
 # Every point is observed against a baseline of 10; the test gives each view's surprise
-# (-log10 p). The default sensitivity 1e-4 fires above a surprise of 4.
+# (-log10 p). A sensitivity of 1e-4 (the hub's setting here) fires above a surprise of 4.
 
 
 def obs(ts, value, **surprise):
@@ -23,7 +23,7 @@ def obs(ts, value, **surprise):
 
 
 def seasonal(value):
-    """A seasonal surprise of 2 |value - 10|: the score |value - 10| / 2 at the default 1e-4."""
+    """A seasonal surprise of 2 |value - 10|: the score |value - 10| / 2 at 1e-4."""
     return 2.0 * abs(value - 10.0)
 
 
@@ -36,7 +36,7 @@ def anomalous(verdicts):
 
 
 def make(**settings):
-    return Detector(AnomalySettings.parse(settings))
+    return Detector(AnomalySettings.parse(settings), sensitivity=1e-4)
 
 
 def test_settings_defaults_and_round_trip():
@@ -75,6 +75,7 @@ def test_bad_settings_are_refused_with_the_key(raw, message):
 def test_score_is_surprise_over_the_sensitivity_threshold_and_explains_itself():
     detector = Detector()
     verdict = detector.judge(obs(1, 16.0, seasonal=6.0, level=1.0, forecast=3.0))
+    # The shipped default: seasonal, level and spread decide, any of them.
     assert verdict.score == pytest.approx(6.0 / -math.log10(DEFAULT_SENSITIVITY))
     assert verdict.view == "seasonal" and verdict.probability == pytest.approx(1e-6)
     assert verdict.surprise == {"seasonal": 6.0, "level": 1.0, "forecast": 3.0}
@@ -87,7 +88,7 @@ def test_score_is_surprise_over_the_sensitivity_threshold_and_explains_itself():
 
 def test_the_sensitivity_is_per_series_or_global():
     point = obs(1, 15.0, seasonal=5.0)
-    assert Detector().judge(point).anomalous                      # 1e-5 < 1e-4
+    assert Detector().judge(point).anomalous                      # 1e-5 < the default
     assert not Detector(sensitivity=1e-6).judge(point).anomalous  # the hub's setting
     strict = AnomalySettings.parse({"sensitivity": 1e-6})
     assert not Detector(strict, sensitivity=1e-2).judge(point).anomalous  # the series wins
@@ -108,7 +109,8 @@ def test_consensus_needs_two_views_to_agree():
                                       "combine": "consensus"})
     lone = Detector(settings).judge(obs(1, 30.0, seasonal=20.0, level=1.0, spread=0.5))
     assert not lone.anomalous and lone.view == "level"
-    both = Detector(settings).judge(obs(1, 30.0, seasonal=20.0, level=1.0, spread=6.0))
+    both = Detector(settings, sensitivity=1e-4).judge(
+        obs(1, 30.0, seasonal=20.0, level=1.0, spread=6.0))
     assert both.anomalous and both.view == "spread" and both.score == pytest.approx(1.5)
 
 
@@ -162,16 +164,16 @@ def test_state_carries_over_between_jobs():
     expected = feed(whole, values)
     first = make(k=2, n=3, event_gap=2)
     part = feed(first, values[:6])
-    second = Detector(first.settings, first.state.to_json())
+    second = Detector(first.settings, first.state.to_json(), sensitivity=1e-4)
     part += feed(second, values[6:], start=7)
     assert part == expected
     assert second.state.to_json() == whole.state.to_json()
 
 
 def test_points_already_judged_are_skipped():
-    detector = Detector()
+    detector = Detector(sensitivity=1e-4)
     feed(detector, [10, 15, 10])
-    again = Detector(detector.settings, detector.state.to_json())
+    again = Detector(detector.settings, detector.state.to_json(), sensitivity=1e-4)
     assert feed(again, [15, 15, 15]) == [None, None, None]
     assert again.judge(obs(4, 15.0, seasonal=10.0)).anomalous
 

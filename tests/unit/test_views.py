@@ -14,7 +14,6 @@ from actors.worker.detector import AnomalySettings, Detector
 from actors.worker.views import (
     LEVEL_WINDOW,
     ViewState,
-    exponential_surprise,
     forecast_surprise,
     normal_surprise,
     observe,
@@ -35,7 +34,6 @@ def daily(n: int, noise: float = 0.2, seed: int = 1) -> tuple[list[int], list[fl
 def test_surprise_scales():
     assert normal_surprise(1.959964) == pytest.approx(-math.log10(0.05), abs=1e-4)
     assert normal_surprise(100.0) == 50.0  # capped, and finite
-    assert exponential_surprise(3.0, 1.5) == 4.0
     # Up to q99 the exponential law; beyond it one decade per (q999 - q99).
     assert tail_surprise(1.0, 2.0, 3.0) == 1.0
     assert tail_surprise(4.0, 2.0, 3.0) == 4.0
