@@ -118,9 +118,9 @@ class Baseline:
     period: int
     shape: np.ndarray     # the seasonal shape of the coming steps (one period, or [0])
     level: float
-    q99: float            # NaN when the history is too short to tell
-    q999: float           # the 99.9th percentile, at least TAIL_FLOOR * q99
-    errors: np.ndarray    # recent one-step errors, signed (to calibrate the other views)
+    q99: float            # of the one-step errors; NaN when the history is too short to tell
+    q999: float           # their 99.9th percentile, at least TAIL_FLOOR * q99
+    errors: np.ndarray    # errors as judged (chunks), signed: the windowed views' calibration
 
     def expected(self, step: int) -> float:
         """The value expected `step` points after the history (0: the next point)."""
@@ -145,7 +145,7 @@ def fit_baseline(values: np.ndarray, step: float) -> Baseline:
     errors = one_step_errors(deviation, chunk=CHUNK)
     q999 = math.nan
     if len(errors) >= LEVEL_POINTS:
-        q99, q999 = tail_quantiles(np.abs(errors))
+        q99, q999 = tail_quantiles(np.abs(one_step_errors(deviation)))
     elif len(finite) >= LEVEL_POINTS:
         # Too short for its own errors (cold start): the normal law's q99 from the MAD.
         q99 = Q99_PER_MAD * float(np.median(np.abs(finite - level)))

@@ -39,7 +39,7 @@ MAX_PERSISTENCE = 1000
 DEFAULT_EVENT_GAP = 100
 #: Chosen by `python -m bench.nab` on the five shipped NAB groups (see docs/anomalies.md).
 DEFAULT_SENSITIVITY = 1e-3
-DEFAULT_VIEWS = ("seasonal", "level", "spread")
+DEFAULT_VIEWS = ("seasonal", "level")
 DEFAULT_COMBINE = "any"
 MIN_SENSITIVITY = 1e-12
 MAX_SENSITIVITY = 0.5

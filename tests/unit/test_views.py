@@ -12,7 +12,6 @@ from actors.worker.baseline import choose_period, fit_baseline
 from actors.worker.detection import judge_points
 from actors.worker.detector import AnomalySettings, Detector
 from actors.worker.views import (
-    LEVEL_WINDOW,
     ViewState,
     forecast_surprise,
     normal_surprise,
