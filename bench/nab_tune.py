@@ -4,9 +4,10 @@ The grid is small on purpose (a choice of a few discrete knobs generalises bette
 continuous ones): every set of views holding a point view (forecast or seasonal), combined with
 `any`, and a sensitivity from 1e-2 to 1e-10 in half decades. `consensus` (two views must agree)
 stays a per-series option but is out of the grid: in it, it won one fold (without realAdExchange)
-and scored 18 on the group left out, the leave-one-group-out score falling from 60.8 to 53.5. The objective is the mean of
-the groups' NAB standard scores, each group weighing the same, less what the false alarms of
-groups without windows cost in points of the pooled score; pooled over the files, the group
+and scored 18 on the group left out, the leave-one-group-out score falling from 60.8 to 53.5.
+The objective is the mean of the groups' NAB standard scores, each group weighing the same, less
+what the false alarms of groups without windows cost in points of the pooled score; pooled
+over the files, the group
 with most windows (realTweets) dictated the choice, and that choice did not carry over to the
 other groups. Ties go to the earlier entry of the grid.
 """
