@@ -250,10 +250,7 @@ class Detector:
         cfg = self.settings
         if view == "spread":  # a change of variance has no direction or size of its own
             return cfg.direction == "both" and cfg.min_deviation == 0
-        reference = obs.forecast[0] if view == "forecast" and obs.forecast else obs.baseline
-        deviation = obs.value - reference
-        if view == "level" and self.state.views.residuals:
-            deviation = sum(self.state.views.residuals) / len(self.state.views.residuals)
+        deviation = obs.deviation.get(view, 0.0)
         if not math.isfinite(deviation) or deviation == 0:
             return False
         if abs(deviation) < cfg.min_deviation:

@@ -51,6 +51,7 @@ class Observation:
     scale: float                    # the baseline's q99 (|d| = q99: p = 0.01)
     forecast: tuple[float, float, float] | None  # the model's (expected, lower, upper)
     surprise: dict[str, float] = field(default_factory=dict)
+    deviation: dict[str, float] = field(default_factory=dict)  # signed, per directed view
 
 
 @dataclass
@@ -174,14 +175,20 @@ def _observe_chunk(
             continue
         band = forecast[h] if forecast is not None and h < len(forecast) else None
         surprise: dict[str, float] = {}
+        deviation: dict[str, float] = {}
         if band is not None and all(math.isfinite(x) for x in band):
             surprise["forecast"] = forecast_surprise(value, band, level)
+            deviation["forecast"] = value - band[0]
         else:
             band = None
         expected = base.expected(h) if usable else math.nan
         if usable:
+            deviation["seasonal"] = value - expected
             _seasonal_views(value - expected, base, q99, scales, state, surprise)
-        out.append(Observation(int(timestamps[i]), value, expected, q99, band, surprise))
+            if state.residuals:
+                deviation["level"] = sum(state.residuals) / len(state.residuals)
+        out.append(Observation(int(timestamps[i]), value, expected, q99, band, surprise,
+                               deviation))
     return out
 
 

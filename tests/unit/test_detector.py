@@ -19,7 +19,8 @@ from actors.worker.views import Observation
 
 
 def obs(ts, value, **surprise):
-    return Observation(ts, float(value), 10.0, 2.0, None, surprise)
+    deviation = {view: float(value) - 10.0 for view in surprise}
+    return Observation(ts, float(value), 10.0, 2.0, None, surprise, deviation)
 
 
 def seasonal(value):
@@ -96,7 +97,8 @@ def test_the_sensitivity_is_per_series_or_global():
 
 def test_the_forecast_band_is_shown_but_only_enabled_views_decide():
     band = (10.0, 9.0, 11.0)
-    point = Observation(1, 30.0, 10.0, 2.0, band, {"forecast": 50.0, "seasonal": 1.0})
+    point = Observation(1, 30.0, 10.0, 2.0, band, {"forecast": 50.0, "seasonal": 1.0},
+                        {"forecast": 20.0, "seasonal": 20.0})
     verdict = Detector(AnomalySettings.parse({"views": ["seasonal"]})).judge(point)
     assert (verdict.expected, verdict.lower, verdict.upper) == band
     assert not verdict.anomalous and verdict.view == "seasonal"
