@@ -6,16 +6,17 @@ surprise s = -log10(p) (s = 4: one in 10,000). The views (see docs/anomalies.md 
 
 - forecast: the residual from the series' model forecast (the band people see), with p from the
   normal law implied by the band (half-width = z(level) sigma);
-- seasonal: the residual from the robust seasonal baseline of the history (baseline.py), with
-  p = 100^(-|d| / q99) from the baseline's own error quantile;
+- seasonal: the residual from the robust seasonal baseline of the history (baseline.py);
 - level: the mean of the last LEVEL_WINDOW seasonal residuals, each clipped: a shift too small
   for any single point, while one spike moves it by at most 1/LEVEL_WINDOW of the clip;
 - spread: the mean absolute residual of the last SPREAD_WINDOW points, above its median (a burst
   of noise, a variance change).
 
 Every view but the forecast's reads its statistic against the same statistic over the baseline's
-own one-step errors: p = 0.01 at its 99th percentile, then one decade per step from there to
-the 99.9th (`tail_surprise`), so each view is calibrated on the series it judges.
+own errors (one-step errors for the seasonal view; for level and spread, the errors as a job's
+20 points are judged, against a level fixed at the job's start): p = 100^(-x / q99) up to the
+99th percentile q99, then one decade per (q99.9 - q99) beyond it (`tail_surprise`), so each
+view is calibrated on the series it judges.
 
 Nothing here decides: the detector (detector.py) combines the views with the settings.
 """
