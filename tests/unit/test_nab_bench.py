@@ -121,3 +121,17 @@ def test_tuning_never_sees_the_group_it_scores(tmp_path, monkeypatch):
         sorted(f.group for f in fs)) or nab.Choice(("seasonal",), "any", 1e-4))
     nab.logo(files, [None, None])
     assert seen_by_tune == [["h"], ["g"]]
+
+
+def test_without_the_model_the_schedule_and_the_model_free_views_are_the_same(tmp_path):
+    folder = make_folder(tmp_path, spike_at=500)
+    [_, data] = load_corpus(folder / "data", folder / "labels" / "combined_windows.json")
+    cfg = Pipeline(model="seasonal_naive")
+    with_model, without = run_jobs(data, cfg), run_jobs(data, cfg, model=False)
+    assert [j["rows"] for j in with_model] == [j["rows"] for j in without]
+    assert all(j["forecast"] is None for j in without)
+    a = observations(data, with_model, cfg.interval_level)
+    b = observations(data, without, cfg.interval_level)
+    assert list(a.rows) == list(b.rows)
+    # Only the forecast view reads the model.
+    assert (a.surprise[:, 1:] == b.surprise[:, 1:]).all() and not b.surprise[:, 0].any()
