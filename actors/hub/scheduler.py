@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 ACCEPT_TIMEOUT = 10.0
 RESULT_TYPES = frozenset({MessageType.JOB_ACCEPTED, MessageType.JOB_REFUSED,
                           MessageType.JOB_RESULT, MessageType.JOB_FAILED})
-JOB_SETTINGS = ("horizon", "interval_level", "max_points", "max_job_duration")
+JOB_SETTINGS = ("horizon", "interval_level", "max_points", "max_job_duration",
+                "anomaly_sensitivity")
 
 
 class Scheduler(JobBook):

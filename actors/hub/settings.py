@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from actors.worker.detector import DEFAULT_SENSITIVITY, MAX_SENSITIVITY, MIN_SENSITIVITY
 from protocol.errors import ErrorCode, ProtocolError
 
 
@@ -53,7 +54,13 @@ SETTINGS: dict[str, Setting] = {
     ),
     "interval_level": Setting(
         float, 0.95, _between(0.5, 0.9999), "0.5 to 0.9999",
-        "coverage of the prediction interval (anomaly: outside it)"
+        "coverage of the forecast's band (what people see; not the anomaly decision)"
+    ),
+    "anomaly_sensitivity": Setting(
+        float, DEFAULT_SENSITIVITY, _between(MIN_SENSITIVITY, MAX_SENSITIVITY),
+        f"{MIN_SENSITIVITY:g} to {MAX_SENSITIVITY:g}",
+        "a point is anomalous when a view finds it rarer than this probability "
+        "(series without their own anomaly.sensitivity)",
     ),
     "max_points": Setting(
         int, 10_000, _between(10, 10_000_000), "10 to 1e7", "history read for a model at most"
