@@ -237,3 +237,23 @@ def set_anomaly(state: HubState, params: dict) -> dict:
     state.event("anomaly_settings", f"series {series.name!r} anomaly settings changed",
                 series.name)
     return {"name": series.name, "anomaly": series.anomaly}
+
+
+@action("console_clients")
+def console_clients(state: HubState, params: dict) -> dict:
+    """list_clients with what each online worker is doing: busy, capacity, running jobs."""
+    running: dict[str, list[str]] = {}
+    for series in state.series:
+        for kind, job in series.jobs.items():
+            if job["state"] == "running" and job.get("worker"):
+                running.setdefault(job["worker"], []).append(f"{kind} {series.name}")
+    clients = []
+    for client in state.list_clients():
+        peer = state.peers.by_client_id(client["client_id"]) if client.get("online") else None
+        working = peer is not None and client.get("client_type") == "worker"
+        clients.append({
+            **client, "capacity": peer.capacity if working else None,
+            "busy": (bool(peer.busy_jobs) or peer.reported_busy is not None) if working else None,
+            "jobs": running.get(client["client_id"], []),
+        })
+    return {"clients": clients}

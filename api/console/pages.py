@@ -83,7 +83,7 @@ class Clients(Console):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Render the clients table."""
         session = self.session(req, resp)
-        clients = self.hub.request("list_clients")["clients"]
+        clients = self.hub.request("console_clients")["clients"]
         status = self.hub.request("enodo_status")
         template = "clients_table.html" if _live(req) else "clients.html"
         self.render(resp, template, session, clients=clients, hub_status=status)

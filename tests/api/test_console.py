@@ -140,3 +140,19 @@ def test_logout_needs_csrf_and_clears_the_cookie(client):
     assert post(client, "/ui/logout", headers, csrf="x").status_code == 403
     resp = post(client, "/ui/logout", headers, csrf=csrf)
     assert resp.status_code == 303 and resp.cookies[COOKIE].value == ""
+
+
+def test_the_clients_page_says_which_worker_runs_which_job(client, hub):
+    from tests.support.hub_state import hello
+
+    state = hub.state
+    headers, _ = log_in(client, ADMIN)
+    peer = state.admit(b"w1", hello("worker-1", "worker").body)
+    hub.request("add_series", {"name": "busy one", "model": "ets"})
+    series = state.get_series("busy one")
+    series.jobs["train"].update(state="running", worker="worker-1")
+    peer.busy_jobs.add("job-1")
+    page = client.simulate_get("/ui/clients", headers=headers).text
+    row = re.search(r"<td>worker-1</td>(.*?)</tr>", page, re.S).group(1)
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    assert cells[:4] == ["worker", "yes", "yes", "train busy one"]
