@@ -36,10 +36,12 @@ function chartTraces(d) {
 }
 
 function chartLayout(d) {
+  // An event spans start..end; a one-point event (start == end) is drawn as a line.
   const shapes = d.events.map((e) => ({
-    type: "rect", xref: "x", yref: "paper", x0: e.x0, x1: e.x1, y0: 0, y1: 1,
+    type: e.x0 === e.x1 ? "line" : "rect", xref: "x", yref: "paper", x0: e.x0, x1: e.x1,
+    y0: 0, y1: 1, layer: "below",
     fillcolor: e.state === "open" ? "rgba(192,57,43,0.18)" : "rgba(192,57,43,0.08)",
-    line: {width: 0}, layer: "below"}));
+    line: e.x0 === e.x1 ? {color: "rgba(192,57,43,0.5)", width: 2, dash: "dot"} : {width: 0}}));
   return {margin: {t: 20, r: 10, b: 40, l: 50}, height: 360, shapes: shapes,
           legend: {orientation: "h"}, xaxis: {type: "date"}};
 }
