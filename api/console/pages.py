@@ -48,7 +48,14 @@ class SeriesPage(Console):
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         """Render the series (its live part is its status tables; the chart polls JSON)."""
         session = self.session(req, resp)
-        detail = self.hub.request("get_series", {"name": name})
+        try:
+            detail = self.hub.request("get_series", {"name": name})
+        except HubError as exc:
+            if exc.code != "not_found":
+                raise
+            # A link to a series removed meanwhile: say so on a page, not in JSON.
+            self.render(resp, "missing.html", session, status=404, error=exc.message)
+            return
         accuracy = self.hub.request("get_accuracy", {"name": name})
         log = self.hub.request("event_log", {"limit": EVENTS_READ})["events"]
         events = [e for e in log if e.get("series") == name][:50]

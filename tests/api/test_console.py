@@ -120,6 +120,8 @@ def test_series_forms_queue_jobs_edit_anomaly_settings_and_remove(client, hub):
     assert hub.request("get_series", {"name": "s"})["anomaly"]["k"] == 2
     resp = post(client, "/ui/series/s/remove", headers, csrf=csrf)
     assert resp.status_code == 303 and hub.request("list_series")["series"] == []
+    gone = client.simulate_get("/ui/series/s", headers=headers)
+    assert gone.status_code == 404 and "series &#39;s&#39; not found" in gone.text
 
 
 def test_the_list_filters_sorts_and_pages_by_name(client, hub):
