@@ -257,3 +257,12 @@ def console_clients(state: HubState, params: dict) -> dict:
             "jobs": running.get(client["client_id"], []),
         })
     return {"clients": clients}
+
+
+@action("job_history", name=NAME)
+def job_history(state: HubState, params: dict) -> dict:
+    """The series' last finished jobs, newest first (kept in memory since the hub started)."""
+    series = state.get_series(params["name"])
+    # A series removed and added again under its name starts with no history.
+    jobs = [j for j in state.finished_jobs(series.name) if j["ended_at"] >= series.created_at]
+    return {"name": series.name, "jobs": jobs}

@@ -57,10 +57,12 @@ class SeriesPage(Console):
             self.render(resp, "missing.html", session, status=404, error=exc.message)
             return
         accuracy = self.hub.request("get_accuracy", {"name": name})
+        finished = self.hub.request("job_history", {"name": name})["jobs"]
         log = self.hub.request("event_log", {"limit": EVENTS_READ})["events"]
         events = [e for e in log if e.get("series") == name][:50]
         template = "series_live.html" if _live(req) else "series_page.html"
         self.render(resp, template, session, s=detail, accuracy=accuracy, events=events,
+                    finished=finished,
                     error=req.get_param("error"), done=req.get_param("done"))
 
 

@@ -179,6 +179,8 @@ def test_the_chart_holds_the_forecast_and_marks_each_anomaly(browser, stack):
     assert anomalies and by_name["anomalies"]["ts"] == [a["timestamp"] for a in anomalies]
     assert by_name["history"]["n"] > 300  # read from SiriDB by the API process
     assert "History not shown" not in browser.find_element(By.ID, "chart-note").text
+    finished = browser.find_element(By.ID, "job-history").text
+    assert "train done" in finished and "forecast done" in finished
     assert console_errors(browser) == []
     shot(browser, "series_page")
 
