@@ -6,7 +6,8 @@ browser gets plotly.min.js as pip installed it (plotly/package_data), read once.
 
 from __future__ import annotations
 
-from importlib import resources
+import importlib.util
+from pathlib import Path
 
 import falcon
 
@@ -33,7 +34,15 @@ class StaticFiles:
             raise falcon.HTTPNotFound(description=f"no static file {file!r}")
         package, path, kind = entry
         if file not in self._cache:
-            self._cache[file] = resources.files(package).joinpath(path).read_bytes()
+            self._cache[file] = (package_dir(package) / path).read_bytes()
         resp.data = self._cache[file]
         resp.content_type = kind
         resp.set_header("Cache-Control", "max-age=3600")
+
+
+def package_dir(package: str) -> Path:
+    """Where an installed package lives, found without importing it (plotly is big)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise falcon.HTTPNotFound(description=f"package {package!r} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
