@@ -209,3 +209,27 @@ def test_the_read_only_token_sees_pages_but_no_change_controls(browser, stack):
     browser.get(url(stack, "/series/" + quote(NAME, safe="")))
     assert not browser.find_elements(By.ID, "queue-train")
     assert console_errors(browser) == []
+
+
+def test_settings_refusals_show_the_message_post_settings_gives(browser, stack):
+    from selenium.webdriver.common.by import By
+
+    rest = Rest(stack)
+    log_in(browser, stack, ADMIN)
+    browser.get(url(stack, "/settings"))
+    field = browser.find_element(By.ID, "set-fit_every")
+    field.clear()
+    field.send_keys("0")
+    submit(browser, "settings-save")
+    status, _, body = rest("POST", "/settings", {"fit_every": 0})
+    assert status == 400
+    assert browser.find_element(By.ID, "error").text == body["error"]["message"]
+    assert rest("GET", "/settings")[2]["fit_every"] == 20
+    field = browser.find_element(By.ID, "set-fit_every")
+    field.clear()
+    field.send_keys("25")
+    submit(browser, "settings-save")
+    assert browser.find_element(By.ID, "done").text == "changed: fit_every"
+    assert rest("GET", "/settings")[2]["fit_every"] == 25
+    # The refusal was answered 400, which Chromium logs; nothing else may be.
+    assert [e for e in console_errors(browser) if "/ui/settings" not in e or "400" not in e] == []
