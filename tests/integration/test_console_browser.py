@@ -185,7 +185,7 @@ def test_the_chart_holds_the_forecast_and_marks_each_anomaly(browser, stack):
     shot(browser, "series_page")
 
 
-def test_a_series_added_on_the_page_appears_in_get_series(browser, stack):
+def test_a_series_added_on_the_page_appears_in_get_series_and_goes_again(browser, stack):
     from selenium.webdriver.common.by import By
 
     rest = Rest(stack)
@@ -197,6 +197,9 @@ def test_a_series_added_on_the_page_appears_in_get_series(browser, stack):
     assert browser.find_element(By.ID, "series-name").text == "added from/the page"
     listed = {s["name"]: s for s in rest("GET", "/series")[2]["series"]}
     assert listed["added from/the page"]["model"] == "ets"
+    submit(browser, "remove")  # and gone again from its own page
+    assert browser.find_element(By.ID, "done").text == "removed added from/the page"
+    assert "added from/the page" not in {s["name"] for s in rest("GET", "/series")[2]["series"]}
     assert console_errors(browser) == []
 
 
