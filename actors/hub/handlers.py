@@ -48,7 +48,10 @@ def on_remove_serie(state: HubState, peer: Peer, msg: Message) -> Message:
 def on_counts(state: HubState, peer: Peer, msg: Message) -> Message:
     """A listener reports new points per series."""
     _require(peer, ClientType.LISTENER, msg)
-    return ok(msg, {"matched": state.add_counts(msg.body["counts"])})
+    matched = state.add_counts(msg.body["counts"])
+    state.metrics.count_reports.labels(peer.client_id).inc()
+    state.metrics.points_reported.labels(peer.client_id).inc(sum(msg.body["counts"].values()))
+    return ok(msg, {"matched": matched})
 
 
 def on_api_request(state: HubState, peer: Peer, msg: Message) -> Message:

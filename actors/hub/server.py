@@ -107,9 +107,11 @@ class HubServer:
                 if exc.errno == zmq.EINTR:
                     continue
                 raise
+            started = time.perf_counter()
             api_replies = self._read(ready)
             next_due = self._due()
             self._commit_and_send(api_replies)
+            self.state.metrics.loop_turn.observe(time.perf_counter() - started)
         self._shutdown()
 
     # one turn -------------------------------------------------------------
