@@ -19,6 +19,7 @@ from scripts.stack_env import (
     check_free,
     choose_ports,
     known_env_names,
+    metrics_urls,
     port_table,
     process_env,
     unknown_env_warnings,
@@ -66,6 +67,9 @@ def main() -> int:
     run_dir = env["ENODO_RUN_DIR"]
     print(f"Starting Enodo (logs in {run_dir}/logs); Ctrl-C stops everything. Ports:\n"
           f"{port_table(choose_ports(env))}", flush=True)
+    urls = metrics_urls(choose_ports(env))
+    print("Prometheus metrics:\n" + "\n".join(f"  {name:<9} {url}" for name, url in urls.items()),
+          flush=True)
     supervisord = str(Path(sys.executable).parent / "supervisord")
     os.chdir(ROOT)
     os.execve(supervisord, [supervisord, "-n", "-c", str(ROOT / "configs" / "supervisord.conf")],
