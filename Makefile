@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow lint bench clean
+.PHONY: run test test-slow lint bench clean system-deps
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,14 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# System packages the tests use: Prometheus (the metrics test scrapes a real stack with it).
+# Needs root (CI runs .ci/run as root); otherwise it says what is missing and that test skips.
+system-deps:
+	@if command -v prometheus >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus; \
+	else echo "prometheus missing (apt-get install prometheus as root): its test will skip"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
