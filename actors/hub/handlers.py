@@ -49,8 +49,7 @@ def on_counts(state: HubState, peer: Peer, msg: Message) -> Message:
     """A listener reports new points per series."""
     _require(peer, ClientType.LISTENER, msg)
     matched = state.add_counts(msg.body["counts"])
-    state.metrics.count_reports.labels(peer.client_id).inc()
-    state.metrics.points_reported.labels(peer.client_id).inc(sum(msg.body["counts"].values()))
+    state.metrics.listener_report(peer.client_id, sum(msg.body["counts"].values()))
     return ok(msg, {"matched": matched})
 
 

@@ -70,6 +70,17 @@ class HubMetrics:
             "enodo_hub_loop_turn_seconds",
             "Seconds of work per loop turn (handlers, commit, sends; not the poll's wait)",
             buckets=TURN_BUCKETS, registry=r)
+        # Per listener: its two children, looked up once (labels() costs more than inc()).
+        self._listeners: dict[str, tuple[Any, Any]] = {}
+
+    def listener_report(self, listener: str, points: int) -> None:
+        """Count one counts message of a listener (the hub's hottest path)."""
+        children = self._listeners.get(listener)
+        if children is None:
+            children = self._listeners[listener] = (self.count_reports.labels(listener),
+                                                    self.points_reported.labels(listener))
+        children[0].inc()
+        children[1].inc(points)
 
     def watch(self, state: HubState, scheduler: Scheduler,
               link_status: Callable[[], dict[str, Any]]) -> None:
