@@ -51,3 +51,32 @@ def test_a_worker_job_is_counted_by_kind_model_and_outcome():
     assert get("enodo_worker_jobs_total", {"kind": "train", "model": "ets", "outcome": "ok"}) == 1
     assert get("enodo_worker_job_duration_seconds_sum", {"kind": "train", "model": "ets"}) == 11
     assert get("enodo_worker_model_fit_seconds_count", {"kind": "train", "model": "ets"}) == 1
+
+
+def test_the_listener_counts_tee_packages_and_watched_points():
+    import zmq.asyncio
+
+    from actors.listener.counter import PointCounter
+    from actors.listener.hub_link import HubLink
+    from actors.listener.tee import raw_name
+    from actors.listener.telemetry import ListenerMetrics
+    from protocol.envelope import Codec
+
+    counter = PointCounter()
+    counter.watch("a")
+    metrics = ListenerMetrics()
+    ctx = zmq.asyncio.Context()
+    try:
+        link = HubLink(ctx, "tcp://127.0.0.1:1", Codec("l"), counter, client_id="l",
+                       version="t", metrics=metrics)
+        metrics.watch(link)
+        link.on_counts({raw_name("a"): 5, raw_name("unwatched"): 7})
+        link.on_counts({raw_name("a"): 2})
+    finally:
+        ctx.term()
+    get = metrics.registry.get_sample_value
+    assert get("enodo_listener_tee_packages_total") == 2
+    assert get("enodo_listener_points_total") == 7
+    assert get("enodo_listener_pending_points") == 7
+    assert get("enodo_listener_watched_series") == 1
+    assert get("enodo_listener_hub_connected") == 0
