@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow lint bench clean browser
+.PHONY: run test test-slow lint bench clean system-deps
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,20 +17,23 @@ $(STAMP): setup.cfg pyproject.toml
 run: $(if $(NO_INSTALL),,$(STAMP))
 	$(BIN)/python -m scripts.run_stack
 
-test: $(STAMP) $(if $(NO_INSTALL),,browser)
+test: $(STAMP) $(if $(NO_INSTALL),,system-deps)
 	$(BIN)/python -m pytest -q
-
-# The console's browser tests drive Debian's chromium with its chromedriver: installed here
-# when missing and run as root (CI); otherwise those tests skip and say so.
-browser:
-	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
-	  else echo "chromium/chromium-driver missing and not root: the browser tests will skip"; fi; \
-	fi
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# System packages the tests use: Debian's chromium and chromedriver (the console's browser
+# tests) and Prometheus (the metrics test scrapes a real stack with it). Installed when
+# missing and run as root (CI runs .ci/run as root); otherwise those tests skip and say so.
+SYSTEM_DEPS := chromium:chromium chromedriver:chromium-driver prometheus:prometheus
+system-deps:
+	@missing=""; for pair in $(SYSTEM_DEPS); do \
+	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "missing:$$missing (apt-get install as root): the tests that need them will skip"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -32,6 +32,7 @@ from api.resources import (
 )
 from api.routing import RawPathMiddleware, SeriesNameConverter
 from api.server_edges import ChunkedBody
+from api.telemetry import ApiMetrics, RequestMetrics
 
 NAME = "{name:series_name}"
 
@@ -48,15 +49,19 @@ def create_app(
     read_bearer: Callable[[], str] | None = None,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     history: HistoryReader | None = None,
+    metrics: ApiMetrics | None = None,
 ) -> falcon.App:
     """Return the REST application, asking `hub` (a HubClient or a fake) for everything.
 
     With `bearer` (returning the expected token), requests need `Authorization: Bearer`;
     `read_bearer` returns a token that may only GET. Under gevent a request body must
     arrive within `body_timeout` seconds (408 otherwise). The console under /ui reads
-    series history with `history` (none: its charts say SiriDB is not configured).
+    series history with `history` (none: its charts say SiriDB is not configured). With
+    `metrics`, every request is counted and timed by route template.
     """
     middleware: list[object] = [RawPathMiddleware()]
+    if metrics is not None:
+        middleware.insert(0, RequestMetrics(metrics))  # first: counts what others refuse
     if bearer is not None:
         # After RawPath: it checks the raw path.
         middleware.append(BearerAuth(bearer, read_token=read_bearer))

@@ -15,10 +15,12 @@ from api.config import (
     load_api_config,
     read_bearer_from_config,
 )
+from api.telemetry import metrics_from_env
 
 config = load_api_config()
 hub = hub_client_from_config(config)
 app = create_app(
     hub, bearer=bearer_from_config(config), read_bearer=read_bearer_from_config(config),
     body_timeout=config.get("api", "body_timeout"), history=history_from_config(config),
+    metrics=metrics_from_env(),
 )

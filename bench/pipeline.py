@@ -285,7 +285,7 @@ def start_workers(tmp: Path, hub: HubProcess, siridb_port: int, count: int) -> l
             ENODO_WORKER_STATE_DIR=str(tmp / "worker-state"), ENODO_WORKER_WORKER_ID="bench",
             ENODO_WORKER_TOKEN=TOKEN, ENODO_WORKER_LOG_LEVEL="INFO",
             ENODO_SIRIDB_HOST="127.0.0.1", ENODO_SIRIDB_PORT=str(siridb_port),
-            ENODO_SIRIDB_DATABASE=DATABASE,
+            ENODO_SIRIDB_DATABASE=DATABASE, ENODO_WORKER_METRICS_PORT="0",  # /metrics off
         )
         with open(tmp / f"worker-{i}.log", "ab") as log:
             procs.append(subprocess.Popen(

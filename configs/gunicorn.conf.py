@@ -5,8 +5,11 @@ Environment overrides: ENODO_API_BIND (default 127.0.0.1:8000), ENODO_API_WORKER
 1000 per worker), ENODO_API_KEEPALIVE (seconds, default 5: with gevent also the longest a
 client may take to send a request's line and headers), ENODO_API_WORKER_TIMEOUT (seconds,
 default 30; keep it above the hub timeout, api.timeout), ENODO_API_LOG_LEVEL (default
-info), ENODO_API_ACCESS_LOG (a path, `-` for stdout (default) or `off`). The API's own
-options (hub address, timeout, signing key) are in configs/api.conf.
+info), ENODO_API_ACCESS_LOG (a path, `-` for stdout (default) or `off`),
+ENODO_API_METRICS_BIND (Prometheus' /metrics, served by the master for all workers; default
+127.0.0.1:9122, `off`), ENODO_API_METRICS_DIR (the workers' metric files; default a fresh
+temporary folder). The API's own options (hub address, timeout, signing key) are in
+configs/api.conf.
 
 Why gevent (docs/design.md, "REST API and slow clients"): a sync worker is held by one
 connection until its request has arrived, so two clients sending their headers slowly stopped
@@ -18,8 +21,19 @@ within `keepalive` seconds or the connection is closed.
 import os
 
 from gunicorn.arbiter import Arbiter
+from gunicorn.workers.base import Worker
 
-from api.server_edges import REQUEST_LINE_LIMIT, install_json_errors
+from api import metrics_files
+
+# Before anything imports prometheus_client: with PROMETHEUS_MULTIPROC_DIR set, each worker
+# counts into files there and the master serves their sum (when_ready).
+_metrics_bind = metrics_files.metrics_bind(dict(os.environ))
+_metrics_dir, _made_metrics_dir = None, False
+if _metrics_bind is not None:
+    _metrics_dir, _made_metrics_dir = metrics_files.fresh_dir(dict(os.environ))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+from api.server_edges import REQUEST_LINE_LIMIT, install_json_errors  # noqa: E402
 
 bind = os.environ.get("ENODO_API_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("ENODO_API_WORKERS", "2"))
@@ -61,3 +75,21 @@ def on_starting(server: Arbiter) -> None:
         server.log.error("enodo-api: config error: %s", exc)
         raise SystemExit(2) from None
     warn_exposed_secrets(config, lambda text: server.log.warning("enodo-api: %s", text))
+
+
+def when_ready(server: Arbiter) -> None:
+    """Serve the workers' summed metrics from the master, on a port of its own."""
+    if _metrics_bind is not None:
+        metrics_files.serve(*_metrics_bind, server.log.info)
+
+
+def child_exit(server: Arbiter, worker: Worker) -> None:
+    """A worker ended: its live gauges go (multiprocess mode's mark_process_dead)."""
+    if _metrics_bind is not None:
+        metrics_files.worker_exited(worker.pid)
+
+
+def on_exit(server: Arbiter) -> None:
+    """Remove the metric files' folder this run made."""
+    if _made_metrics_dir and _metrics_dir:
+        metrics_files.remove_dir(_metrics_dir)

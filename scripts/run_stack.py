@@ -19,6 +19,7 @@ from scripts.stack_env import (
     check_free,
     choose_ports,
     known_env_names,
+    metrics_urls,
     port_table,
     process_env,
     unknown_env_warnings,
@@ -73,6 +74,9 @@ def main() -> int:
           f"{port_table(choose_ports(env))}\n"
           f"Console: {console_url(env)} (log in with the token in "
           f"{env.get('ENODO_API_BEARER_TOKEN_FILE') or 'api.bearer_token'})", flush=True)
+    urls = metrics_urls(choose_ports(env))
+    print("Prometheus metrics:\n" + "\n".join(f"  {name:<9} {url}" for name, url in urls.items()),
+          flush=True)
     supervisord = str(Path(sys.executable).parent / "supervisord")
     os.chdir(ROOT)
     os.execve(supervisord, [supervisord, "-n", "-c", str(ROOT / "configs" / "supervisord.conf")],

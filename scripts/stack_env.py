@@ -28,6 +28,7 @@ class Port:
     default: int
     offset: int
     what: str
+    span: int = 1  # ports taken from the value on (the workers' metrics: one each)
 
 
 PORTS = (
@@ -37,7 +38,15 @@ PORTS = (
     Port("ENODO_HUB_CONTROL_PORT", 5560, 3, "hub control socket (listener, workers, clients)"),
     Port("ENODO_HUB_RESULTS_PORT", 5562, 4, "hub results socket (workers)"),
     Port("ENODO_HUB_API_PORT", 5563, 5, "hub api socket (the REST API)"),
+    Port("ENODO_HUB_METRICS_PORT", 9120, 6, "hub metrics (Prometheus /metrics)"),
+    Port("ENODO_LISTENER_METRICS_PORT", 9121, 7, "listener metrics"),
+    Port("ENODO_API_METRICS_PORT", 9122, 8, "REST API metrics (gunicorn master)"),
+    Port("ENODO_WORKER_METRICS_PORT", 9123, 9, "worker metrics (worker N: this + N)", span=2),
 )
+#: Workers `make run` starts (numprocs of [program:worker] in configs/supervisord.conf).
+WORKERS = 2
+#: The highest offset taken (ENODO_PORT_BASE + this is the last port of a stack).
+LAST_OFFSET = max(p.offset + p.span - 1 for p in PORTS)
 #: Variables of `make run` itself (besides the ports).
 RUN_VARS = ("ENODO_PORT_BASE", "ENODO_RUN_DIR", "ENODO_ROOT", "ENODO_BIN")
 
@@ -59,7 +68,7 @@ def choose_ports(env: Mapping[str, str]) -> dict[str, int]:
                 raise ValueError(f"{port.var}={value}")
             chosen[port.var] = value
     except ValueError as exc:
-        raise PortError(f"ports must be integers in 1..65535 ({BASE_VAR} + {len(PORTS) - 1} "
+        raise PortError(f"ports must be integers in 1..65535 ({BASE_VAR} + {LAST_OFFSET} "
                         f"too): {exc}") from None
     return chosen
 
@@ -67,7 +76,8 @@ def choose_ports(env: Mapping[str, str]) -> dict[str, int]:
 def check_free(ports: Mapping[str, int], host: str = "127.0.0.1") -> None:
     """Raise PortError naming the first port another process holds (before anything starts)."""
     what = {p.var: p.what for p in PORTS}
-    for var, value in ports.items():
+    span = {p.var: p.span for p in PORTS}
+    for var, value in _each_port(ports, span):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             # As the servers bind: TIME_WAIT leftovers of a stack just stopped do not count.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -78,8 +88,23 @@ def check_free(ports: Mapping[str, int], host: str = "127.0.0.1") -> None:
                 raise PortError(
                     f"port {value} ({what[var]}, {var}) is {reason}: is another Enodo stack "
                     f"running? Nothing was started. Move this one with {BASE_VAR}=N "
-                    f"(ports N..N+{len(PORTS) - 1}) or set {var}."
+                    f"(ports N..N+{LAST_OFFSET}) or set {var}."
                 ) from None
+
+
+def _each_port(ports: Mapping[str, int], span: Mapping[str, int]) -> list[tuple[str, int]]:
+    return [(var, value + i) for var, value in ports.items() for i in range(span.get(var, 1))]
+
+
+def metrics_urls(ports: Mapping[str, int], workers: int = WORKERS) -> dict[str, str]:
+    """Each actor's /metrics URL, as `make run` prints them (worker N: base port + N)."""
+    urls = {
+        "hub": ports["ENODO_HUB_METRICS_PORT"],
+        "listener": ports["ENODO_LISTENER_METRICS_PORT"],
+        "api": ports["ENODO_API_METRICS_PORT"],
+        **{f"worker-{n}": ports["ENODO_WORKER_METRICS_PORT"] + n for n in range(workers)},
+    }
+    return {name: f"http://127.0.0.1:{port}/metrics" for name, port in urls.items()}
 
 
 def process_env(ports: Mapping[str, int]) -> dict[str, str]:
@@ -100,6 +125,10 @@ def process_env(ports: Mapping[str, int]) -> dict[str, str]:
         "ENODO_API_PORT": p["api_port"],
         "ENODO_TEE_PORT": p["tee_port"],
         "ENODO_CLIENT_HUB": hub + p["hub_control_port"],
+        "ENODO_HUB_METRICS_PORT": p["hub_metrics_port"],
+        "ENODO_LISTENER_METRICS_PORT": p["listener_metrics_port"],
+        "ENODO_WORKER_METRICS_PORT": p["worker_metrics_port"],
+        "ENODO_API_METRICS_BIND": "127.0.0.1:" + p["api_metrics_port"],
     }
 
 

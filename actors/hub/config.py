@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actors.common.config import Config, Option, load_config, one_of, port, positive
+from actors.common.telemetry import metrics_options
 from protocol.curve import check_z85_key
 
 DEFAULT_DATA_DIR = ".enodo/hub"
@@ -42,6 +43,8 @@ OPTIONS = [
     Option("hub", "log_repeat_burst", int, 10, positive),
     Option("hub", "log_repeat_window", float, 60.0, positive),
     Option("hub", "siridb_check_interval", float, 10.0, positive),
+    # Prometheus' /metrics (0: not served).
+    *metrics_options("hub", 9120),
     *siridb_options("siridb"),
 ]
 

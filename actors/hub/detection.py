@@ -63,11 +63,14 @@ def record_detection(state: HubState, series: Series, result: dict[str, Any]) ->
         if fresh:
             kept = sorted(known + fresh, key=lambda a: a["timestamp"])[-MAX_ANOMALIES:]
             store.put_output(name, "anomalies", kept)
+            state.metrics.anomalies.inc(len(fresh))
             state.publish(name, "anomalies", {"anomalies": fresh})
     events = [{key: e[key] for key in EVENT_KEYS} for e in result.get("events", [])]
     if events:
         kept_events = {e["id"]: e for e in store.get_output(name, "anomaly_events") or []}
         for event in events:
+            if event["id"] not in kept_events:
+                state.metrics.anomaly_events.inc()
             if kept_events.get(event["id"]) != event:
                 kept_events[event["id"]] = event
                 state.publish(name, "anomaly_event", event)

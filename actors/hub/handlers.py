@@ -48,7 +48,9 @@ def on_remove_serie(state: HubState, peer: Peer, msg: Message) -> Message:
 def on_counts(state: HubState, peer: Peer, msg: Message) -> Message:
     """A listener reports new points per series."""
     _require(peer, ClientType.LISTENER, msg)
-    return ok(msg, {"matched": state.add_counts(msg.body["counts"])})
+    matched = state.add_counts(msg.body["counts"])
+    state.metrics.listener_report(peer.client_id, sum(msg.body["counts"].values()))
+    return ok(msg, {"matched": matched})
 
 
 def on_api_request(state: HubState, peer: Peer, msg: Message) -> Message:

@@ -41,6 +41,7 @@ class Job:
     worker: str | None = None
     lease_until: float = 0.0      # monotonic; meaningless after a restart
     not_before: float = 0.0       # monotonic; backoff after a soft failure
+    sent_at: float = 0.0          # monotonic; when this dispatch went out (duration metric)
     created_at: float = 0.0       # wall clock
     error: str | None = None
 
@@ -66,6 +67,7 @@ class Job:
         fields = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
         job = cls(**fields)
         job.status, job.worker, job.lease_until, job.not_before = "queued", None, 0.0, 0.0
+        job.sent_at = 0.0
         return job
 
 

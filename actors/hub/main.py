@@ -9,11 +9,13 @@ import sys
 from collections.abc import Callable
 
 import zmq
+from prometheus_client import REGISTRY
 
 from actors.common.auth import hub_token, warn_exposed_secrets
 from actors.common.config import Config, ConfigError
 from actors.common.curve_keys import hub_curve
 from actors.common.logs import repeat_limit, setup_logging
+from actors.common.telemetry import serve_metrics
 from actors.common.version import software_version
 from actors.hub.config import load_hub_config
 from actors.hub.datadir import DataDirBusy, DataDirLock
@@ -25,6 +27,7 @@ from actors.hub.server import HubServer
 from actors.hub.siridb_link import SiriDBLink
 from actors.hub.state import HubState
 from actors.hub.store import Store
+from actors.hub.telemetry import HubMetrics
 from protocol.envelope import Codec
 from protocol.errors import TransportError
 
@@ -42,7 +45,8 @@ def addresses(config: Config) -> dict[str, str]:
     }
 
 
-def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
+def build(config: Config, ctx: zmq.Context, metrics: HubMetrics | None = None,
+          ) -> tuple[HubServer, SiriDBLink]:
     """Create the store, state, server, scheduler and SiriDB link from a config.
 
     Raises ConfigError when the token or the CURVE keys cannot be read or made.
@@ -59,6 +63,7 @@ def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
         liveness=hub["liveness"],
         token=token,
         version=software_version(),
+        metrics=metrics,
     )
     codec = Codec(
         sender=f"hub-{state.hub_id}",
@@ -79,7 +84,9 @@ def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
     wakeup = "inproc://siridb-link"
     wake = ctx.socket(zmq.PULL)
     wake.bind(wakeup)
-    link = SiriDBLink(config.section("siridb"), hub["siridb_check_interval"], ctx, wakeup)
+    link = SiriDBLink(config.section("siridb"), hub["siridb_check_interval"], ctx, wakeup,
+                      state.metrics)
+    state.metrics.watch(state, scheduler, link.status)
     state.siridb_status = link.status
     state.time_precision = lambda: link.precision
     reconciler = Reconciler(state, link)
@@ -147,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     give_back_large_blocks()
     ctx = zmq.Context()
     try:
-        server, link = build(config, ctx)
+        # The default registry: it carries the process collector (CPU, memory, fds) too.
+        server, link = build(config, ctx, HubMetrics(REGISTRY))
     except ConfigError as exc:
         log.error("config error: %s", exc)
         ctx.term()
@@ -161,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     if limit is not None:
         server.timers.append(_log_sweeper(limit.sweep))
     link.start()
+    serve_metrics(server.state.metrics.registry, config.get("hub", "metrics_host"),
+                  config.get("hub", "metrics_port"), "hub.metrics_port", log)
     log.info("hub %s listening: %s", server.state.hub_id, server.endpoints)
     try:
         server.run()

@@ -131,7 +131,7 @@ class Scheduler(JobBook):
         except ProtocolError as exc:
             self._fail(job, f"job could not be sent: {exc.message}", retry=False)
             return True
-        job.status, job.lease_until = "dispatched", now + ACCEPT_TIMEOUT
+        job.status, job.lease_until, job.sent_at = "dispatched", now + ACCEPT_TIMEOUT, now
         job.worker = worker.client_id
         job.points_mark, job.counted_mark = series.points, series.points_counted
         self.by_job_id[job.job_id] = job
@@ -194,6 +194,7 @@ class Scheduler(JobBook):
             self._record_failure(series, job, f"malformed result: {exc!r}")
             return
         self.done += 1
+        self._count_end(job, series, "ok")
         self._set_series_job(series, job, "done", None)
         if job.kind in ("train", "fit"):
             self._queue(series, "forecast")
@@ -210,6 +211,7 @@ class Scheduler(JobBook):
         if retry and (job.attempt < self.state.settings["max_attempts"] or outage):
             log.info("job %s of %r failed (%s); retrying%s", job.kind, job.series, error,
                      " (SiriDB is failing: max_attempts waits)" if outage else "")
+            self.state.metrics.retries.labels(job.kind).inc()
             self._requeue(job, delay=backoff(job.attempt))
             return
         series = self.state.series.get(job.series)
@@ -219,11 +221,19 @@ class Scheduler(JobBook):
 
     def _record_failure(self, series: Series, job: Job, error: str) -> None:
         self.failed += 1
+        self._count_end(job, series, "failed")
         if job.kind == "train":
             series.since_train = 0
         self._set_series_job(series, job, "failed", error)
         self.state.event("job_failed", f"{job.kind} of {series.name!r} failed: {error}",
                          series.name, level="error")
+
+    def _count_end(self, job: Job, series: Series, outcome: str) -> None:
+        metrics = self.state.metrics
+        metrics.jobs_done.labels(job.kind, series.model, outcome).inc()
+        if job.sent_at > 0:  # 0: adopted after a restart, or never sent
+            metrics.job_duration.labels(job.kind, series.model).observe(
+                max(0.0, self.state.clock() - job.sent_at))
 
     def _requeue(self, job: Job, front: bool = False, delay: float = 0.0) -> None:
         self.by_job_id.pop(job.job_id, None)
@@ -252,6 +262,7 @@ class Scheduler(JobBook):
         for job in list(self.by_job_id.values()):
             if job.lease_until <= now:
                 log.warning("lease of job %s ended (worker %s)", job.job_id, job.worker)
+                self.state.metrics.lease_expiries.labels(job.kind).inc()
                 self._fail(job, f"lease expired (worker {job.worker})", retry=True)
             else:
                 upcoming = min(upcoming, job.lease_until)

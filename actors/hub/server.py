@@ -102,9 +102,11 @@ class HubServer:
             if self.stall.held:  # messages held while a commit waited go first, now
                 timeout = 0.0
             ready = poll(self.poller, timeout)
+            started = time.perf_counter()
             api_replies = self._read(ready)
             next_due = self._due()
             self._commit_and_send(api_replies)
+            self.state.metrics.loop_turn.observe(time.perf_counter() - started)
         self._shutdown()
 
     # one turn -------------------------------------------------------------

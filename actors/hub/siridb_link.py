@@ -13,9 +13,12 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from typing import Any
 
 import zmq
+
+from actors.hub.telemetry import HubMetrics
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +34,10 @@ class SiriDBLink:
         check_interval: float,
         ctx: zmq.Context,
         wakeup: str,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics or HubMetrics()
         self.configured = bool(settings.get("host"))
         self.check_interval = check_interval
         self.results: queue.Queue[Result] = queue.Queue()
@@ -121,13 +126,16 @@ class SiriDBLink:
         self._client.close()
 
     async def _check(self) -> None:
+        started = time.perf_counter()
         try:
             if not self._client.connected:
                 await asyncio.wait_for(self._client.connect(), 10)
             reply = await asyncio.wait_for(self._client.query("show time_precision"), 10)
         except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
+            self.metrics.siridb_errors.labels("health_check").inc()
             self._set(status="failing", connected=False, error=_describe(exc))
             return
+        self.metrics.siridb_query.labels("health_check").observe(time.perf_counter() - started)
         try:
             self.precision = str(reply["data"][0]["value"])  # bounds result timestamps
         except (KeyError, IndexError, TypeError):
@@ -135,12 +143,15 @@ class SiriDBLink:
         self._set(status="connected", connected=True, error=None)
 
     async def _query(self, tag: str, query: str) -> None:
+        started = time.perf_counter()
         try:
             if not self._client.connected:
                 await asyncio.wait_for(self._client.connect(), 10)
             data = await asyncio.wait_for(self._client.query(query), 30)
             result: Result = (tag, data, None)
+            self.metrics.siridb_query.labels("count").observe(time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - handed to the hub as an error
+            self.metrics.siridb_errors.labels("count").inc()
             result = (tag, None, _describe(exc))
         self.results.put(result)
         self._push.send(b"")

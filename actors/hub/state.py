@@ -16,6 +16,7 @@ from actors.hub.peers import Peer, PeerTable
 from actors.hub.series import Series, SeriesRegistry
 from actors.hub.settings import defaults, stored_settings, validate_changes
 from actors.hub.store import Store
+from actors.hub.telemetry import HubMetrics
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.session import new_nonce, session_key
@@ -61,8 +62,10 @@ class HubState:
         version: str = "",
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics or HubMetrics()  # a fresh registry unless main gives one
         self.heartbeat_interval = heartbeat_interval
         self.liveness = liveness
         self.token = token

@@ -15,6 +15,7 @@ from actors.common.config import (
     port,
     positive,
 )
+from actors.common.telemetry import metrics_options
 from actors.listener import tee_limits
 from actors.listener.tee_limits import TeeLimits
 from protocol.curve import check_z85_key
@@ -39,6 +40,8 @@ OPTIONS = [
     Option("listener", "idle_timeout", float, tee_limits.DEFAULT_IDLE_TIMEOUT, non_negative),
     Option("listener", "max_message_size", int, 16 * 1024 * 1024, positive),
     Option("listener", "log_level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR")),
+    # Prometheus' /metrics (0: not served).
+    *metrics_options("listener", 9121),
 ]
 
 

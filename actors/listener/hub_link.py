@@ -18,6 +18,7 @@ from typing import Any
 import zmq.asyncio
 
 from actors.listener.counter import PointCounter
+from actors.listener.telemetry import ListenerMetrics
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import RequestTimeout, TransportError
@@ -76,8 +77,10 @@ class HubLink:
         update_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         curve: CurveClient | None = None,
+        metrics: ListenerMetrics | None = None,
     ) -> None:
         self.ctx = ctx
+        self.metrics = metrics or ListenerMetrics()
         self.address = address
         self.codec = codec
         self.counter = counter
@@ -95,7 +98,8 @@ class HubLink:
 
     def on_counts(self, raw_counts: dict[bytes, int]) -> None:
         """Tee callback: count the package; wake the session for realtime series."""
-        self.counter.add_raw(raw_counts)
+        self.metrics.packages.inc()
+        self.metrics.points.inc(self.counter.add_raw(raw_counts))
         if self.counter.has_realtime_pending():
             self.realtime_ready.set()
 
@@ -228,6 +232,7 @@ class HubLink:
             msg = Message(MessageType.LISTENER_ADD_SERIE_COUNT, {"counts": chunk})
             self.unacked[msg.id] = (self.clock(), chunk)
             await channel.send(msg)
+            self.metrics.reports.inc()
 
     def _resend_stale(self, now: float, silence: float) -> None:
         stale = [mid for mid, (sent, _) in self.unacked.items() if now - sent > silence]

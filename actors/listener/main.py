@@ -9,11 +9,13 @@ import signal
 import sys
 
 import zmq.asyncio
+from prometheus_client import REGISTRY
 
 from actors.common.auth import token_source, warn_exposed_secrets
 from actors.common.config import Config, ConfigError
 from actors.common.curve_keys import client_curve
 from actors.common.logs import setup_logging
+from actors.common.telemetry import serve_metrics
 from actors.common.version import software_version
 from actors.listener.config import (
     default_client_id,
@@ -23,6 +25,7 @@ from actors.listener.config import (
 from actors.listener.counter import PointCounter
 from actors.listener.hub_link import HubLink
 from actors.listener.tee_server import TeeServer, TeeServerError
+from actors.listener.telemetry import ListenerMetrics
 from protocol.envelope import Codec
 
 log = logging.getLogger("enodo.listener")
@@ -46,7 +49,9 @@ async def serve(config: Config) -> int:
         token=token_source(config, "listener"),
         update_interval=opts["update_interval"],
         curve=curve,
+        metrics=ListenerMetrics(REGISTRY),  # the default one carries the process collector
     )
+    link.metrics.watch(link)
     tee = TeeServer(
         link.on_counts,
         decode=counter.count_watched,
@@ -61,6 +66,8 @@ async def serve(config: Config) -> int:
         log.error("cannot serve the tee: %s", exc)
         ctx.term()
         return 1
+    serve_metrics(link.metrics.registry, opts["metrics_host"], opts["metrics_port"],
+                  "listener.metrics_port", log)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, link.stop)

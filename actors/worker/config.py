@@ -22,6 +22,7 @@ from actors.common.config import (
     positive,
 )
 from actors.common.siridb_queries import MAX_HEAD_TAIL
+from actors.common.telemetry import metrics_options
 from actors.hub.config import siridb_options
 from protocol.curve import check_z85_key
 
@@ -72,6 +73,8 @@ OPTIONS = [
     Option("worker", "siridb_timeout", float, 10.0, positive),
     *siridb_options("siridb"),
     *_output_options(),
+    # Prometheus' /metrics (0: not served); worker `--id N` adds N to the port.
+    *metrics_options("worker", 9123),
 ]
 
 

@@ -183,10 +183,12 @@ class JobRunner:
         self.writer = writer
         self.chunk_points = chunk_points
         self.clock = clock
+        self.model_seconds: float | None = None  # the last job's model call (a metric)
 
     async def run(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Run one job; return its result or raise JobError."""
         started = self.clock()
+        self.model_seconds = None
         try:
             problem = precheck(kind, body)
             if problem is not None:
@@ -230,12 +232,16 @@ class JobRunner:
             horizon = int(setting(settings, "horizon", DEFAULT_HORIZON, low=0.5))
             level = interval_level(settings)
             params = backtest_params(model, params, horizon, level)
+            began = self.clock()
             state = model.train(timestamps, values, params)
+            self.model_seconds = self.clock() - began
             accuracy = safe_measure(model, state, timestamps, values, params, horizon, level)
             result = model_result(kind, state, points, count, self.clock() - started)
             result["accuracy"] = accuracy
             return result
+        began = self.clock()
         state = model.fit(dict(body["state"]), timestamps, values)
+        self.model_seconds = self.clock() - began
         return model_result(kind, state, points, count, self.clock() - started)
 
     async def _forecast(self, body: Mapping[str, Any], started: float) -> dict[str, Any]:
@@ -248,7 +254,9 @@ class JobRunner:
             return await self._cold_start(body, started)
         model = get_model(body["model"])
         horizon = int(setting(settings, "horizon", DEFAULT_HORIZON, low=0.5))
+        began = self.clock()
         forecast = model.forecast(dict(body["state"]), horizon, interval_level(settings))
+        self.model_seconds = self.clock() - began
         previous = _previous_forecast(body.get("context"), Forecast)
         detection = await self._judge(body, previous, backlog=False)
         forecast_json = forecast.to_json()

@@ -20,7 +20,8 @@ import zmq
 
 from actors.worker.hub_link import HubLink
 from actors.worker.jobs import KINDS, precheck, setting
-from actors.worker.runner import ModelRunner, RunnerEvent
+from actors.worker.runner import ModelRunner, RunnerEvent, RunningJob
+from actors.worker.telemetry import WorkerMetrics
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
@@ -57,9 +58,11 @@ class Worker:
         self, settings: WorkerSettings, codec: Codec, runner_factory: Callable[
             [zmq.Poller], ModelRunner], ctx: zmq.Context | None = None,
         clock: Callable[[], float] = time.monotonic,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self.metrics = metrics or WorkerMetrics()
         self.ctx = ctx or zmq.Context()
         self.poller = zmq.Poller()
         max_size = codec.max_size
@@ -187,6 +190,7 @@ class Worker:
             return
         if job is None:
             return
+        self._count_end(job, event)
         if event.kind == "done" and event.outcome is not None:
             outcome = event.outcome
             if outcome["ok"]:
@@ -202,6 +206,15 @@ class Worker:
             code = (event.outcome or {}).get("exitcode")
             self._failed(job.job_id, f"model process died (exit code {code})", True)
         self._set_busy(None)
+
+    def _count_end(self, job: RunningJob, event: RunnerEvent) -> None:
+        outcome = event.outcome or {}
+        name = event.kind if event.kind != "done" else ("ok" if outcome.get("ok") else "failed")
+        seconds = self.clock() - job.started if job.started else None
+        model = job.body.get("model")
+        # A label per value: only the child's own model names, whatever a job carried.
+        model = model if model in self.runner.models else "other"
+        self.metrics.job_ended(job.kind, model, name, seconds, outcome.get("model_seconds"))
 
     def _failed(self, job_id: str, error: str, retry: bool) -> None:
         log.warning("job %s failed (retry %s): %s", job_id, retry, error)
@@ -232,6 +245,7 @@ class Worker:
 
     def _set_busy(self, job_id: str | None) -> None:
         self.link.status = {"busy": job_id is not None, "job_id": job_id}
+        self.metrics.busy.set(1 if job_id is not None else 0)
         self.link.heartbeat_now()
 
     # shutdown ---------------------------------------------------------------

@@ -9,15 +9,18 @@ import signal
 import sys
 
 import zmq
+from prometheus_client import REGISTRY
 
 from actors.common.auth import token_source, warn_exposed_secrets
 from actors.common.config import Config, ConfigError
 from actors.common.curve_keys import client_curve
 from actors.common.logs import setup_logging
+from actors.common.telemetry import serve_metrics
 from actors.common.version import software_version
 from actors.worker.config import load_worker_config, resolve_identity, siridb_settings
 from actors.worker.loop import Worker, WorkerSettings
 from actors.worker.runner import ChildConfig, ModelRunner
+from actors.worker.telemetry import WorkerMetrics, metrics_port
 from protocol.envelope import Codec
 from protocol.errors import TransportError
 
@@ -35,7 +38,8 @@ def hub_addresses(config: Config) -> dict[str, str]:
     }
 
 
-def build(config: Config, worker_id: str, ctx: zmq.Context) -> Worker:
+def build(config: Config, worker_id: str, ctx: zmq.Context,
+          metrics: WorkerMetrics | None = None) -> Worker:
     """Create the worker (sockets, hub link, model runner) from a config."""
     section = config.section("worker")
     reader, writer = siridb_settings(config)
@@ -58,7 +62,8 @@ def build(config: Config, worker_id: str, ctx: zmq.Context) -> Worker:
         max_size=section["max_message_size"],
     )
     start_timeout = section["child_start_timeout"]
-    return Worker(settings, codec, lambda poller: ModelRunner(child, poller, start_timeout), ctx)
+    return Worker(settings, codec, lambda poller: ModelRunner(child, poller, start_timeout), ctx,
+                  metrics=metrics)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     warn_exposed_secrets(config, log.warning)
     ctx = zmq.Context()
     try:
-        worker = build(config, identity.worker_id, ctx)
+        # The default registry: it carries the process collector (CPU, memory, fds) too.
+        worker = build(config, identity.worker_id, ctx, WorkerMetrics(REGISTRY))
     except ConfigError as exc:
         log.error("config error: %s", exc)
         identity.release()
@@ -98,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.set_wakeup_fd(worker.wakeup_fd, warn_on_full_buffer=False)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
+    worker.metrics.watch(worker.link)
+    serve_metrics(worker.metrics.registry, config.get("worker", "metrics_host"),
+                  metrics_port(config.get("worker", "metrics_port"), args.id_suffix),
+                  "worker.metrics_port", log)
     log.info("worker %s connecting to %s", identity.worker_id, hub_addresses(config))
     try:
         worker.run()

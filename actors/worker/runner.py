@@ -87,7 +87,9 @@ def child_main(conn: Connection, config: ChildConfig) -> None:
         _, kind, body = request
         try:
             result = loop.run_until_complete(jobs.run(kind, body))
-            outcome: dict[str, Any] = {"ok": True, "result": result}
+            # model_seconds stays between child and worker (a metric), outside the result.
+            outcome: dict[str, Any] = {"ok": True, "result": result,
+                                       "model_seconds": jobs.model_seconds}
         except JobError as exc:
             outcome = {"ok": False, "error": exc.message, "retry": exc.retry}
         try:

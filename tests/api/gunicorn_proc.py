@@ -32,6 +32,7 @@ class Gunicorn:
             **os.environ,
             "ENODO_API_BIND": "127.0.0.1:0",
             "ENODO_API_WORKERS": str(workers),
+            "ENODO_API_METRICS_BIND": "off",  # unless a test asks (tests/support/stack.py)
             **(env or {}),
         }
         # The token of the hub at ENODO_API_HUB_ADDRESS (a HubProcess), unless given.

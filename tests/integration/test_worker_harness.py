@@ -145,7 +145,7 @@ class WorkerProcess(ActorProcess):
             ENODO_WORKER_STATE_DIR=str(tmp / "state"), ENODO_WORKER_LOG_LEVEL="DEBUG",
             ENODO_WORKER_RECONNECT_MIN="0.1", ENODO_WORKER_SHUTDOWN_GRACE="5",
             ENODO_SIRIDB_PORT=str(siridb_port), ENODO_SIRIDB_DATABASE="dbtest",
-            ENODO_SIRIDB_TIMEOUT="2",
+            ENODO_SIRIDB_TIMEOUT="2", ENODO_WORKER_METRICS_PORT="0",  # /metrics off
         )
         self.env.update(extra)
         self.spawn("actors.worker.main", "--id", "7")

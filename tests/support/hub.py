@@ -60,6 +60,7 @@ class HubProcess(ActorProcess):
         self.env.update(
             ENODO_HUB_DATA_DIR=str(self.data_dir), ENODO_HUB_HEARTBEAT_INTERVAL="0.2",
             ENODO_SIRIDB_HOST="", ENODO_HUB_LOG_LEVEL="DEBUG",
+            ENODO_HUB_METRICS_PORT="0",  # off: tests in parallel would share its default
         )
         self.env.update(extra or {})
         super().__init__(tmp / "hub.log", self.env)

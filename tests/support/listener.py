@@ -22,6 +22,7 @@ class ListenerProcess(ActorProcess):
             ENODO_LISTENER_UPDATE_INTERVAL="0.1",
             ENODO_LISTENER_CLIENT_ID="listener-test",
             ENODO_LISTENER_LOG_LEVEL="DEBUG",
+            ENODO_LISTENER_METRICS_PORT="0",  # off unless a test asks
         )
         self.env.update(token_env(f"tcp://127.0.0.1:{control_port}", "LISTENER"))
         self.env.update(extra or {})

@@ -93,8 +93,15 @@ class Stack:
         storage: str = "memory", select_delay: float = 0.0,
         hub_env: dict[str, str] | None = None, worker_env: dict[str, str] | None = None,
         listener_env: dict[str, str] | None = None, api_env: dict[str, str] | None = None,
+        metrics: bool = False,
     ) -> None:
         self.tmp = tmp
+        # With metrics: each actor serves /metrics on a port of its own (name -> port).
+        self.metrics_ports: dict[str, int] = {}
+        if metrics:
+            names = ["hub", *(f"worker-{i}" for i in range(workers)),
+                     *(["listener"] if listener else []), *(["api"] if api else [])]
+            self.metrics_ports = {name: free_port() for name in names}
         self.tee_port = free_port() if listener else None
         extra_args = ("--select-delay", str(select_delay)) if select_delay else ()
         self.db = DevServer(dbname=DATABASE, storage=storage, extra_args=extra_args,
@@ -121,14 +128,16 @@ class Stack:
         self.hub = HubProcess(self.tmp, extra={
             "ENODO_SIRIDB_HOST": "127.0.0.1", "ENODO_SIRIDB_PORT": str(self.db.port),
             "ENODO_SIRIDB_DATABASE": DATABASE, "ENODO_HUB_SIRIDB_CHECK_INTERVAL": "0.5",
-            **self._hub_env,
+            **self._metrics_env("hub", "ENODO_HUB_METRICS_PORT"), **self._hub_env,
         }).start()
         self.client = HubClient(self.hub)
         for index in range(self._n_workers):
             self.add_worker(index)
         if self._with_listener:
             self.listener = ListenerProcess(self.tmp, self.hub.ports["control"], extra={
-                "ENODO_LISTENER_TEE_PORT": str(self.tee_port), **self._listener_env,
+                "ENODO_LISTENER_TEE_PORT": str(self.tee_port),
+                **self._metrics_env("listener", "ENODO_LISTENER_METRICS_PORT"),
+                **self._listener_env,
             }).start()
         if self._with_api:
             self.api = Gunicorn("api.wsgi:app", env={
@@ -136,6 +145,8 @@ class Stack:
                 # The console reads series history from this SiriDB itself.
                 "ENODO_SIRIDB_HOST": "127.0.0.1", "ENODO_SIRIDB_PORT": str(self.db.port),
                 "ENODO_SIRIDB_DATABASE": DATABASE,
+                **({"ENODO_API_METRICS_BIND": f"127.0.0.1:{self.metrics_ports['api']}"}
+                   if "api" in self.metrics_ports else {}),
                 **self._api_env,
             }).start()
         self.wait_online(workers=self._n_workers, listeners=int(self._with_listener))
@@ -144,10 +155,18 @@ class Stack:
     def add_worker(self, index: int) -> WorkerProcess:
         """Start worker number index (again, after a kill: the same id, as a supervisor does)."""
         assert self.hub is not None
+        port = self.metrics_ports.get(f"worker-{index}")
+        # The worker adds its --id to metrics_port (as under supervisord): give port - index.
+        extra = {**self._worker_env,
+                 **({"ENODO_WORKER_METRICS_PORT": str(port - index)} if port else {})}
         worker = WorkerProcess(self.tmp, self.hub.ports, self.db.port, index,
-                               extra=self._worker_env).start()
+                               extra=extra).start()
         self.workers = [w for w in self.workers if w.index != index] + [worker]
         return worker
+
+    def _metrics_env(self, name: str, var: str) -> dict[str, str]:
+        port = self.metrics_ports.get(name)
+        return {var: str(port)} if port else {}
 
     def worker(self, worker_id: str) -> WorkerProcess:
         """The worker process with this client id."""

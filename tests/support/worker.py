@@ -25,6 +25,7 @@ class WorkerProcess(ActorProcess):
             ENODO_WORKER_LOG_LEVEL="DEBUG",
             ENODO_SIRIDB_PORT=str(siridb_port),
             ENODO_SIRIDB_DATABASE=database,
+            ENODO_WORKER_METRICS_PORT="0",  # off unless a test asks (tests/support/stack.py)
         )
         self.env.update(token_env(f"tcp://127.0.0.1:{hub_ports['control']}", "WORKER"))
         self.env.update(extra or {})

@@ -12,10 +12,12 @@ import pytest
 
 from scripts.stack_env import (
     PORTS,
+    WORKERS,
     PortError,
     check_free,
     choose_ports,
     known_env_names,
+    metrics_urls,
     process_env,
     unknown_env_warnings,
 )
@@ -29,11 +31,34 @@ def test_defaults_base_and_one_variable_per_port():
     moved = choose_ports({"ENODO_PORT_BASE": "20000", "ENODO_API_PORT": "18080"})
     assert moved["ENODO_API_PORT"] == 18080
     assert moved["ENODO_HUB_API_PORT"] == 20005
-    assert sorted(moved.values())[1:] == list(range(20001, 20006))
+    assert sorted(moved.values())[1:] == list(range(20001, 20010))
     env = process_env(moved)
     assert env["ENODO_API_BIND"] == "127.0.0.1:18080"
     assert env["ENODO_API_HUB_ADDRESS"] == env["ENODO_CLIENT_HUB"].replace("20003", "20005")
     assert env["ENODO_WORKER_RESULTS_PORT"] == env["ENODO_HUB_RESULTS_PORT"] == "20004"
+    assert (env["ENODO_HUB_METRICS_PORT"], env["ENODO_LISTENER_METRICS_PORT"],
+            env["ENODO_API_METRICS_BIND"], env["ENODO_WORKER_METRICS_PORT"]) == \
+        ("20006", "20007", "127.0.0.1:20008", "20009")
+
+
+def test_metrics_urls_one_per_actor_and_one_port_per_worker():
+    urls = metrics_urls(choose_ports({"ENODO_PORT_BASE": "20000"}))
+    assert urls == {"hub": "http://127.0.0.1:20006/metrics",
+                    "listener": "http://127.0.0.1:20007/metrics",
+                    "api": "http://127.0.0.1:20008/metrics",
+                    "worker-0": "http://127.0.0.1:20009/metrics",
+                    "worker-1": "http://127.0.0.1:20010/metrics"}
+    conf = (ROOT / "configs" / "supervisord.conf").read_text()
+    assert f"numprocs = {WORKERS}\n" in conf  # each started worker has its port
+
+
+def test_the_second_worker_metrics_port_is_checked_too():
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        with pytest.raises(PortError, match="ENODO_WORKER_METRICS_PORT"):
+            check_free({"ENODO_WORKER_METRICS_PORT": taken - 1})
 
 
 @pytest.mark.parametrize("env", [{"ENODO_PORT_BASE": "x"}, {"ENODO_PORT_BASE": "65534"},
