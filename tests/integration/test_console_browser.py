@@ -96,12 +96,27 @@ def url(stack: Stack, path: str = "") -> str:
 def submit(driver, button_id: str) -> None:
     """Click a form's button and wait for the page it loads (the old one goes stale)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, button_id).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 15).until(lambda _: gone(old))
+
+
+def gone(element) -> bool:
+    """True once element left the document: chromedriver says so as a stale reference or,
+    when it asks while the new page replaces the old, as an inspector error about the node."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
 
 
 def log_in(driver, stack: Stack, token: str) -> None:
@@ -141,6 +156,7 @@ def test_every_page_loads_without_console_errors(browser, stack):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    console_errors(browser)  # what an earlier test left in the browser's log is not ours
     log_in(browser, stack, ADMIN)
     assert browser.current_url.rstrip("/") == url(stack)
     pages = {"series_list": ("", "series"), "clients": ("/clients", "clients"),

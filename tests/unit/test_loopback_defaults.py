@@ -35,8 +35,11 @@ def test_listener_tee_listens_on_loopback():
     assert inspect.signature(TeeServer).parameters["host"].default in LOOPBACK
 
 
-def test_gunicorn_binds_loopback(monkeypatch):
+def test_gunicorn_binds_loopback(monkeypatch, tmp_path):
     monkeypatch.delenv("ENODO_API_BIND", raising=False)
+    # The config sets PROMETHEUS_MULTIPROC_DIR in os.environ; monkeypatch takes it back, or
+    # every actor this test process starts later would count into that folder.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     settings = runpy.run_path(str(ROOT / "configs" / "gunicorn.conf.py"))
     assert settings["bind"] == ["127.0.0.1:8000"]
     assert load_api_config(env={}).get("api", "hub_address").startswith("tcp://127.0.0.1:")
