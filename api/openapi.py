@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import falcon
+import msgspec
 
 from actors.common.siridb_queries import MAX_PLAIN_NAME_BYTES
-from actors.hub.settings import SETTINGS
-from protocol.schemas import MAX_NAME_BYTES
+from protocol.names import MAX_NAME_BYTES
+from protocol.settings import KEYS, RuntimeSettings
 
 VERSION = "3.0.3"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -95,23 +96,17 @@ ANOMALIES = {
     "properties": {"name": {"type": "string"},
                    "anomalies": {"type": "array", "items": OBJECT}},
 }
-_SETTING_TYPES = {int: "integer", float: "number", str: "string"}
-
-
 def settings_schema(partial: bool) -> dict[str, Any]:
     """The settings object (every key when read; any non-empty subset when changed)."""
-    schema: dict[str, Any] = {
-        "type": "object", "additionalProperties": False,
-        "properties": {
-            key: {"type": _SETTING_TYPES[s.type], "description": f"{s.doc} ({s.rule})",
-                  "default": s.default}
-            for key, s in SETTINGS.items()
-        },
-    }
+    (_, components) = msgspec.json.schema_components([RuntimeSettings])
+    schema = dict(components["RuntimeSettings"])
+    schema.pop("title", None)
+    schema["additionalProperties"] = False
+    schema.pop("required", None)
     if partial:
         schema["minProperties"] = 1
     else:
-        schema["required"] = sorted(SETTINGS)
+        schema["required"] = sorted(KEYS)
     return schema
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from actors.hub.series import Series
-from actors.worker.detector import COLD_START_MIN_POINTS
+from protocol.anomaly import COLD_START_MIN_POINTS
 from protocol.types import MessageType
 
 KIND_TO_TYPE = {

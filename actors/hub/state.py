@@ -14,10 +14,10 @@ from actors.hub.detection import check_anomaly_settings
 from actors.hub.models import check_model
 from actors.hub.peers import Peer, PeerTable
 from actors.hub.series import Series, SeriesRegistry
-from actors.hub.settings import defaults, validate_changes
 from actors.hub.store import Store
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
+from protocol.settings import defaults, validate_changes
 from protocol.types import ClientType, MessageType
 
 log = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ from actors.common.config import (
     one_of,
     port,
     positive,
+    siridb_options,
 )
 from actors.common.siridb_queries import MAX_HEAD_TAIL
-from actors.hub.config import siridb_options
 from protocol.curve import check_z85_key
 
 DEFAULT_STATE_DIR = ".enodo/worker"

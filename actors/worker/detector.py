@@ -33,67 +33,23 @@ from typing import Any
 
 import numpy as np
 
-DIRECTIONS = ("both", "above", "below")
+from protocol.anomaly import (  # noqa: F401 - re-exported: the detector's settings
+    COLD_START_MIN_POINTS,
+    DEFAULT_EVENT_GAP,
+    DIRECTIONS,
+    MAX_PERSISTENCE,
+    AnomalySettings,
+)
+
 THRESHOLD = 1.0
 MEAN_WINDOW = 12
 MEAN_RATIO = 0.6
 ESCALATION = 2.0
 COLD_START_WINDOW = 100
-COLD_START_MIN_POINTS = 20
 MAD_TO_SIGMA = 1.4826
 MEAN_AD_TO_SIGMA = 1.2533
-MAX_PERSISTENCE = 1000
-DEFAULT_EVENT_GAP = 100
 # A zero-width interval (a model certain of its value) still gives a finite, JSON-safe score.
 MIN_HALF_RATIO = 1e-9
-
-
-@dataclass(frozen=True)
-class AnomalySettings:
-    """What an operator chooses per series; see the module docstring."""
-
-    direction: str = "both"
-    min_deviation: float = 0.0
-    k: int = 1
-    n: int = 1
-    event_gap: int = DEFAULT_EVENT_GAP
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Any] | None) -> AnomalySettings:
-        """Checked settings with defaults filled; ValueError names the bad key."""
-        if raw is None:
-            return cls()
-        if not isinstance(raw, Mapping):
-            raise ValueError("anomaly settings must be an object")
-        unknown = sorted(set(raw) - set(cls.__dataclass_fields__))
-        if unknown:
-            known = ", ".join(cls.__dataclass_fields__)
-            raise ValueError(f"unknown key {unknown[0]!r} (known: {known})")
-        values = {**asdict(cls()), **raw}
-        if values["direction"] not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
-        deviation = values["min_deviation"]
-        if not _is_number(deviation) or not math.isfinite(deviation) or deviation < 0:
-            raise ValueError("min_deviation must be a finite number >= 0")
-        for key, high in (("k", MAX_PERSISTENCE), ("n", MAX_PERSISTENCE), ("event_gap", 10**6)):
-            if not _is_int(values[key]) or not 1 <= values[key] <= high:
-                raise ValueError(f"{key} must be an integer from 1 to {high}")
-        if values["k"] > values["n"]:
-            raise ValueError("k must not exceed n (k of the last n points)")
-        values["min_deviation"] = float(deviation)
-        return cls(**values)
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain dict for ujson/json."""
-        return asdict(self)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,105 @@
+"""Jobs: their kinds, statuses and outputs (one spelling each), and the job a worker gets."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from protocol.anomaly import AnomalySettings
+from protocol.names import SeriesName
+from protocol.typed import UNSET, Shape, UnsetType
+from protocol.types import MessageType
+
+
+class JobKind(enum.StrEnum):
+    """What a job does; the value is what the API, the store and job results say."""
+
+    TRAIN = "train"
+    FIT = "fit"
+    FORECAST = "forecast"
+
+    @property
+    def message_type(self) -> MessageType:
+        """The message type that carries a job of this kind to a worker."""
+        return _KIND_TO_TYPE[self]
+
+    @classmethod
+    def of(cls, msg_type: MessageType) -> JobKind:
+        """The kind of job a message type carries; KeyError for any other type."""
+        return _TYPE_TO_KIND[msg_type]
+
+
+_KIND_TO_TYPE = {
+    JobKind.TRAIN: MessageType.TRAIN_MODEL,
+    JobKind.FIT: MessageType.FIT_MODEL,
+    JobKind.FORECAST: MessageType.FORECAST_SERIE,
+}
+_TYPE_TO_KIND = {t: k for k, t in _KIND_TO_TYPE.items()}
+
+
+class JobStatus(enum.StrEnum):
+    """Where a job of the hub's queue is."""
+
+    QUEUED = "queued"          # waiting for a worker
+    DISPATCHED = "dispatched"  # sent, not yet accepted
+    RUNNING = "running"        # a worker accepted it
+
+
+class SeriesJobState(enum.StrEnum):
+    """The last job of one kind of a series, as its detail shows it."""
+
+    NONE = "none"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutputKind(enum.StrEnum):
+    """What the hub keeps per series from job results (the store's output kinds)."""
+
+    FORECAST = "forecast"
+    ANOMALIES = "anomalies"
+    ANOMALY_EVENTS = "anomaly_events"
+    DETECTOR = "detector"
+    ACCURACY = "accuracy"
+
+
+class JobSettings(Shape):
+    """The runtime settings a job needs, as the hub sends them (the worker adds no defaults)."""
+
+    horizon: int
+    interval_level: float
+    max_points: int
+    max_job_duration: float
+    anomaly: AnomalySettings | UnsetType = UNSET  # FORECAST_SERIE only
+
+
+#: The runtime settings copied into every job.
+JOB_SETTINGS: tuple[str, ...] = ("horizon", "interval_level", "max_points", "max_job_duration")
+
+
+class JobContext(Shape):
+    """What a FORECAST_SERIE carries besides the model: the last forecast and detector state."""
+
+    previous_forecast: dict[str, Any] | None | UnsetType = UNSET
+    detector: dict[str, Any] | None | UnsetType = UNSET
+
+
+class JobBody(Shape):
+    """TRAIN_MODEL, FIT_MODEL, FORECAST_SERIE: one job of one series."""
+
+    job_id: str
+    series: SeriesName
+    model: str
+    model_parameters: dict[str, Any]
+    state: dict[str, Any] | None
+    settings: dict[str, Any]
+    attempt: int
+    context: dict[str, Any] | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.job_id) <= 128:
+            raise ValueError("'job_id' must be 1 to 128 characters")
+        if self.attempt < 0:
+            raise ValueError("'attempt' must be >= 0")

@@ -1,0 +1,74 @@
+"""The runtime settings table: every key's type, bounds, default and meaning, in one place.
+
+The hub keeps the current values and changes them over the API (all valid, or nothing
+changes); jobs carry the ones a worker needs (protocol/jobs.py); the OpenAPI document and
+the docs take their schema from `RuntimeSettings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.typed import Meta, Shape, convert
+
+
+def _doc(text: str, **bounds: float) -> Meta:
+    return Meta(description=text, **bounds)
+
+
+class RuntimeSettings(Shape, omit_defaults=False):
+    """Every runtime setting at its current value (the defaults are those below)."""
+
+    min_data_points: Annotated[int, _doc(
+        "points a series needs before its first training", ge=10)] = 100
+    fit_every: Annotated[int, _doc(
+        "new points after which the model is fitted again", ge=1)] = 20
+    retrain_every: Annotated[int, _doc(
+        "new points after which the model is retrained", ge=1)] = 2000
+    retrain_interval: Annotated[float, _doc(
+        "seconds after which a model is retrained whatever the count (0 = off)",
+        ge=0, le=10**8)] = 86400.0
+    horizon: Annotated[int, _doc("steps to forecast", ge=1, le=100_000)] = 24
+    interval_level: Annotated[float, _doc(
+        "coverage of the prediction interval (anomaly: outside it)", ge=0.5, le=0.9999)] = 0.95
+    max_points: Annotated[int, _doc(
+        "history read for a model at most", ge=10, le=10_000_000)] = 10_000
+    max_job_duration: Annotated[float, _doc(
+        "seconds before a model run is killed", ge=1, le=86400)] = 300.0
+    max_attempts: Annotated[int, _doc(
+        "tries of a job before it fails for good", ge=1, le=100)] = 3
+    reconcile_interval: Annotated[float, _doc(
+        "seconds between point-count reconciliations with SiriDB", ge=1, le=86400)] = 60.0
+    default_model: Annotated[str, Meta(
+        description="model of series added without one (a model name)", min_length=1)] = "auto"
+    event_log_size: Annotated[int, _doc(
+        "events kept in the log", ge=100, le=10_000_000)] = 10_000
+
+
+#: Every key, in the table's order.
+KEYS: tuple[str, ...] = RuntimeSettings.__struct_fields__
+
+
+def defaults() -> dict[str, Any]:
+    """Return every setting at its default."""
+    return RuntimeSettings().to_dict()
+
+
+def validate_changes(
+    changes: Mapping[str, Any], check_model: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Return changes normalised, or raise ProtocolError(INVALID) naming the first bad key."""
+    if not isinstance(changes, Mapping) or not changes:
+        raise ProtocolError(ErrorCode.INVALID, "settings: expected a non-empty object")
+    for key in changes:
+        if key not in KEYS:
+            raise ProtocolError(ErrorCode.INVALID, f"settings: unknown key {key!r}")
+    # The keys left out take defaults here, which pass: only the changes are checked.
+    checked = convert(dict(changes), RuntimeSettings, "settings")
+    clean = {key: getattr(checked, key) for key in changes}
+    if "default_model" in clean and check_model is not None:
+        check_model(clean["default_model"])
+    return clean
+
