@@ -10,8 +10,9 @@ from typing import Any, Protocol
 
 import falcon
 
-from api.bodies import JOB_BODY, SERIES_BODY, check_body, read_object
+from api.bodies import check_body, read_object
 from api.routing import series_path
+from protocol.actions import AddSeries, JobRequest
 
 
 class Hub(Protocol):
@@ -60,7 +61,7 @@ class SeriesCollection(HubResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Add a series: {"name", "model"?, "model_parameters"?, "realtime"?} -> 201."""
         body = read_object(req)
-        check_body(body, SERIES_BODY)
+        check_body(body, AddSeries)
         _reply(resp, self.hub.request("add_series", body))
         resp.status = falcon.HTTP_201
         resp.set_header("Location", req.root_path + series_path(body["name"]))
@@ -108,8 +109,8 @@ class SeriesJobs(HubResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         """Queue the job {"type": "train"|"fit"|"forecast"} -> 202."""
         body = read_object(req)
-        check_body(body, JOB_BODY)
-        _reply(resp, self.hub.request("queue_job", {"name": name, "job_type": body["type"]}))
+        job = check_body(body, JobRequest)
+        _reply(resp, self.hub.request("queue_job", {"name": name, "job_type": job.type.value}))
         resp.status = falcon.HTTP_202
 
 

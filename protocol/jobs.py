@@ -6,7 +6,7 @@ import enum
 from typing import Any
 
 from protocol.anomaly import AnomalySettings
-from protocol.names import SeriesName
+from protocol.names import SeriesName, name_length_problem
 from protocol.typed import UNSET, Shape, UnsetType
 from protocol.types import MessageType
 
@@ -103,3 +103,6 @@ class JobBody(Shape):
             raise ValueError("'job_id' must be 1 to 128 characters")
         if self.attempt < 0:
             raise ValueError("'attempt' must be >= 0")
+        problem = name_length_problem(self.series)
+        if problem:
+            raise ValueError(f"'series' {problem}")

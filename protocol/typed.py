@@ -13,6 +13,7 @@ the protocol always has ("'name' must be str, not int", "missing key 'name'",
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any, TypeVar
@@ -25,7 +26,7 @@ from protocol.errors import ErrorCode, ProtocolError
 __all__ = ["INT64", "UNSET", "Int64", "Meta", "Shape", "UnsetType", "convert", "explain"]
 
 INT64 = 2**63  # JSON integers the wire carries are within [-INT64, INT64)
-Int64 = Annotated[int, Meta(ge=-INT64, lt=INT64)]
+Int64 = Annotated[int, Meta(ge=-INT64, le=INT64 - 1)]
 
 S = TypeVar("S")
 
@@ -83,7 +84,19 @@ def convert(value: Any, shape: type[S], what: str) -> S:
     try:
         return msgspec.convert(value, shape)
     except msgspec.ValidationError as exc:
-        raise ProtocolError(ErrorCode.INVALID, explain(exc, what)) from None
+        raise ProtocolError(ErrorCode.INVALID, explain(exc, what, shape)) from None
+
+
+def _choices(shape: Any, key: str) -> str | None:
+    """The values an enum field of shape allows, for a message; None when not an enum."""
+    try:
+        field = next(f for f in msgspec.structs.fields(shape) if f.name == key)
+    except (StopIteration, TypeError):
+        return None
+    for kind in getattr(field.type, "__args__", None) or (field.type,):
+        if isinstance(kind, type) and issubclass(kind, enum.Enum):
+            return ", ".join(str(m.value) for m in kind)
+    return None
 
 
 #: msgspec's names of JSON types, as the protocol's messages have always named them.
@@ -97,7 +110,7 @@ _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _KEY = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]*)\]")
 
 
-def explain(exc: msgspec.ValidationError, what: str) -> str:
+def explain(exc: msgspec.ValidationError, what: str, shape: Any = None) -> str:
     """Word a msgspec complaint as '<what>: <key> <problem>'."""
     text = str(exc)
     match = _PATH.search(text)
@@ -105,6 +118,9 @@ def explain(exc: msgspec.ValidationError, what: str) -> str:
     text = text[: match.start()] if match else text
     keys = [m.group(1) or m.group(2) for m in _KEY.finditer(path)]
     where = ".".join(k for k in keys if k != "...")
+    rules = getattr(shape, "RULES", None) or {}
+    if keys and keys[0] in rules:  # the shape words this key's problems itself
+        return f"{what}: {rules[keys[0]]}"
     if text.startswith("Object missing required field `"):
         field = text.split("`")[1]
         return f"{what}: missing key {_dotted(where, field)!r}"
@@ -122,6 +138,9 @@ def explain(exc: msgspec.ValidationError, what: str) -> str:
         rule = bound.group(2)
         return f"{what}: {where!r} {_RULES.get(rule, 'must be ' + rule)}"
     if text.startswith("Invalid enum value"):
+        choices = _choices(shape, where) if shape is not None else None
+        if choices:
+            return f"{what}: {where!r} must be one of {choices}"
         return f"{what}: {where!r} is not one of the values allowed ({text.split(' ', 3)[3]})"
     # A __post_init__ complaint names its key itself.
     return f"{what}: {where + ' ' if where else ''}{text}"

@@ -81,8 +81,10 @@ class HubState:
             self.clients[client_id] = info
         self.hub_id = store.get_meta("hub_id") or uuid.uuid4().hex
         store.set_meta("hub_id", self.hub_id)
+        # Every key of the published SiriDBStatus (protocol/actions.py), as an unset link says.
         self.siridb_status: Callable[[], dict[str, Any]] = lambda: {
             "status": "not_configured", "configured": False, "connected": False, "error": None,
+            "host": None, "port": None, "database": None,
         }
         self.job_stats: Callable[[], dict[str, Any]] = dict
         self.request_job: Callable[[Series, str], None] = self._no_scheduler

@@ -7,7 +7,6 @@ state is not.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import time
@@ -106,20 +105,6 @@ def model_result(
         "last_ts": points[-1][0] if points else None,
         "duration": round(duration, 6),
     }
-
-
-def anomaly_json(anomaly: Any) -> dict[str, Any]:
-    """Return an anomaly as {timestamp, value, expected, lower, upper, score}."""
-    if hasattr(anomaly, "to_json"):
-        data = dict(anomaly.to_json())
-    elif dataclasses.is_dataclass(anomaly):
-        data = dataclasses.asdict(anomaly)
-    else:
-        data = dict(anomaly)
-    keys = ("timestamp", "value", "expected", "lower", "upper", "score")
-    out = {key: data[key] for key in keys}
-    out["timestamp"] = int(out["timestamp"])
-    return out
 
 
 def forecast_summary(forecast: Mapping[str, Any], anomalies: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import schemathesis
 from api.app import create_app
 from api.hub_client import HubClient, HubError
 from api.openapi import GENERIC, OPERATIONS, openapi_document, routes
-from tests.api.fake_hub import FakeHub
+from tests.api.state_hub import StateHub
 
 
 def test_the_document_lists_every_route_the_app_serves_and_describes_each(client):
@@ -16,7 +16,7 @@ def test_the_document_lists_every_route_the_app_serves_and_describes_each(client
     assert status_doc.status_code == 200
     document = status_doc.json
     assert document["openapi"].startswith("3.")
-    served = set(routes(create_app(FakeHub())))
+    served = set(routes(create_app(StateHub(None))))
     listed = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
     assert listed == served
     assert ("GET", "/series/{name}") in served and ("POST", "/settings") in served
@@ -33,13 +33,13 @@ def test_the_document_lists_every_route_the_app_serves_and_describes_each(client
 
 
 def test_the_document_is_valid_openapi():
-    schema = schemathesis.openapi.from_dict(openapi_document(create_app(FakeHub())))
+    schema = schemathesis.openapi.from_dict(openapi_document(create_app(StateHub(None))))
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == len(set(routes(create_app(FakeHub()))))
+    assert len(operations) == len(set(routes(create_app(StateHub(None)))))
 
 
 def test_with_a_bearer_token_the_document_says_so():
-    document = openapi_document(create_app(FakeHub()), bearer=True)
+    document = openapi_document(create_app(StateHub(None)), bearer=True)
     assert document["security"] == [{"bearer": []}]
     assert document["paths"]["/openapi.json"]["get"]["security"] == []
     assert "401" in document["paths"]["/series"]["get"]["responses"]

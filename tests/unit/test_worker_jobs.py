@@ -6,7 +6,6 @@ import pytest
 
 from actors.worker.jobs import (
     JobError,
-    anomaly_json,
     classify,
     forecast_result,
     interval_level,
@@ -73,7 +72,6 @@ def test_forecast_result_and_summary():
                                  "mean_last": 2.0, "anomalies": 1}
     assert {k: result[k] for k in ("kind", "count", "points", "written")} == {
         "kind": "forecast", "count": 100, "points": 3, "written": ["a"]}
-    assert anomaly_json({**anomaly, "anomalous": True}) == anomaly
 
 
 def test_output_points_convert_precision_and_skip_non_finite():
