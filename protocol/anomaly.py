@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
-from protocol.typed import Shape
+from protocol.typed import Meta, Shape
 
 DIRECTIONS = ("both", "above", "below")
 MAX_PERSISTENCE = 1000
@@ -25,11 +25,11 @@ COLD_START_MIN_POINTS = 20
 class AnomalySettings(Shape, frozen=True):
     """Direction and size of what counts, persistence (k of the last n), and the event gap."""
 
-    direction: str = "both"
-    min_deviation: float = 0.0
-    k: int = 1
-    n: int = 1
-    event_gap: int = DEFAULT_EVENT_GAP
+    direction: Literal["both", "above", "below"] = "both"
+    min_deviation: Annotated[float, Meta(ge=0)] = 0.0
+    k: Annotated[int, Meta(ge=1, le=MAX_PERSISTENCE)] = 1
+    n: Annotated[int, Meta(ge=1, le=MAX_PERSISTENCE)] = 1
+    event_gap: Annotated[int, Meta(ge=1, le=MAX_EVENT_GAP)] = DEFAULT_EVENT_GAP
 
     #: How each key's problem is worded (operators and tests read these).
     RULES: ClassVar[dict[str, str]] = {

@@ -55,3 +55,42 @@ def test_a_body_the_wire_cannot_carry_is_refused_as_invalid_before_sending():
     finally:
         hub.close()
     assert caught.value.code == "invalid"
+
+
+def _body_schema(document: dict, method: str, path: str):
+    import jsonschema_rs  # schemathesis's validator
+
+    schema = document["paths"][path][method]["requestBody"]["content"]["application/json"]
+    return jsonschema_rs.Draft202012Validator(
+        {"components": document["components"], **schema["schema"]})
+
+
+@pytest.mark.parametrize(("body", "accepted"), [
+    ({"name": "cpu"}, True),
+    ({"name": "cpu", "model": 2, "realtime": True, "model_parameters": {"n_changepoints": 3}},
+     True),
+    ({"name": "cpu", "anomaly": {"direction": "above", "k": 2, "n": 3}}, True),
+    ({"name": "cpu", "anomaly": {"direction": "up"}}, False),
+    ({"name": "cpu", "colour": "red"}, False),
+    ({"name": ""}, False),
+    ({"model": "arima"}, False),
+])
+def test_the_published_series_body_is_the_one_the_api_takes(client, body, accepted):
+    # The issue that typed the protocol: the document refused an `anomaly` the API took.
+    document = client.simulate_get("/openapi.json").json
+    valid = _body_schema(document, "post", "/series").is_valid(body)
+    status = client.simulate_post("/series", json=body).status_code
+    assert valid is accepted
+    assert status == (201 if accepted else 400)
+
+
+def test_the_settings_schema_is_the_protocol_table(client):
+    from protocol.settings import KEYS, defaults
+
+    document = client.simulate_get("/openapi.json").json
+    settings = document["components"]["schemas"]["RuntimeSettings"]
+    assert sorted(settings["properties"]) == sorted(KEYS) == sorted(settings["required"])
+    assert {k: p["default"] for k, p in settings["properties"].items()} == defaults()
+    change = _body_schema(document, "post", "/settings")
+    assert change.is_valid({"horizon": 48}) and not change.is_valid({"horizon": 0})
+    assert not change.is_valid({}) and not change.is_valid({"nope": 1})
