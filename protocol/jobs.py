@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from protocol.anomaly import AnomalySettings
+import msgspec
+
 from protocol.names import SeriesName, name_length_problem
+from protocol.settings import RuntimeSettings
 from protocol.typed import UNSET, Shape, UnsetType
 from protocol.types import MessageType
 
@@ -65,14 +67,29 @@ class OutputKind(enum.StrEnum):
     ACCURACY = "accuracy"
 
 
-class JobSettings(Shape):
-    """The runtime settings a job needs, as the hub sends them (the worker adds no defaults)."""
+_DEFAULTS = RuntimeSettings()
 
-    horizon: int
-    interval_level: float
-    max_points: int
-    max_job_duration: float
-    anomaly: AnomalySettings | UnsetType = UNSET  # FORECAST_SERIE only
+
+class JobSettings(Shape, forbid_unknown_fields=False):
+    """The runtime settings a job needs, as the hub sends them.
+
+    The worker adds no defaults of its own: a key a job leaves out (a test, an older hub)
+    takes the runtime settings table's default, the one place defaults are written.
+    """
+
+    horizon: int = _DEFAULTS.horizon
+    interval_level: float = _DEFAULTS.interval_level
+    max_points: int = _DEFAULTS.max_points
+    max_job_duration: float = _DEFAULTS.max_job_duration
+    anomaly: dict[str, Any] | UnsetType = UNSET  # FORECAST_SERIE: the series' AnomalySettings
+
+    @classmethod
+    def of(cls, raw: Any) -> JobSettings:
+        """A job's settings; ValueError naming the key when the hub sent a wrong one."""
+        try:
+            return msgspec.convert(raw or {}, cls)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"job settings: {exc}") from None
 
 
 #: The runtime settings copied into every job.

@@ -8,6 +8,7 @@ from actors.hub.detection import check_detection, record_detection
 from actors.hub.jobs import Job
 from actors.hub.series import Series
 from actors.hub.state import MAX_POINTS, HubState
+from protocol.jobs import JobKind, OutputKind
 
 FORECAST_COLUMNS = ("timestamps", "mean", "lower", "upper")
 
@@ -57,18 +58,19 @@ def check_forecast(forecast: Any, anomalies: Any) -> None:
 def apply_result(state: HubState, series: Series, job: Job, result: dict[str, Any]) -> None:
     """Store one job's result on the series; KeyError/TypeError/ValueError when malformed."""
     now = state.wall()
-    if job.kind in ("train", "fit"):
+    if job.kind in (JobKind.TRAIN, JobKind.FIT):
         model_state = result["state"]
         if not isinstance(model_state, dict):
             raise TypeError("state must be an object")
         state.store.put_model(series.name, model_state)
         series.since_fit = max(0, series.points - job.points_mark)
-        if job.kind == "train":
+        if job.kind is JobKind.TRAIN:
             series.trained_at = now
             series.since_train = series.since_fit
             accuracy = result.get("accuracy")
             if isinstance(accuracy, dict):
-                state.store.put_output(series.name, "accuracy", {**accuracy, "measured_at": now})
+                state.store.put_output(series.name, OutputKind.ACCURACY,
+                                       {**accuracy, "measured_at": now})
     elif result["forecast"] is None:
         # Cold-start detection (no model yet): anomalies and events, no forecast.
         record_detection(state, series, result)
@@ -78,7 +80,7 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
         anomalies = result.get("anomalies", [])
         check_forecast(forecast, anomalies)
         check_detection(result)
-        state.store.put_output(series.name, "forecast", forecast)
+        state.store.put_output(series.name, OutputKind.FORECAST, forecast)
         record_detection(state, series, result)
         series.forecast_at = now
         summary = result.get("summary")

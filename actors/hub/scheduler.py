@@ -9,13 +9,14 @@ from typing import Any
 
 import zmq
 
-from actors.hub.jobs import KIND_TO_TYPE, Job, backoff, next_kind
+from actors.hub.jobs import Job, backoff, next_kind
 from actors.hub.peers import Peer
 from actors.hub.results import apply_result
 from actors.hub.series import Series
 from actors.hub.state import HubState
 from protocol.envelope import Message
 from protocol.errors import ProtocolError, TransportError
+from protocol.jobs import JobKind, JobStatus, OutputKind, SeriesJobState
 from protocol.transport import Channel
 from protocol.types import ClientType, MessageType
 
@@ -48,7 +49,7 @@ class Scheduler:
         self.adoptable: dict[str, Job] = {}
         adopt_until = state.clock() + state.heartbeat_interval * state.liveness
         for record in state.store.load_jobs():
-            was_out = record.get("status") in ("dispatched", "running")
+            was_out = record.get("status") in (JobStatus.DISPATCHED, JobStatus.RUNNING)
             job = Job.restore(record)
             if job.series in state.series and job.series not in self.active:
                 self.active[job.series] = job
@@ -58,7 +59,7 @@ class Scheduler:
                     heapq.heappush(self.delayed, (adopt_until, job.series, job.uid))
                 else:
                     self.ready.append(job.series)
-                self._set_job_state(job, "queued")
+                self._set_job_state(job, SeriesJobState.QUEUED)
             else:
                 self._writes[job.uid] = None
         state.on_points = self.consider
@@ -88,7 +89,7 @@ class Scheduler:
         job = Job.new(series.name, kind, self.state.wall())
         self.active[series.name] = job
         self.ready.append(series.name)
-        self._set_job_state(job, "queued")
+        self._set_job_state(job, SeriesJobState.QUEUED)
 
     # dispatching ----------------------------------------------------------
     def idle_capacity(self) -> int:
@@ -113,13 +114,13 @@ class Scheduler:
             _, name, uid = heapq.heappop(self.delayed)
             self.adoptable.pop(uid, None)
             job = self.active.get(name)
-            if job is not None and job.uid == uid and job.status == "queued":
+            if job is not None and job.uid == uid and job.status is JobStatus.QUEUED:
                 self.ready.append(name)
         free = self.idle_capacity()
         while free > 0 and self.ready:
             name = self.ready.popleft()
             job = self.active.get(name)
-            if job is None or job.status != "queued":
+            if job is None or job.status is not JobStatus.QUEUED:
                 continue
             if not self._push(job, now):
                 self.ready.appendleft(name)
@@ -133,29 +134,30 @@ class Scheduler:
             return True
         settings = {k: self.state.settings[k] for k in JOB_SETTINGS}
         context: dict[str, Any] = {}
-        if job.kind == "forecast":
-            context["previous_forecast"] = self.state.store.get_output(job.series, "forecast")
-            context["detector"] = self.state.store.get_output(job.series, "detector")
+        if job.kind is JobKind.FORECAST:
+            context["previous_forecast"] = self.state.store.get_output(
+                job.series, OutputKind.FORECAST)
+            context["detector"] = self.state.store.get_output(job.series, OutputKind.DETECTOR)
             settings["anomaly"] = series.anomaly
         job.dispatches += 1
         body = {
             "job_id": job.job_id, "series": job.series, "model": series.model,
             "model_parameters": series.model_parameters,
-            "state": None if job.kind == "train" else self.state.store.get_model(job.series),
+            "state": None if job.kind is JobKind.TRAIN else self.state.store.get_model(job.series),
             "settings": settings, "attempt": job.attempt, "context": context,
         }
         try:
-            self.jobs.send(Message(KIND_TO_TYPE[job.kind], body), flags=zmq.NOBLOCK)
+            self.jobs.send(Message(job.kind.message_type, body), flags=zmq.NOBLOCK)
         except TransportError:
             job.dispatches -= 1
             return False  # no worker connected to the jobs socket, or its pipe is full
         except ProtocolError as exc:
             self._fail(job, f"job could not be sent: {exc.message}", retry=False)
             return True
-        job.status, job.lease_until = "dispatched", now + ACCEPT_TIMEOUT
+        job.status, job.lease_until = JobStatus.DISPATCHED, now + ACCEPT_TIMEOUT
         job.points_mark, job.counted_mark = series.points, series.points_counted
         self.by_job_id[job.job_id] = job
-        self._set_job_state(job, "queued")
+        self._set_job_state(job, SeriesJobState.QUEUED)
         return True
 
     # adopting jobs from before a restart --------------------------------
@@ -173,11 +175,11 @@ class Scheduler:
         del self.adoptable[uid]
         now = self.state.clock() if now is None else now
         job.dispatches = int(dispatch)
-        job.status, job.worker = "running", worker
+        job.status, job.worker = JobStatus.RUNNING, worker
         job.lease_until = now + self.state.settings["max_job_duration"] + LEASE_GRACE
         self.by_job_id[job.job_id] = job
         self._mark_worker(worker, job, busy=True)
-        self._set_job_state(job, "running")
+        self._set_job_state(job, SeriesJobState.RUNNING)
         log.info("adopted job %s (%s of %r) from worker %s, which ran it before the restart",
                  job.job_id, job.kind, job.series, worker)
         return job
@@ -188,17 +190,17 @@ class Scheduler:
         job = self.by_job_id.get(msg.body.get("job_id", ""))
         if job is None and msg.type is not MessageType.JOB_REFUSED:
             job = self._adopt(msg.body.get("job_id", ""), msg.body.get("worker_id", ""))
-        if job is None or job.status not in ("dispatched", "running"):
+        if job is None or job.status not in (JobStatus.DISPATCHED, JobStatus.RUNNING):
             self.late += 1
             log.info("dropped a late %s for job %s", msg.type.value, msg.body.get("job_id"))
             return
         worker = msg.body["worker_id"]
         if msg.type is MessageType.JOB_ACCEPTED:
-            job.status, job.worker = "running", worker
+            job.status, job.worker = JobStatus.RUNNING, worker
             duration = self.state.settings["max_job_duration"]
             job.lease_until = self.state.clock() + duration + LEASE_GRACE
             self._mark_worker(worker, job, busy=True)
-            self._set_job_state(job, "running")
+            self._set_job_state(job, SeriesJobState.RUNNING)
         elif msg.type is MessageType.JOB_REFUSED:
             peer = self.state.peers.by_client_id(worker)
             if peer is not None and not peer.busy_jobs and peer.reported_busy is None:
@@ -223,9 +225,9 @@ class Scheduler:
             self._record_failure(series, job, f"malformed result: {exc!r}")
             return
         self.done += 1
-        self._set_series_job(series, job, "done", None)
-        if job.kind in ("train", "fit"):
-            self._queue(series, "forecast")
+        self._set_series_job(series, job, SeriesJobState.DONE, None)
+        if job.kind in (JobKind.TRAIN, JobKind.FIT):
+            self._queue(series, JobKind.FORECAST)
         else:
             self.consider(series)
 
@@ -248,16 +250,16 @@ class Scheduler:
 
     def _record_failure(self, series: Series, job: Job, error: str) -> None:
         self.failed += 1
-        if job.kind == "train":
+        if job.kind is JobKind.TRAIN:
             series.since_train = 0
-        self._set_series_job(series, job, "failed", error)
+        self._set_series_job(series, job, SeriesJobState.FAILED, error)
         self.state.event("job_failed", f"{job.kind} of {series.name!r} failed: {error}",
                          series.name, level="error")
 
     def _requeue(self, job: Job, front: bool = False, delay: float = 0.0) -> None:
         self.by_job_id.pop(job.job_id, None)
         self._mark_worker(job.worker, job, busy=False)
-        job.status, job.worker, job.lease_until = "queued", None, 0.0
+        job.status, job.worker, job.lease_until = JobStatus.QUEUED, None, 0.0
         if delay > 0:
             job.not_before = self.state.clock() + delay
             heapq.heappush(self.delayed, (job.not_before, job.series, job.uid))
@@ -265,7 +267,7 @@ class Scheduler:
             self.ready.appendleft(job.series)
         else:
             self.ready.append(job.series)
-        self._set_job_state(job, "queued")
+        self._set_job_state(job, SeriesJobState.QUEUED)
 
     def _forget(self, job: Job) -> None:
         self.by_job_id.pop(job.job_id, None)
@@ -333,7 +335,7 @@ class Scheduler:
 
     def stats(self) -> dict[str, Any]:
         """Counts for /enodo/status."""
-        by_status = {"queued": 0, "dispatched": 0, "running": 0}
+        by_status = {status.value: 0 for status in JobStatus}
         for job in self.active.values():
             by_status[job.status] += 1
         return {**by_status, "done": self.done, "failed": self.failed, "late_results": self.late,

@@ -66,7 +66,6 @@ OPTIONS = [
     Option("worker", "reconnect_min", float, 0.5, positive),
     Option("worker", "reconnect_max", float, 30.0, positive),
     Option("worker", "shutdown_grace", float, 10.0, positive),
-    Option("worker", "max_job_duration", float, 600.0, positive),
     Option("worker", "child_start_timeout", float, 120.0, positive),
     Option("worker", "max_message_size", int, 16 * 1024 * 1024, positive),
     Option("worker", "read_chunk_points", int, 100_000, _chunk_points),

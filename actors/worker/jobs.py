@@ -33,13 +33,10 @@ from actors.worker.siridb_io import (
     convert_ts,
     output_names,
 )
+from protocol.jobs import JobKind, JobSettings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_POINTS = 50_000
-DEFAULT_HORIZON = 24
-DEFAULT_LEVEL = 0.95
-KINDS = {"TRAIN_MODEL": "train", "FIT_MODEL": "fit", "FORECAST_SERIE": "forecast"}
 
 
 class JobError(Exception):
@@ -53,9 +50,9 @@ class JobError(Exception):
 
 def precheck(kind: str, body: Mapping[str, Any]) -> JobError | None:
     """Return the error a job fails with before it runs (no state to fit or forecast)."""
-    if kind not in KINDS.values():
+    if kind not in JobKind._value2member_map_:
         return JobError(f"unknown job kind {kind!r}", False)
-    if kind == "fit" and body.get("state") is None:
+    if kind == JobKind.FIT and body.get("state") is None:
         return JobError("not trained: the job carries no model state", False)
     return None  # a forecast without a model state is cold-start anomaly detection
 
@@ -77,20 +74,12 @@ def classify(exc: BaseException) -> JobError:
     return JobError(f"internal error: {exc!r}", False)
 
 
-def setting(settings: Mapping[str, Any], key: str, default: float, low: float = 0) -> float:
-    """Return a numeric setting > low, or default when absent or unusable."""
-    value = settings.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return default
-    return value if value > low and math.isfinite(value) else default
-
-
-def interval_level(settings: Mapping[str, Any]) -> float:
-    """Return the prediction interval level in (0, 1); a percentage (95) is accepted."""
-    level = setting(settings, "interval_level", DEFAULT_LEVEL)
-    if 1 < level < 100:
-        level /= 100
-    return level if 0 < level < 1 else DEFAULT_LEVEL
+def job_settings(body: Mapping[str, Any]) -> JobSettings:
+    """The job's settings as the hub sent them (a wrong one fails the job, not retried)."""
+    try:
+        return JobSettings.of(body.get("settings"))
+    except ValueError as exc:
+        raise JobError(str(exc), False) from None
 
 
 def model_result(
@@ -186,13 +175,12 @@ class JobRunner:
             raise error from exc
 
     async def _read(
-        self, series: str, settings: Mapping[str, Any], since: int | None = None,
-        until: int | None = None,
+        self, series: str, max_points: int, since: int | None = None, until: int | None = None,
     ) -> tuple[list[Point], int]:
         count, last_ts = await self.reader.count(series)
         if count == 0:
             raise JobError("series has no points", False)
-        want = min(count, int(setting(settings, "max_points", DEFAULT_MAX_POINTS)))
+        want = min(count, max_points)
         points = await self.reader.read_last(
             series, want, count, last_ts, self.chunk_points, since=since, until=until
         )
@@ -205,15 +193,14 @@ class JobRunner:
         params = dict(body.get("model_parameters") or {})
         if "time_precision" not in params:
             params["time_precision"] = await self.reader.precision()
-        points, count = await self._read(body["series"], body.get("settings") or {})
+        settings = job_settings(body)
+        points, count = await self._read(body["series"], settings.max_points)
         timestamps = [p[0] for p in points]
         values = [p[1] for p in points]
-        if kind == "train":
+        if kind == JobKind.TRAIN:
             from actors.worker.accuracy import backtest_params, safe_measure
 
-            settings = body.get("settings") or {}
-            horizon = int(setting(settings, "horizon", DEFAULT_HORIZON, low=0.5))
-            level = interval_level(settings)
+            horizon, level = settings.horizon, settings.interval_level
             params = backtest_params(model, params, horizon, level)
             state = model.train(timestamps, values, params)
             accuracy = safe_measure(model, state, timestamps, values, params, horizon, level)
@@ -228,12 +215,11 @@ class JobRunner:
         from actors.worker.models.registry import get_model
 
         series = body["series"]
-        settings = body.get("settings") or {}
+        settings = job_settings(body)
         if body.get("state") is None:
             return await self._cold_start(body, started)
         model = get_model(body["model"])
-        horizon = int(setting(settings, "horizon", DEFAULT_HORIZON, low=0.5))
-        forecast = model.forecast(dict(body["state"]), horizon, interval_level(settings))
+        forecast = model.forecast(dict(body["state"]), settings.horizon, settings.interval_level)
         previous = _previous_forecast(body.get("context"), Forecast)
         if previous is None or not len(previous):
             count, _ = await self.reader.count(series)
@@ -241,9 +227,9 @@ class JobRunner:
         else:
             # Only points inside the previous forecast's range can be judged against it.
             points, count = await self._read(
-                series, settings, previous.timestamps[0], previous.timestamps[-1] + 1
+                series, settings.max_points, previous.timestamps[0], previous.timestamps[-1] + 1
             )
-        detector = detector_for(settings, body.get("context"))
+        detector = detector_for(body.get("settings") or {}, body.get("context"))
         detection = Detection(state=detector.state.to_json())
         if previous is not None and points:
             detection = judge_forecast(detector, previous, points)
@@ -259,10 +245,10 @@ class JobRunner:
     async def _cold_start(self, body: Mapping[str, Any], started: float) -> dict[str, Any]:
         """No model yet: judge the new points with the cold-start detector; write no forecast."""
         series = body["series"]
-        settings = body.get("settings") or {}
-        detector = detector_for(settings, body.get("context"))
-        points, count = await self._read(series, {"max_points": COLD_START_READ})
-        detection = judge_cold_start(detector, points, interval_level(settings))
+        settings = job_settings(body)
+        detector = detector_for(body.get("settings") or {}, body.get("context"))
+        points, count = await self._read(series, COLD_START_READ)
+        detection = judge_cold_start(detector, points, settings.interval_level)
         source = await self.reader.precision()
         target = await self.writer.precision()
         _, appended = output_points(
