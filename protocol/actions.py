@@ -8,7 +8,7 @@ The results are what the hub answers; tests hold the real actions' answers to th
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from protocol.anomaly import AnomalySettings
 from protocol.bodies import AddSerie, Empty
@@ -60,11 +60,15 @@ class QueueJob(Named):
 
     job_type: JobKind
 
+    BOUNDS: ClassVar[dict[str, str]] = {"job_type": "train, fit or forecast"}
+
 
 class JobRequest(Shape):
     """POST /series/{name}/jobs: the job to queue."""
 
     type: JobKind
+
+    BOUNDS: ClassVar[dict[str, str]] = {"type": "one of train, fit, forecast"}
 
 
 # --- Results -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ state (a name's UTF-8 length) are in __post_init__, which msgspec runs while dec
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from protocol.jobs import JobBody
 from protocol.names import SeriesName, name_length_problem
@@ -108,8 +108,15 @@ class UpdateSeries(Shape):
 
     series: list[WatchEntry]
 
-    RULES: ClassVar[dict[str, str]] = {
-        "series": "'series' items must be objects with a string 'name' and a boolean 'realtime'"}
+    @staticmethod
+    def reword(value: Any) -> str | None:
+        """The complaint about a refused watch list, as the protocol words it."""
+        for item in value.get("series", []) if isinstance(value, dict) else []:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                return "'series' items must be objects with a string 'name'"
+            if not isinstance(item.get("realtime", False), bool):
+                return "'series' 'realtime' must be a boolean"
+        return None
 
 
 class Counts(Shape):
@@ -117,8 +124,14 @@ class Counts(Shape):
 
     counts: dict[str, Count]
 
-    RULES: ClassVar[dict[str, str]] = {
-        "counts": "'counts': each count must be an integer >= 0 and < 2**63"}
+    @staticmethod
+    def reword(value: Any) -> str | None:
+        """The complaint about refused counts: it names the series whose count is wrong."""
+        counts = value.get("counts") if isinstance(value, dict) else None
+        for name, count in counts.items() if isinstance(counts, dict) else ():
+            if type(count) is not int or not 0 <= count < 2**63:
+                return f"'counts' count of {name!r} must be an integer >= 0 and < 2**63"
+        return None
 
 
 class ResponseOk(Shape):

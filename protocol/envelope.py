@@ -213,8 +213,13 @@ def _decode_body(msg_type: MessageType, raw: bytes) -> Any:
             raise ProtocolError(ErrorCode.MALFORMED, f"body: {problem}") from None
         if str(exc).startswith("Expected `object`"):
             raise ProtocolError(ErrorCode.MALFORMED, "body must be a JSON object") from None
-        raise ProtocolError(
-            ErrorCode.INVALID, explain(exc, msg_type.value, BODIES[msg_type])) from None
+        shape = BODIES[msg_type]
+        try:
+            refused = _ANY.decode(raw) if hasattr(shape, "reword") else None  # to name the key
+        except msgspec.DecodeError as bad:  # further on than the first problem msgspec met
+            raise ProtocolError(ErrorCode.MALFORMED, f"body is not valid JSON: {bad}") from None
+        raise ProtocolError(ErrorCode.INVALID, explain(exc, msg_type.value, shape, refused)) \
+            from None
     except msgspec.DecodeError as exc:
         raise ProtocolError(ErrorCode.MALFORMED, f"body is not valid JSON: {exc}") from None
     # msgspec refuses NaN, infinities, out-of-range floats and lone surrogates as it reads;

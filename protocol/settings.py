@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
+import msgspec
+import msgspec.inspect
+
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.typed import Meta, Shape, convert
 
@@ -49,6 +52,31 @@ class RuntimeSettings(Shape, omit_defaults=False):
 
 #: Every key, in the table's order.
 KEYS: tuple[str, ...] = RuntimeSettings.__struct_fields__
+
+
+def _number(value: float) -> str:
+    # 10_000_000 reads better as 1e7 in a message; 100000 as it is.
+    if value >= 10**6 and float(value).is_integer() and str(int(value)).rstrip("0") == "1":
+        return f"1e{len(str(int(value))) - 1}"
+    return str(value)
+
+
+def _bounds(info: Any) -> str:
+    if isinstance(info, msgspec.inspect.Metadata):  # the description's wrapper
+        info = info.type
+    low, high = getattr(info, "ge", None), getattr(info, "le", None)
+    if getattr(info, "min_length", None):
+        return "a model name"
+    if low is not None and high is not None:
+        return f"{_number(low)} to {_number(high)}"
+    return f">= {_number(low)}"
+
+
+#: What each key "must be", worded from the bounds above (for the hub's messages).
+RuntimeSettings.BOUNDS = {  # type: ignore[attr-defined]
+    field.name: _bounds(field.type)
+    for field in msgspec.inspect.type_info(RuntimeSettings).fields
+}
 
 
 def defaults() -> dict[str, Any]:

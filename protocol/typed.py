@@ -84,7 +84,7 @@ def convert(value: Any, shape: type[S], what: str) -> S:
     try:
         return msgspec.convert(value, shape)
     except msgspec.ValidationError as exc:
-        raise ProtocolError(ErrorCode.INVALID, explain(exc, what, shape)) from None
+        raise ProtocolError(ErrorCode.INVALID, explain(exc, what, shape, value)) from None
 
 
 def _choices(shape: Any, key: str) -> str | None:
@@ -110,17 +110,25 @@ _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _KEY = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]*)\]")
 
 
-def explain(exc: msgspec.ValidationError, what: str, shape: Any = None) -> str:
-    """Word a msgspec complaint as '<what>: <key> <problem>'."""
+def explain(exc: msgspec.ValidationError, what: str, shape: Any = None,
+            value: Any = None) -> str:
+    """Word a msgspec complaint as '<what>: <key> <problem>'.
+
+    A shape may word its own problems: `reword(value)` (given the refused JSON value)
+    returns the whole complaint, BOUNDS maps a key to what its value "must be".
+    """
+    reword = getattr(shape, "reword", None)
+    if reword is not None and value is not None:
+        text = reword(value)
+        if text:
+            return f"{what}: {text}"
     text = str(exc)
     match = _PATH.search(text)
     path = match.group("path") if match else ""
     text = text[: match.start()] if match else text
     keys = [m.group(1) or m.group(2) for m in _KEY.finditer(path)]
     where = ".".join(k for k in keys if k != "...")
-    rules = getattr(shape, "RULES", None) or {}
-    if keys and keys[0] in rules:  # the shape words this key's problems itself
-        return f"{what}: {rules[keys[0]]}"
+    bounds = getattr(shape, "BOUNDS", None) or {}
     if text.startswith("Object missing required field `"):
         field = text.split("`")[1]
         return f"{what}: missing key {_dotted(where, field)!r}"
@@ -134,9 +142,13 @@ def explain(exc: msgspec.ValidationError, what: str, shape: Any = None) -> str:
         return f"{what}: {where!r} must be {names}, not {got}" if where else \
             f"{what}: must be a JSON {names}, not {got}"
     bound = re.match(r"Expected `([^`]*)` (.*)$", text)
+    if bound and where in bounds:
+        return f"{what}: {where!r} must be {bounds[where]}"
     if bound:
         rule = bound.group(2)
         return f"{what}: {where!r} {_RULES.get(rule, 'must be ' + rule)}"
+    if text.startswith("Invalid enum value") and where in bounds:
+        return f"{what}: {where!r} must be {bounds[where]}"
     if text.startswith("Invalid enum value"):
         choices = _choices(shape, where) if shape is not None else None
         if choices:
