@@ -156,7 +156,7 @@ def record(path: Path) -> None:
         ctx = zmq.Context()
         socks = sockets(ctx, hub.address("control"), hub.address("api"))
         try:
-            for n, (peer, socket, msg_type, body) in enumerate(CONVERSATION, 1):
+            for n, (peer, _socket, msg_type, body) in enumerate(CONVERSATION, 1):
                 msg_id = f"wire-{n}"
                 try:
                     frames = Codec(f"{peer}-1").encode(
