@@ -123,3 +123,67 @@ class JobBody(Shape):
         problem = name_length_problem(self.series)
         if problem:
             raise ValueError(f"'series' {problem}")
+
+
+class Result(Shape, forbid_unknown_fields=False, kw_only=True):
+    """What every job result may say (results may carry more: newer workers add keys)."""
+
+    kind: JobKind | UnsetType = UNSET
+    count: int | None | UnsetType = UNSET        # SiriDB's point count of the series
+    points: int | UnsetType = UNSET              # points the job read
+    duration: float | UnsetType = UNSET          # seconds the job took
+
+
+class ModelResult(Result, forbid_unknown_fields=False):
+    """TRAIN_MODEL and FIT_MODEL: the model's new state (and, trained, its accuracy)."""
+
+    state: dict[str, Any]
+    last_ts: int | None | UnsetType = UNSET
+    accuracy: dict[str, Any] | UnsetType = UNSET
+
+
+class ForecastColumns(Shape, forbid_unknown_fields=False):
+    """A forecast: integer timestamps, then mean, lower and upper (null where none)."""
+
+    timestamps: list[int]
+    mean: list[float | None]
+    lower: list[float | None]
+    upper: list[float | None]
+    level: float | None | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        lengths = {len(self.timestamps), len(self.mean), len(self.lower), len(self.upper)}
+        if len(lengths) != 1:
+            raise ValueError("forecast lists differ in length")
+
+
+class JudgedPoint(Shape, forbid_unknown_fields=False):
+    """An anomalous point as a worker reports it (the detector's record has more keys)."""
+
+    timestamp: int
+
+
+class ForecastResult(Result, forbid_unknown_fields=False):
+    """FORECAST_SERIE: the forecast (null at a cold start) and what the detector found."""
+
+    forecast: ForecastColumns | None
+    anomalies: list[JudgedPoint] | UnsetType = UNSET
+    summary: dict[str, Any] | UnsetType = UNSET
+    written: list[str] | UnsetType = UNSET
+    cold_start: bool | UnsetType = UNSET
+    events: list[dict[str, Any]] | UnsetType = UNSET
+    detector: dict[str, Any] | None | UnsetType = UNSET
+
+
+#: The result shape of each job kind.
+RESULTS: dict[JobKind, type[Result]] = {
+    JobKind.TRAIN: ModelResult, JobKind.FIT: ModelResult, JobKind.FORECAST: ForecastResult,
+}
+
+
+def check_result(kind: JobKind, result: Any) -> Result:
+    """result as its kind's shape; ValueError naming the key when it cannot be kept."""
+    try:
+        return msgspec.convert(result, RESULTS[kind])
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"result: {exc}") from None

@@ -8,9 +8,7 @@ from actors.hub.detection import check_detection, record_detection
 from actors.hub.jobs import Job
 from actors.hub.series import Series
 from actors.hub.state import MAX_POINTS, HubState
-from protocol.jobs import JobKind, OutputKind
-
-FORECAST_COLUMNS = ("timestamps", "mean", "lower", "upper")
+from protocol.jobs import JobKind, OutputKind, check_result
 
 
 def apply_count(state: HubState, series: Series, count: int, counted_then: int) -> None:
@@ -31,37 +29,14 @@ def apply_count(state: HubState, series: Series, count: int, counted_then: int) 
     state.series.touch(series.name)
 
 
-def check_forecast(forecast: Any, anomalies: Any) -> None:
-    """Raise TypeError/ValueError unless a forecast result can be stored and served later.
-
-    A forecast is four lists of one length: integer timestamps, then mean, lower and upper
-    (numbers, null where a model had none); anomalies are objects with an integer timestamp.
-    Checked before anything is stored, so a malformed result changes nothing.
-    """
-    if not isinstance(forecast, dict) or not isinstance(anomalies, list):
-        raise TypeError("forecast must be an object and anomalies a list")
-    columns = [forecast.get(key) for key in FORECAST_COLUMNS]
-    if not all(type(column) is list for column in columns):
-        raise TypeError(f"forecast needs the lists {', '.join(FORECAST_COLUMNS)}")
-    if len({len(column) for column in columns}) != 1:
-        raise ValueError("forecast lists differ in length")
-    if not all(type(t) is int for t in columns[0]):
-        raise TypeError("forecast timestamps must be integers")
-    for column in columns[1:]:
-        if not all(v is None or type(v) in (int, float) for v in column):
-            raise TypeError("forecast values must be numbers or null")
-    for anomaly in anomalies:
-        if not isinstance(anomaly, dict) or type(anomaly.get("timestamp")) is not int:
-            raise TypeError("anomalies must be objects with an integer timestamp")
-
-
 def apply_result(state: HubState, series: Series, job: Job, result: dict[str, Any]) -> None:
     """Store one job's result on the series; KeyError/TypeError/ValueError when malformed."""
     now = state.wall()
+    # Checked against its kind's shape before anything is stored: a malformed result
+    # changes nothing (ValueError names the key).
+    check_result(job.kind, result)
     if job.kind in (JobKind.TRAIN, JobKind.FIT):
         model_state = result["state"]
-        if not isinstance(model_state, dict):
-            raise TypeError("state must be an object")
         state.store.put_model(series.name, model_state)
         series.since_fit = max(0, series.points - job.points_mark)
         if job.kind is JobKind.TRAIN:
@@ -77,8 +52,6 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
         series.since_fit = max(0, series.points - job.points_mark)
     else:
         forecast = result["forecast"]
-        anomalies = result.get("anomalies", [])
-        check_forecast(forecast, anomalies)
         check_detection(result)
         state.store.put_output(series.name, OutputKind.FORECAST, forecast)
         record_detection(state, series, result)
