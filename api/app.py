@@ -12,21 +12,8 @@ import ujson
 from api.auth import BearerAuth
 from api.errors import install_error_handling
 from api.openapi import OpenAPIResource
-from api.resources import (
-    ActionResource,
-    EventLog,
-    Hub,
-    SeriesAccuracy,
-    SeriesAnomalies,
-    SeriesCollection,
-    SeriesForecast,
-    SeriesItem,
-    SeriesJobs,
-    Settings,
-)
+from api.resources import Hub, mount
 from api.routing import RawPathMiddleware, SeriesNameConverter
-
-NAME = "{name:series_name}"
 
 
 def json_handler() -> falcon.media.JSONHandler:
@@ -50,16 +37,7 @@ def create_app(hub: Hub, bearer: Callable[[], str] | None = None) -> falcon.App:
     app.router_options.converters["series_name"] = SeriesNameConverter
     install_error_handling(app)
 
-    app.add_route("/series", SeriesCollection(hub))
-    app.add_route(f"/series/{NAME}", SeriesItem(hub))
-    app.add_route(f"/series/{NAME}/forecast", SeriesForecast(hub))
-    app.add_route(f"/series/{NAME}/anomalies", SeriesAnomalies(hub))
-    app.add_route(f"/series/{NAME}/accuracy", SeriesAccuracy(hub))
-    app.add_route(f"/series/{NAME}/jobs", SeriesJobs(hub))
-    app.add_route("/settings", Settings(hub))
-    app.add_route("/siridb/status", ActionResource(hub, "siridb_status"))
-    app.add_route("/enodo/status", ActionResource(hub, "enodo_status"))
-    app.add_route("/enodo/log", EventLog(hub))
-    app.add_route("/enodo/clients", ActionResource(hub, "list_clients"))
+    for path, resource in mount(hub):
+        app.add_route(path, resource)
     app.add_route("/openapi.json", OpenAPIResource(app, bearer=bearer is not None))
     return app

@@ -1,8 +1,9 @@
 """The REST API described as OpenAPI 3.1, served at GET /openapi.json.
 
 The paths come from the app's own router (every route and method it serves), the words
-from OPERATIONS below, keyed by method and path; a route added without an entry still
-appears (with the generic answers) and the API tests fail until it is described. Every
+from each resource's DOC (api/resources.py: a resource says its route, its handler and its
+description in one place); a route added without one still appears (with the generic
+answers) and the API tests fail until it is described. Every
 body and answer schema is generated from the protocol's shapes (protocol/actions.py,
 protocol/settings.py): the hub checks params against the same shapes and the API tests
 hold the hub's answers to them, so the document cannot drift from what is served.
@@ -54,6 +55,12 @@ COMPONENTS["AddSerie"]["properties"]["model"]["description"] = (
     "a model name (arima, prophet, ...) or legacy id (1, 2)")
 
 
+def query_limit(default: int | None = None) -> dict[str, Any]:
+    """The ?limit=1..1000 query parameter."""
+    schema = {**LIMIT, "default": default} if default is not None else dict(LIMIT)
+    return {"name": "limit", "in": "query", "required": False, "schema": schema}
+
+
 def ref(shape: Any) -> dict[str, Any]:
     """The schema of a protocol shape: a reference to its component."""
     return _REF[shape]
@@ -87,9 +94,10 @@ COMPONENTS["RuntimeSettings"]["required"] = sorted(KEYS)
 LIMIT = msgspec.json.schema(shapes.Limit)
 
 
-def _op(summary: str, ok: tuple[str, dict[str, Any], str], errors: tuple[int, ...] = (),
+def op(summary: str, ok: tuple[str, dict[str, Any], str], errors: tuple[int, ...] = (),
         body: dict[str, Any] | None = None, params: tuple[dict[str, Any], ...] = (),
         headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One operation: its summary, success (status, schema, words), errors, body, parameters."""
     status, schema, description = ok
     success = _json(schema, description)
     if headers:
@@ -103,52 +111,7 @@ def _op(summary: str, ok: tuple[str, dict[str, Any], str], errors: tuple[int, ..
     return operation
 
 
-_SERIES = "/series/{name}"
-#: (method, path) -> operation; the words of the document.
-OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
-    ("GET", "/series"): _op("List the watched series",
-                            ("200", ref(shapes.SeriesList), "the series")),
-    ("POST", "/series"): _op(
-        "Watch a series", ("201", ref(shapes.SeriesDetail), "the series added"),
-        (400, 409, 413, 415), body=ref(shapes.AddSeries),
-        headers={"Location": {"schema": {"type": "string"},
-                              "description": "the series' path, already encoded"}}),
-    ("GET", _SERIES): _op("One series in full", ("200", ref(shapes.SeriesDetail), "the series"),
-                          (400, 404), params=(NAME_PARAM,)),
-    ("DELETE", _SERIES): _op(
-        "Stop watching a series", ("200", ref(shapes.Removed), "the series removed"),
-        (400, 404), params=(NAME_PARAM,)),
-    ("GET", _SERIES + "/forecast"): _op(
-        "The latest forecast (no forecast yet: empty points)",
-        ("200", ref(shapes.Forecast), "the forecast"), (400, 404), params=(NAME_PARAM,)),
-    ("GET", _SERIES + "/anomalies"): _op(
-        "The anomalies found, oldest first", ("200", ref(shapes.Anomalies), "the anomalies"),
-        (400, 404), params=(NAME_PARAM,)),
-    ("GET", _SERIES + "/accuracy"): _op(
-        "Backtest accuracy of the model and of the seasonal-naive baseline",
-        ("200", ref(shapes.Accuracy), "the accuracy report"), (400, 404), params=(NAME_PARAM,)),
-    ("POST", _SERIES + "/jobs"): _op(
-        "Queue a train, fit or forecast job now",
-        ("202", ref(shapes.JobQueued), "the job is queued"),
-        (400, 404, 409, 413, 415), body=ref(shapes.JobRequest), params=(NAME_PARAM,)),
-    ("GET", "/settings"): _op("Every setting", ("200", ref(RuntimeSettings), "the settings")),
-    ("POST", "/settings"): _op(
-        "Change some settings: all valid, or nothing changes",
-        ("200", ref(RuntimeSettings), "the full settings after the change"),
-        (400, 413, 415), body=settings_change()),
-    ("GET", "/siridb/status"): _op("The hub's SiriDB connection",
-                                   ("200", ref(shapes.SiriDBStatus), "the status")),
-    ("GET", "/enodo/status"): _op("The hub's health",
-                                  ("200", ref(shapes.EnodoStatus), "the status")),
-    ("GET", "/enodo/log"): _op(
-        "The event log, newest first", ("200", ref(shapes.EventLog), "the events"), (400,),
-        params=({"name": "limit", "in": "query", "required": False,
-                 "schema": {**LIMIT, "default": 100}},)),
-    ("GET", "/enodo/clients"): _op("Every client the hub has seen",
-                                   ("200", ref(shapes.Clients), "the clients")),
-    ("GET", "/openapi.json"): _op("This document", ("200", OBJECT, "the OpenAPI document")),
-}
-GENERIC = _op("(not described yet)", ("200", {}, "the action's data"), (400, 404))
+GENERIC = op("(not described yet)", ("200", {}, "the action's data"), (400, 404))
 
 
 def openapi_path(uri_template: str) -> str:
@@ -161,8 +124,8 @@ def openapi_path(uri_template: str) -> str:
     return "/".join(parts)
 
 
-def routes(app: falcon.App) -> Iterator[tuple[str, str]]:
-    """Yield (method, OpenAPI path) for every route and method the app serves."""
+def routes(app: falcon.App) -> Iterator[tuple[str, str, Any]]:
+    """Yield (method, OpenAPI path, resource) for every route and method the app serves."""
     stack = list(app._router._roots)  # falcon keeps no public list of its routes
     while stack:
         node = stack.pop()
@@ -171,14 +134,14 @@ def routes(app: falcon.App) -> Iterator[tuple[str, str]]:
             continue
         for method in METHODS:
             if hasattr(node.resource, f"on_{method.lower()}"):
-                yield method, openapi_path(node.uri_template)
+                yield method, openapi_path(node.uri_template), node.resource
 
 
 def openapi_document(app: falcon.App, bearer: bool = False) -> dict[str, Any]:
     """The OpenAPI document of app; with bearer, every path but this one needs a token."""
     paths: dict[str, dict[str, Any]] = {}
-    for method, path in sorted(routes(app)):
-        operation = dict(OPERATIONS.get((method, path), GENERIC))
+    for method, path, resource in sorted(routes(app), key=lambda r: r[:2]):
+        operation = dict(getattr(resource, "DOC", {}).get(method, GENERIC))
         if bearer and path != "/openapi.json":
             operation["responses"] = {**operation["responses"], **_errors(401)}
         paths.setdefault(path, {})[method.lower()] = operation
@@ -205,6 +168,8 @@ def openapi_document(app: falcon.App, bearer: bool = False) -> dict[str, Any]:
 
 class OpenAPIResource:
     """GET /openapi.json: the document of the app it is mounted in (built on first use)."""
+
+    DOC = {"GET": op("This document", ("200", OBJECT, "the OpenAPI document"))}
 
     def __init__(self, app: falcon.App, bearer: bool = False) -> None:
         self.app = app

@@ -1,22 +1,34 @@
 """REST resources: each turns an HTTP request into one hub action; no ZMQ in here.
 
+A resource says in one place what it serves: its route (`mount()` below lists them all,
+app.py mounts that list), its handlers, and its OpenAPI description (DOC, built from the
+protocol's shapes). Adding an endpoint is an action (protocol/actions.py, and the hub's
+actors/hub/actions.py) plus an entry here.
+
 Success bodies are the action's data as the hub returns it; errors (HubError or a
 bad request) are rendered by api/errors.py.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import falcon
 
 from api.bodies import check_body, read_object
+from api.openapi import NAME_PARAM, op, query_limit, ref, settings_change
 from api.routing import series_path
-from protocol.actions import AddSeries, JobRequest
+from protocol import actions as shapes
+from protocol.settings import RuntimeSettings
+
+#: The series name as one path segment (api/routing.py decodes it).
+NAME = "{name:series_name}"
+SERIES = f"/series/{NAME}"
+Doc = dict[str, dict[str, Any]]
 
 
 class Hub(Protocol):
-    """What resources need from the hub: HubClient, or a fake in tests."""
+    """What resources need from the hub: HubClient, or a stand-in in tests."""
 
     def request(self, action: str, params: dict[str, Any] | None = None) -> Any:
         """Run action; return its data or raise HubError."""
@@ -35,6 +47,8 @@ def _reply(resp: falcon.Response, data: Any) -> None:
 class HubResource:
     """Base of every resource: holds the injected hub client."""
 
+    DOC: ClassVar[Doc] = {}
+
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
@@ -42,17 +56,40 @@ class HubResource:
 class ActionResource(HubResource):
     """GET runs one parameterless action (status pages, client list)."""
 
-    def __init__(self, hub: Hub, action: str) -> None:
+    def __init__(self, hub: Hub, action: str, summary: str) -> None:
         super().__init__(hub)
         self.action = action
+        self.DOC = {"GET": op(summary, ("200", ref(shapes.ACTIONS[action][1]), summary))}
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Return the action's data."""
         _reply(resp, self.hub.request(self.action))
 
 
+class SeriesAction(HubResource):
+    """GET runs one action on the series named in the path (its outputs, its accuracy)."""
+
+    def __init__(self, hub: Hub, action: str, summary: str) -> None:
+        super().__init__(hub)
+        self.action = action
+        self.DOC = {"GET": op(summary, ("200", ref(shapes.ACTIONS[action][1]), summary),
+                              (400, 404), params=(NAME_PARAM,))}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        """Return the action's data for the series."""
+        _reply(resp, self.hub.request(self.action, {"name": name}))
+
+
 class SeriesCollection(HubResource):
     """/series: list watched series, add one."""
+
+    DOC: ClassVar[Doc] = {
+        "GET": op("List the watched series", ("200", ref(shapes.SeriesList), "the series")),
+        "POST": op("Watch a series", ("201", ref(shapes.SeriesDetail), "the series added"),
+                   (400, 409, 413, 415), body=ref(shapes.AddSeries),
+                   headers={"Location": {"schema": {"type": "string"},
+                                         "description": "the series' path, already encoded"}}),
+    }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """List the watched series (summaries)."""
@@ -61,7 +98,7 @@ class SeriesCollection(HubResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Add a series: {"name", "model"?, "model_parameters"?, "realtime"?} -> 201."""
         body = read_object(req)
-        check_body(body, AddSeries)
+        check_body(body, shapes.AddSeries)
         _reply(resp, self.hub.request("add_series", body))
         resp.status = falcon.HTTP_201
         resp.set_header("Location", req.root_path + series_path(body["name"]))
@@ -69,6 +106,13 @@ class SeriesCollection(HubResource):
 
 class SeriesItem(HubResource):
     """/series/{name}: one series' detail; DELETE stops watching it."""
+
+    DOC: ClassVar[Doc] = {
+        "GET": op("One series in full", ("200", ref(shapes.SeriesDetail), "the series"),
+                  (400, 404), params=(NAME_PARAM,)),
+        "DELETE": op("Stop watching a series", ("200", ref(shapes.Removed), "the series removed"),
+                     (400, 404), params=(NAME_PARAM,)),
+    }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         """Return the series' detail."""
@@ -79,43 +123,31 @@ class SeriesItem(HubResource):
         _reply(resp, self.hub.request("remove_series", {"name": name}))
 
 
-class SeriesForecast(HubResource):
-    """/series/{name}/forecast: the latest forecast."""
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        """Return the series' latest forecast."""
-        _reply(resp, self.hub.request("get_forecast", {"name": name}))
-
-
-class SeriesAnomalies(HubResource):
-    """/series/{name}/anomalies: the anomalies found."""
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        """Return the series' anomalies."""
-        _reply(resp, self.hub.request("get_anomalies", {"name": name}))
-
-
-class SeriesAccuracy(HubResource):
-    """/series/{name}/accuracy: backtest accuracy of the model and the seasonal-naive baseline."""
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        """Return the series' accuracy report."""
-        _reply(resp, self.hub.request("get_accuracy", {"name": name}))
-
-
 class SeriesJobs(HubResource):
     """/series/{name}/jobs: queue a train, fit or forecast job now."""
+
+    DOC: ClassVar[Doc] = {"POST": op(
+        "Queue a train, fit or forecast job now",
+        ("202", ref(shapes.JobQueued), "the job is queued"),
+        (400, 404, 409, 413, 415), body=ref(shapes.JobRequest), params=(NAME_PARAM,))}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         """Queue the job {"type": "train"|"fit"|"forecast"} -> 202."""
         body = read_object(req)
-        job = check_body(body, JobRequest)
+        job = check_body(body, shapes.JobRequest)
         _reply(resp, self.hub.request("queue_job", {"name": name, "job_type": job.type.value}))
         resp.status = falcon.HTTP_202
 
 
 class Settings(HubResource):
     """/settings: read all settings, change some."""
+
+    DOC: ClassVar[Doc] = {
+        "GET": op("Every setting", ("200", ref(RuntimeSettings), "the settings")),
+        "POST": op("Change some settings: all valid, or nothing changes",
+                   ("200", ref(RuntimeSettings), "the full settings after the change"),
+                   (400, 413, 415), body=settings_change()),
+    }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Return every setting."""
@@ -130,8 +162,33 @@ class Settings(HubResource):
 class EventLog(HubResource):
     """/enodo/log: the hub's event log, newest first (?limit=1..1000, default 100)."""
 
+    DOC: ClassVar[Doc] = {"GET": op(
+        "The event log, newest first", ("200", ref(shapes.EventLog), "the events"), (400,),
+        params=(query_limit(100),))}
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Return the latest events."""
         limit = req.get_param_as_int("limit", min_value=1, max_value=1000)
         params = None if limit is None else {"limit": limit}
         _reply(resp, self.hub.request("event_log", params))
+
+
+def mount(hub: Hub) -> list[tuple[str, HubResource]]:
+    """Every route of the API and its resource (app.py mounts them in this order)."""
+    return [
+        ("/series", SeriesCollection(hub)),
+        (SERIES, SeriesItem(hub)),
+        (SERIES + "/forecast", SeriesAction(
+            hub, "get_forecast", "The latest forecast (no forecast yet: empty points)")),
+        (SERIES + "/anomalies", SeriesAction(
+            hub, "get_anomalies", "The anomalies found, oldest first")),
+        (SERIES + "/accuracy", SeriesAction(
+            hub, "get_accuracy",
+            "Backtest accuracy of the model and of the seasonal-naive baseline")),
+        (SERIES + "/jobs", SeriesJobs(hub)),
+        ("/settings", Settings(hub)),
+        ("/siridb/status", ActionResource(hub, "siridb_status", "The hub's SiriDB connection")),
+        ("/enodo/status", ActionResource(hub, "enodo_status", "The hub's health")),
+        ("/enodo/log", EventLog(hub)),
+        ("/enodo/clients", ActionResource(hub, "list_clients", "Every client the hub has seen")),
+    ]
