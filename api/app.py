@@ -10,6 +10,7 @@ import falcon.media
 import ujson
 
 from api.auth import BearerAuth
+from api.deadline import DEFAULT_BODY_TIMEOUT, BodyDeadline
 from api.errors import install_error_handling
 from api.openapi import OpenAPIResource
 from api.resources import Hub, mount
@@ -22,14 +23,23 @@ def json_handler() -> falcon.media.JSONHandler:
     return falcon.media.JSONHandler(dumps=dumps, loads=ujson.loads)
 
 
-def create_app(hub: Hub, bearer: Callable[[], str] | None = None) -> falcon.App:
+def create_app(
+    hub: Hub,
+    bearer: Callable[[], str] | None = None,
+    read_bearer: Callable[[], str] | None = None,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+) -> falcon.App:
     """Return the REST application, asking `hub` (a HubClient or a fake) for everything.
 
-    With `bearer` (returning the expected token), requests need `Authorization: Bearer`.
+    With `bearer` (returning the expected token), requests need `Authorization: Bearer`;
+    `read_bearer` returns a token that may only GET. Under gevent a request body must
+    arrive within `body_timeout` seconds (408 otherwise).
     """
     middleware: list[object] = [RawPathMiddleware()]
     if bearer is not None:
-        middleware.append(BearerAuth(bearer))  # after RawPath: it checks the raw path
+        # After RawPath: it checks the raw path.
+        middleware.append(BearerAuth(bearer, read_token=read_bearer))
+    middleware.append(BodyDeadline(body_timeout))
     app = falcon.App(middleware=middleware)
     handlers = falcon.media.Handlers({falcon.MEDIA_JSON: json_handler()})
     app.req_options.media_handlers = handlers

@@ -3,6 +3,9 @@
 Every request but those to OPEN_PATHS must carry `Authorization: Bearer <token>`;
 otherwise it is answered 401 `unauthorized` in the one error shape, with a
 `WWW-Authenticate: Bearer` challenge. Tokens are compared in constant time.
+
+An optional read-only token (`api.read_token[_file]`) is for people who only look: it is
+accepted for GET and HEAD, and any other method with it is answered 403 `forbidden`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ log = logging.getLogger("enodo.api")
 
 #: Paths served without a token: the API's description and a liveness probe, if present.
 OPEN_PATHS = frozenset({"/openapi.json", "/health"})
+#: Methods the read-only token may use: they change nothing.
+READ_METHODS = frozenset({"GET", "HEAD"})
 REALM = "enodo"
 
 
@@ -38,9 +43,15 @@ class BearerAuth:
     refused rather than let through.
     """
 
-    def __init__(self, token: Callable[[], str], open_paths: frozenset[str] = OPEN_PATHS) -> None:
+    def __init__(
+        self,
+        token: Callable[[], str],
+        open_paths: frozenset[str] = OPEN_PATHS,
+        read_token: Callable[[], str] | None = None,
+    ) -> None:
         self.token = token
         self.open_paths = open_paths
+        self.read_token = read_token
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Check the Authorization header (raises the 401 HTTPError)."""
@@ -58,5 +69,15 @@ class BearerAuth:
         scheme, _, given = header.partition(" ")
         if scheme.lower() != "bearer" or not given.strip():
             raise _unauthorized("a bearer token is required (Authorization: Bearer <token>)")
-        if not hmac.compare_digest(given.strip().encode(), expected.encode()):
-            raise _unauthorized("bearer token is wrong", "invalid_token")
+        given_bytes = given.strip().encode()
+        if hmac.compare_digest(given_bytes, expected.encode()):
+            return
+        reader = self.read_token() if self.read_token is not None else ""
+        if reader and hmac.compare_digest(given_bytes, reader.encode()):
+            if req.method in READ_METHODS:
+                return
+            raise falcon.HTTPError(
+                403, title="forbidden", code="forbidden",
+                description=f"this token may only read (GET); {req.method} needs the full token",
+            )
+        raise _unauthorized("bearer token is wrong", "invalid_token")

@@ -6,9 +6,10 @@ import os
 from collections.abc import Mapping
 
 from actors.common.auth import DEFAULT_TOKEN_FILE, TokenSource, token_source
-from actors.common.config import Config, Option, positive
+from actors.common.config import Config, ConfigError, Option, positive
 from actors.common.config import load_config as _load_config
 from actors.common.curve_keys import client_curve
+from api.deadline import DEFAULT_BODY_TIMEOUT
 from api.hub_client import DEFAULT_HUB_ADDRESS, DEFAULT_TIMEOUT, HubClient
 from protocol.curve import check_z85_key
 
@@ -25,11 +26,14 @@ def _zmq_address(value: str) -> str | None:
 OPTIONS = (
     Option("api", "hub_address", str, DEFAULT_HUB_ADDRESS, _zmq_address),
     Option("api", "timeout", float, DEFAULT_TIMEOUT, positive),
+    Option("api", "body_timeout", float, DEFAULT_BODY_TIMEOUT, positive),
     Option("api", "signing_key", str, "", secret=True),
     Option("api", "token", str, "", secret=True),
     Option("api", "token_file", str, DEFAULT_TOKEN_FILE),
     Option("api", "bearer_token", str, "", secret=True),
     Option("api", "bearer_token_file", str, ""),
+    Option("api", "read_token", str, "", secret=True),
+    Option("api", "read_token_file", str, ""),
     Option("api", "curve_server_key", str, "", check_z85_key),
     Option("api", "curve_server_key_file", str, ""),
 )
@@ -59,3 +63,14 @@ def bearer_from_config(config: Config) -> TokenSource | None:
     """Return the REST bearer token's source, or None when REST needs no token."""
     source = token_source(config, "api", "bearer_token")
     return source if source.configured else None
+
+
+def read_bearer_from_config(config: Config) -> TokenSource | None:
+    """Return the read-only bearer token's source, or None; ConfigError if it cannot apply."""
+    source = token_source(config, "api", "read_token")
+    if not source.configured:
+        return None
+    if bearer_from_config(config) is None:
+        # Without a full token REST is open to all: a read-only token would restrict nothing.
+        raise ConfigError("api.read_token: needs api.bearer_token or api.bearer_token_file")
+    return source

@@ -75,7 +75,9 @@ def _errors(*statuses: int) -> dict[str, Any]:
     what = {
         400: "invalid request (bad body, name or parameter), or refused by the hub",
         401: "bearer token missing or wrong (when the API requires one)",
+        403: "the read-only token may only GET",
         404: "no such series or resource", 405: "method not allowed on this path",
+        408: "the body did not arrive within api.body_timeout",
         409: "conflict (the series exists; no model yet)", 413: "body too large",
         415: "body is not application/json", 500: "internal error (see the logs)",
         503: "the hub did not answer in time (Retry-After: 1)",
@@ -143,7 +145,9 @@ def openapi_document(app: falcon.App, bearer: bool = False) -> dict[str, Any]:
     for method, path, resource in sorted(routes(app), key=lambda r: r[:2]):
         operation = dict(getattr(resource, "DOC", {}).get(method, GENERIC))
         if bearer and path != "/openapi.json":
-            operation["responses"] = {**operation["responses"], **_errors(401)}
+            writes = method not in ("GET", "HEAD")
+            operation["responses"] = {**operation["responses"],
+                                      **_errors(*((401, 403) if writes else (401,)))}
         paths.setdefault(path, {})[method.lower()] = operation
     document: dict[str, Any] = {
         "openapi": VERSION,

@@ -11,6 +11,7 @@ bad request) are rendered by api/errors.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 import falcon
@@ -66,18 +67,42 @@ class ActionResource(HubResource):
         _reply(resp, self.hub.request(self.action))
 
 
+@dataclass(frozen=True)
+class Query:
+    """An integer query parameter passed on to the action (?offset, ?limit)."""
+
+    name: str
+    minimum: int
+    maximum: int
+    default: int
+    description: str
+
+    def doc(self) -> dict[str, Any]:
+        """Its OpenAPI parameter."""
+        return {"name": self.name, "in": "query", "required": False,
+                "description": self.description,
+                "schema": {"type": "integer", "minimum": self.minimum, "maximum": self.maximum,
+                           "default": self.default}}
+
+
 class SeriesAction(HubResource):
     """GET runs one action on the series named in the path (its outputs, its accuracy)."""
 
-    def __init__(self, hub: Hub, action: str, summary: str) -> None:
+    def __init__(self, hub: Hub, action: str, summary: str, query: tuple[Query, ...] = ()) -> None:
         super().__init__(hub)
         self.action = action
+        self.query = query
         self.DOC = {"GET": op(summary, ("200", ref(shapes.ACTIONS[action][1]), summary),
-                              (400, 404), params=(NAME_PARAM,))}
+                              (400, 404), params=(NAME_PARAM, *(q.doc() for q in query)))}
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        """Return the action's data for the series."""
-        _reply(resp, self.hub.request(self.action, {"name": name}))
+        """Return the action's data for the series (400 for a query parameter out of range)."""
+        params: dict[str, Any] = {"name": name}
+        for q in self.query:
+            value = req.get_param_as_int(q.name, min_value=q.minimum, max_value=q.maximum)
+            if value is not None:
+                params[q.name] = value
+        _reply(resp, self.hub.request(self.action, params))
 
 
 class SeriesCollection(HubResource):
@@ -86,7 +111,7 @@ class SeriesCollection(HubResource):
     DOC: ClassVar[Doc] = {
         "GET": op("List the watched series", ("200", ref(shapes.SeriesList), "the series")),
         "POST": op("Watch a series", ("201", ref(shapes.SeriesDetail), "the series added"),
-                   (400, 409, 413, 415), body=ref(shapes.AddSeries),
+                   (400, 408, 409, 413, 415), body=ref(shapes.AddSeries),
                    headers={"Location": {"schema": {"type": "string"},
                                          "description": "the series' path, already encoded"}}),
     }
@@ -129,7 +154,7 @@ class SeriesJobs(HubResource):
     DOC: ClassVar[Doc] = {"POST": op(
         "Queue a train, fit or forecast job now",
         ("202", ref(shapes.JobQueued), "the job is queued"),
-        (400, 404, 409, 413, 415), body=ref(shapes.JobRequest), params=(NAME_PARAM,))}
+        (400, 404, 408, 409, 413, 415), body=ref(shapes.JobRequest), params=(NAME_PARAM,))}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         """Queue the job {"type": "train"|"fit"|"forecast"} -> 202."""
@@ -146,7 +171,7 @@ class Settings(HubResource):
         "GET": op("Every setting", ("200", ref(RuntimeSettings), "the settings")),
         "POST": op("Change some settings: all valid, or nothing changes",
                    ("200", ref(RuntimeSettings), "the full settings after the change"),
-                   (400, 413, 415), body=settings_change()),
+                   (400, 408, 413, 415), body=settings_change()),
     }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -179,7 +204,10 @@ def mount(hub: Hub) -> list[tuple[str, HubResource]]:
         ("/series", SeriesCollection(hub)),
         (SERIES, SeriesItem(hub)),
         (SERIES + "/forecast", SeriesAction(
-            hub, "get_forecast", "The latest forecast (no forecast yet: empty points)")),
+            hub, "get_forecast",
+            "A page of the latest forecast (no forecast yet: empty points, total 0)",
+            (Query("offset", 0, 2**31, 0, "index of the first point"),
+             Query("limit", 1, 1000, shapes.FORECAST_PAGE, "points per page")))),
         (SERIES + "/anomalies", SeriesAction(
             hub, "get_anomalies", "The anomalies found, oldest first")),
         (SERIES + "/accuracy", SeriesAction(

@@ -174,7 +174,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--processes", type=int, default=5)
     parser.add_argument("--api-workers", type=int, default=4)
-    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--worker-class", default="gevent")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 

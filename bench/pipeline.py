@@ -281,7 +281,6 @@ def start_workers(tmp: Path, hub: HubProcess, siridb_port: int, count: int) -> l
         env = dict(os.environ)
         env.update(
             ENODO_WORKER_CONTROL_PORT=str(hub.ports["control"]),
-            ENODO_WORKER_JOBS_PORT=str(hub.ports["jobs"]),
             ENODO_WORKER_RESULTS_PORT=str(hub.ports["results"]),
             ENODO_WORKER_STATE_DIR=str(tmp / "worker-state"), ENODO_WORKER_WORKER_ID="bench",
             ENODO_WORKER_TOKEN=TOKEN, ENODO_WORKER_LOG_LEVEL="INFO",

@@ -6,8 +6,10 @@
 Both apps run under the same gunicorn settings (configs/gunicorn.conf.py) at the
 same time; the load comes from several processes, each with one keep-alive
 http.client connection and a fixed share of the requests, in rounds alternating
-between the two servers; each figure is the median round. gunicorn's sync workers
-close the connection after each response, so http.client reconnects per request.
+between the two servers; each figure is the median round. The worker class is the
+shipped one (gevent: connections are kept alive) unless ENODO_API_WORKER_CLASS says
+otherwise (sync workers close the connection after each response, so http.client
+reconnects per request).
 The hub is a real `enodo-hub` when actors.hub.main exists (--hub auto), else the
 in-test ROUTER stub; the output says which.
 Goal: API req/s >= 0.5 x bare Falcon req/s.
@@ -73,11 +75,11 @@ class RealHub:
 
     def __init__(self) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="enodo-bench-")
-        control, jobs, results, api = _free_ports(4)
+        control, results, api = _free_ports(3)
         self.address = f"tcp://127.0.0.1:{api}"
         conf = Path(self.tmp.name) / "hub.conf"
         conf.write_text(
-            f"[hub]\ncontrol_port = {control}\njobs_port = {jobs}\nresults_port = {results}\n"
+            f"[hub]\ncontrol_port = {control}\nresults_port = {results}\n"
             f"api_port = {api}\ndata_dir = {self.tmp.name}/data\nlog_level = WARNING\n"
             "[siridb]\nhost =\n"
         )
@@ -207,8 +209,10 @@ def main(argv: list[str] | None = None) -> int:
         hub.stop()
 
     ratio = through_hub["rps"] / plain["rps"]
-    print(f"hub: {'real enodo-hub' if real else 'in-test ROUTER stub'}; gunicorn sync workers: "
-          f"{args.workers}; load: {args.clients} processes, keep-alive http.client; "
+    worker_class = os.environ.get("ENODO_API_WORKER_CLASS", "gevent")
+    print(f"hub: {'real enodo-hub' if real else 'in-test ROUTER stub'}; gunicorn "
+          f"{worker_class} workers: {args.workers}; "
+          f"load: {args.clients} processes, keep-alive http.client; "
           f"response {len(ujson.dumps(body))} bytes; median of {args.rounds} alternating rounds")
     print(_line("API via hub  GET /series/{n}", through_hub))
     print(_line("bare Falcon  GET /series/{n}", plain))

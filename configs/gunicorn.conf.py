@@ -1,9 +1,17 @@
 """gunicorn settings for the Enodo REST API: `gunicorn -c configs/gunicorn.conf.py api.wsgi:app`.
 
 Environment overrides: ENODO_API_BIND (default 127.0.0.1:8000), ENODO_API_WORKERS
-(default 2), ENODO_API_WORKER_CLASS (default sync), ENODO_API_WORKER_TIMEOUT (seconds,
+(default 2), ENODO_API_WORKER_CLASS (default gevent), ENODO_API_WORKER_CONNECTIONS (default
+1000 per worker), ENODO_API_KEEPALIVE (seconds, default 5: with gevent also the longest a
+client may take to send a request's line and headers), ENODO_API_WORKER_TIMEOUT (seconds,
 default 30; keep it above the hub timeout, api.timeout), ENODO_API_LOG_LEVEL (default
 info). The API's own options (hub address, timeout, signing key) are in configs/api.conf.
+
+Why gevent (docs/design.md, "REST API and slow clients"): a sync worker is held by one
+connection until its request has arrived, so two clients sending their headers slowly stopped
+the API for 30 s at a time; gthread hands such a client a thread that blocks reading its
+headers. Under gevent a connection costs a greenlet, and each request's headers must arrive
+within `keepalive` seconds or the connection is closed.
 """
 
 import os
@@ -12,11 +20,15 @@ from gunicorn.arbiter import Arbiter
 
 bind = os.environ.get("ENODO_API_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("ENODO_API_WORKERS", "2"))
-worker_class = os.environ.get("ENODO_API_WORKER_CLASS", "sync")
+worker_class = os.environ.get("ENODO_API_WORKER_CLASS", "gevent")
+# Open connections per worker (slow ones included); beyond it the worker stops accepting.
+worker_connections = int(os.environ.get("ENODO_API_WORKER_CONNECTIONS", "1000"))
 # A request waits at most api.timeout (5 s) for the hub; a worker silent this long is stuck.
 timeout = int(os.environ.get("ENODO_API_WORKER_TIMEOUT", "30"))
 graceful_timeout = 10
-keepalive = 5  # used by threaded/async workers; sync workers close after each response
+# gevent: the idle time allowed between requests and the time allowed for a request's line
+# and headers (gunicorn's base_async worker reads them under gevent.Timeout(keepalive)).
+keepalive = int(os.environ.get("ENODO_API_KEEPALIVE", "5"))
 # Sockets must be created after the fork: never preload the app into the master.
 preload_app = False
 loglevel = os.environ.get("ENODO_API_LOG_LEVEL", "info")
@@ -29,11 +41,12 @@ def on_starting(server: Arbiter) -> None:
     """Check the API's config once in the master, so a bad key stops the start with its name."""
     from actors.common.auth import warn_exposed_secrets
     from actors.common.config import ConfigError
-    from api.config import hub_client_from_config, load_api_config
+    from api.config import hub_client_from_config, load_api_config, read_bearer_from_config
 
     try:
         config = load_api_config()
         hub_client_from_config(config)  # CURVE key files are read here
+        read_bearer_from_config(config)
     except ConfigError as exc:
         server.log.error("enodo-api: config error: %s", exc)
         raise SystemExit(2) from None

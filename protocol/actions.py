@@ -49,6 +49,17 @@ class EventLogParams(Shape):
     limit: Limit | UnsetType = UNSET
 
 
+#: Points per page of get_forecast: about 100 KB of JSON, whatever the horizon.
+FORECAST_PAGE = 1000
+
+
+class ForecastParams(Named):
+    """A series and which page of its forecast."""
+
+    offset: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
+    limit: Limit | UnsetType = UNSET
+
+
 class AnomaliesParams(Named):
     """A series and how many of its newest anomalies and events."""
 
@@ -194,11 +205,15 @@ class ForecastPoint(Shape):
 
 
 class Forecast(Shape):
-    """The last forecast of a series (none yet: no points)."""
+    """A page of the last forecast of a series (none yet: no points, total 0)."""
 
     name: str
     forecast_at: Stamp
     level: Number
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None
     points: list[ForecastPoint]
 
 
@@ -270,7 +285,7 @@ ACTIONS: dict[str, tuple[type[Shape], Any]] = {
     "enodo_status": (Empty, EnodoStatus),
     "event_log": (EventLogParams, EventLog),
     "list_clients": (Empty, Clients),
-    "get_forecast": (Named, Forecast),
+    "get_forecast": (ForecastParams, Forecast),
     "get_anomalies": (AnomaliesParams, Anomalies),
     "get_accuracy": (Named, Accuracy),
     "queue_job": (QueueJob, JobQueued),

@@ -7,7 +7,7 @@ state (a name's UTF-8 length) are in __post_init__, which msgspec runs while dec
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from protocol.jobs import JobBody
 from protocol.names import SeriesName, name_length_problem
@@ -15,6 +15,9 @@ from protocol.typed import UNSET, Int64, Meta, Shape, UnsetType
 from protocol.types import ClientType, MessageType
 
 ShortId = Annotated[str, Meta(min_length=1, max_length=128)]
+#: A worker's fresh nonce, from which the session key is made (protocol/session.py).
+Nonce = Annotated[str, Meta(min_length=32, max_length=128, pattern="^[0-9a-f]*$")]
+NONCE_RULE = "32 to 128 lower-case hex digits"
 NonNegative = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 Count = Annotated[int, Meta(ge=0, le=2**63 - 1)]
 #: Any JSON value (its numbers and strings are checked by the codec, see envelope.py).
@@ -37,15 +40,25 @@ class Handshake(Shape):
     token: str | UnsetType = UNSET
     capacity: NonNegative | UnsetType = UNSET
     models: list[str] | UnsetType = UNSET
+    # A worker's fresh nonce (the session key, protocol/session.py) and the id of its
+    # process, the same across its reconnects (so it may replace its own session).
+    nonce: Nonce | UnsetType = UNSET
+    instance: ShortId | UnsetType = UNSET
+
+    BOUNDS: ClassVar[dict[str, str]] = {"nonce": NONCE_RULE, "client_id": "1 to 128 characters",
+                                        "instance": "1 to 128 characters"}
 
 
-class HandshakeOk(Shape):
+class HandshakeOk(Shape, kw_only=True):
     """The hub admits a peer and says how often to beat."""
 
     hub_id: str
+    nonce: Nonce | UnsetType = UNSET  # when the HANDSHAKE had one
     # 0 or less would make a peer beat in a busy loop; inf, never notice a silent hub.
     heartbeat_interval: Annotated[float, Meta(gt=0, le=86400)]
     liveness: Annotated[int, Meta(ge=1, le=1000)]
+
+    BOUNDS: ClassVar[dict[str, str]] = {"nonce": NONCE_RULE}
 
 
 class ErrorBody(Shape):

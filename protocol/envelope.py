@@ -79,6 +79,10 @@ class Message:
     id: str = field(default_factory=new_message_id)
     reply_to: str | None = None
     sender: str = ""
+    #: A received message's session MAC (frame 1 after the "."; b"" when it had none) and the
+    #: raw header and body frames it covers, for protocol.session.verify.
+    session_mac: bytes = b""
+    signed: tuple[bytes, bytes] | None = None
 
 
 def dumps(obj: Any) -> bytes:
@@ -110,12 +114,13 @@ class Codec:
         """Return the hex signature of header + body, or b'' without a key."""
         if self.key is None:
             return b""
-        mac = hmac.new(self.key, header, hashlib.sha256)
-        mac.update(body)
-        return mac.hexdigest().encode()
+        return mac_hex(self.key, header, body)
 
-    def encode(self, msg: Message) -> list[bytes]:
-        """Return the frames for msg (the body is checked against its type's shape first)."""
+    def encode(self, msg: Message, session_key: bytes | None = None) -> list[bytes]:
+        """Return the frames for msg (the body is checked against its type's shape first).
+
+        With session_key, frame 1 also carries the session MAC: `<signature>.<session MAC>`.
+        """
         check_body(msg.type, msg.body)
         try:
             header = dumps({
@@ -133,7 +138,10 @@ class Codec:
                 raise ProtocolError(ErrorCode.INVALID, f"body: {problem}")
         if len(header) + len(body) > self.max_size:
             raise ProtocolError(ErrorCode.TOO_LARGE, f"message over {self.max_size} bytes")
-        return [PROTOCOL_TAG, self.sign(header, body), header, body]
+        signature = self.sign(header, body)
+        if session_key is not None:
+            signature += b"." + mac_hex(session_key, header, body)
+        return [PROTOCOL_TAG, signature, header, body]
 
     def decode(self, frames: list[bytes]) -> Message:
         """Turn frames into a Message or raise ProtocolError with a stable code.
@@ -151,8 +159,9 @@ class Codec:
             )
         if len(raw_header) + len(raw_body) > self.max_size:
             raise ProtocolError(ErrorCode.TOO_LARGE, f"message over {self.max_size} bytes")
+        signature, dot, session = bytes(signature).partition(b".")
         if self.key is not None and not hmac.compare_digest(
-            bytes(signature), self.sign(raw_header, raw_body)
+            signature, self.sign(raw_header, raw_body)
         ):
             raise ProtocolError(ErrorCode.BAD_SIGNATURE, "signature missing or wrong")
         try:
@@ -167,6 +176,8 @@ class Codec:
         except ProtocolError as exc:
             exc.reply_to = header.id
             raise
+        if dot:
+            msg.session_mac, msg.signed = session, (raw_header, raw_body)
         return msg
 
     @staticmethod
@@ -178,6 +189,13 @@ class Codec:
                 ErrorCode.UNKNOWN_TYPE, f"unknown message type {header.type[:64]!r}"
             ) from None
         return Message(msg_type, {}, header.id, header.reply_to, header.sender)
+
+
+def mac_hex(key: bytes, header: bytes, body: bytes) -> bytes:
+    """The lower-case hex HMAC-SHA256 of header then body under key."""
+    mac = hmac.new(key, header, hashlib.sha256)
+    mac.update(body)
+    return mac.hexdigest().encode()
 
 
 def _header_problem(exc: msgspec.ValidationError) -> str:

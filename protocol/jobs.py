@@ -37,6 +37,8 @@ _KIND_TO_TYPE = {
     JobKind.FORECAST: MessageType.FORECAST_SERIE,
 }
 _TYPE_TO_KIND = {t: k for k, t in _KIND_TO_TYPE.items()}
+#: The message types that carry a job.
+JOB_TYPES = frozenset(_TYPE_TO_KIND)
 
 
 class JobStatus(enum.StrEnum):

@@ -16,6 +16,9 @@ import msgspec.inspect
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.typed import Meta, Shape, convert
 
+#: Largest `horizon`: keeps every forecast small enough to store, send and page quickly.
+MAX_HORIZON = 10_000
+
 
 def _doc(text: str, **bounds: float) -> Meta:
     return Meta(description=text, **bounds)
@@ -33,7 +36,9 @@ class RuntimeSettings(Shape, omit_defaults=False):
     retrain_interval: Annotated[float, _doc(
         "seconds after which a model is retrained whatever the count (0 = off)",
         ge=0, le=10**8)] = 86400.0
-    horizon: Annotated[int, _doc("steps to forecast", ge=1, le=100_000)] = 24
+    # 10,000 steps is a forecast of about 1 MB stored and 10 pages of GET .../forecast;
+    # 100,000 made 10.8 MB forecasts that stalled the hub's loop while it served them.
+    horizon: Annotated[int, _doc("steps to forecast", ge=1, le=MAX_HORIZON)] = 24
     interval_level: Annotated[float, _doc(
         "coverage of the prediction interval (anomaly: outside it)", ge=0.5, le=0.9999)] = 0.95
     max_points: Annotated[int, _doc(
@@ -100,3 +105,21 @@ def validate_changes(
         check_model(clean["default_model"])
     return clean
 
+
+
+def stored_settings(
+    stored: Mapping[str, Any], warn: Callable[[str], None]
+) -> dict[str, Any]:
+    """Return the stored settings that are still valid; warn about each other one.
+
+    A limit may have been narrowed since a value was stored (horizon was allowed up to
+    100000): such a value falls back to its default rather than bypass the new limit.
+    """
+    kept: dict[str, Any] = {}
+    table = defaults()
+    for key, value in stored.items():
+        try:
+            kept.update(validate_changes({key: value}))
+        except ProtocolError as exc:
+            warn(f"stored setting ignored, {key} = {table.get(key)!r} instead: {exc.message}")
+    return kept

@@ -7,6 +7,7 @@ to answer on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import zmq
@@ -43,13 +44,18 @@ class BadMessage(Exception):
 
 def make_socket(
     ctx: zmq.Context, socket_type: int, max_size: int, identity: bytes | None = None,
-    curve: Curve | None = None,
+    curve: Curve | None = None, rcvhwm: int | None = None,
 ) -> zmq.Socket:
-    """Create a socket with linger 0, an inbound size limit (ZMQ_MAXMSGSIZE) and CURVE if given."""
+    """Create a socket with linger 0, an inbound size limit (ZMQ_MAXMSGSIZE) and CURVE if given.
+
+    rcvhwm bounds the messages queued per connection (ZeroMQ's default is 1000).
+    """
     try:
         sock = ctx.socket(socket_type)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.MAXMSGSIZE, max_size + FRAME_SLACK)
+        if rcvhwm is not None:
+            sock.setsockopt(zmq.RCVHWM, rcvhwm)
         if curve is not None:
             curve.apply(sock)
         if identity is not None:
@@ -82,18 +88,30 @@ def connect(sock: zmq.Socket, address: str) -> None:
 class Channel:
     """A ZMQ socket paired with a Codec; ROUTER sockets keep routing frames apart."""
 
-    def __init__(self, sock: zmq.Socket, codec: Codec) -> None:
+    #: Messages one recv() may drop for `admit` before it returns None (the caller's turn
+    #: goes on; the rest wait for its next recv).
+    MAX_DROPS = 1000
+
+    def __init__(
+        self, sock: zmq.Socket, codec: Codec,
+        admit: Callable[[list[bytes], list[bytes]], bool] | None = None,
+    ) -> None:
         self.socket = sock
         self.codec = codec
         self.routed = sock.type == zmq.ROUTER
+        #: Called with (route, frames) before decoding; False drops the message unread.
+        self.admit = admit
 
-    def send(self, msg: Message, route: list[bytes] | None = None, flags: int = 0) -> None:
-        """Send msg, prefixed with route on a ROUTER socket.
+    def send(
+        self, msg: Message, route: list[bytes] | None = None, flags: int = 0,
+        session_key: bytes | None = None,
+    ) -> None:
+        """Send msg, prefixed with route on a ROUTER socket (with a session MAC if keyed).
 
         Raises ProtocolError when msg breaks its schema or the size limit, and
         TransportError when the socket refuses (e.g. the peer is gone).
         """
-        self.send_frames(self.codec.encode(msg), route, flags)
+        self.send_frames(self.codec.encode(msg, session_key), route, flags)
 
     def send_frames(
         self, frames: list[bytes], route: list[bytes] | None = None, flags: int = 0
@@ -118,17 +136,22 @@ class Channel:
 
         Raises BadMessage for a message that cannot be decoded.
         """
-        try:
-            frames = self.socket.recv_multipart(flags)
-        except zmq.Again:
+        for _ in range(self.MAX_DROPS):
+            try:
+                frames = self.socket.recv_multipart(flags)
+            except zmq.Again:
+                return None
+            except zmq.ZMQError as exc:
+                raise TransportError(f"receive failed: {exc}") from exc
+            route: list[bytes] = []
+            if self.routed:
+                # DEALER peers send [id, *msg]; REQ peers add an empty delimiter frame.
+                cut = 2 if len(frames) > 1 and frames[1] == b"" else 1
+                route, frames = frames[:cut], frames[cut:]
+            if self.admit is None or self.admit(route, frames):
+                break
+        else:
             return None
-        except zmq.ZMQError as exc:
-            raise TransportError(f"receive failed: {exc}") from exc
-        route: list[bytes] = []
-        if self.routed:
-            # DEALER peers send [id, *msg]; REQ peers add an empty delimiter frame.
-            cut = 2 if len(frames) > 1 and frames[1] == b"" else 1
-            route, frames = frames[:cut], frames[cut:]
         try:
             return Incoming(route, self.codec.decode(frames))
         except ProtocolError as exc:

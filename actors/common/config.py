@@ -46,6 +46,11 @@ def positive(value: float) -> str | None:
     return None if value > 0 else "must be > 0"
 
 
+def non_negative(value: float) -> str | None:
+    """Check for a number >= 0."""
+    return None if value >= 0 else "must be >= 0"
+
+
 def one_of(*choices: str) -> Check:
     """Check that a string is one of choices."""
 

@@ -120,19 +120,30 @@ def list_clients(state: HubState, params: shapes.Empty) -> dict:
 
 
 @action("get_forecast")
-def get_forecast(state: HubState, params: shapes.Named) -> dict:
-    """The last forecast of a series as points: timestamp, mean, lower, upper."""
+def get_forecast(state: HubState, params: shapes.ForecastParams) -> dict:
+    """A page of the last forecast of a series as points: timestamp, mean, lower, upper.
+
+    `offset` (default 0) and `limit` (1 to 1000, default 1000) choose the points; `total`
+    says how many the forecast has and `next_offset` where the next page starts (null
+    after the last), so no reply grows with the horizon.
+    """
     series = state.get_series(params.name)
+    offset = params.get("offset", 0)
+    limit = params.get("limit", shapes.FORECAST_PAGE)
+    page: dict[str, Any] = {"name": series.name, "forecast_at": None, "level": None,
+                            "total": 0, "offset": offset, "limit": limit, "next_offset": None}
     forecast = state.store.get_output(series.name, OutputKind.FORECAST)
     if forecast is None:
-        return {"name": series.name, "forecast_at": None, "level": None, "points": []}
+        return {**page, "points": []}
+    columns = [forecast[key] for key in ("timestamps", "mean", "lower", "upper")]
+    total = min(len(column) for column in columns)
+    stop = min(total, offset + limit)
     points = [
         {"timestamp": t, "mean": m, "lower": lo, "upper": hi}
-        for t, m, lo, hi in zip(forecast["timestamps"], forecast["mean"], forecast["lower"],
-                                forecast["upper"], strict=False)
+        for t, m, lo, hi in zip(*(column[offset:stop] for column in columns), strict=True)
     ]
-    return {"name": series.name, "forecast_at": series.forecast_at,
-            "level": forecast.get("level"), "points": points}
+    return {**page, "forecast_at": series.forecast_at, "level": forecast.get("level"),
+            "total": total, "next_offset": stop if stop < total else None, "points": points}
 
 
 @action("get_anomalies")

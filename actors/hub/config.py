@@ -19,7 +19,6 @@ DEFAULT_DATA_DIR = ".enodo/hub"
 OPTIONS = [
     Option("hub", "bind_host", str, "127.0.0.1"),
     Option("hub", "control_port", int, 5560, port),
-    Option("hub", "jobs_port", int, 5561, port),
     Option("hub", "results_port", int, 5562, port),
     Option("hub", "api_port", int, 5563, port),
     Option("hub", "data_dir", str, DEFAULT_DATA_DIR),
@@ -32,7 +31,13 @@ OPTIONS = [
     Option("hub", "heartbeat_interval", float, 1.0, positive),
     Option("hub", "liveness", int, 3, positive),
     Option("hub", "max_message_size", int, 16 * 1024 * 1024, positive),
+    # The control socket's inbound limit: what any connection, handshaken or not, may send
+    # at once (listeners' counts are sent in chunks well below it).
+    Option("hub", "control_max_message_size", int, 1024 * 1024, positive),
     Option("hub", "log_level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR")),
+    # Warnings of one kind (e.g. "bad message") written per window; the rest are counted.
+    Option("hub", "log_repeat_burst", int, 10, positive),
+    Option("hub", "log_repeat_window", float, 60.0, positive),
     Option("hub", "siridb_check_interval", float, 10.0, positive),
     *siridb_options("siridb"),
 ]

@@ -105,13 +105,16 @@ def handle_handshake(state: HubState, identity: bytes, msg: Message) -> Message 
     try:
         peer = state.admit(identity, msg.body)
     except ProtocolError as exc:
-        log.warning("handshake of %r refused: %s", msg.body.get("client_id"), exc.message)
+        if exc.code is not ErrorCode.CONFLICT:  # admit() logged that one already
+            log.warning("handshake of %r refused: %s", msg.body.get("client_id"), exc.message)
         return reply(msg, MessageType.HANDSHAKE_FAIL, exc.to_body())
     welcome = {
         "hub_id": state.hub_id,
         "heartbeat_interval": state.heartbeat_interval,
         "liveness": state.liveness,
     }
+    if peer.hub_nonce is not None:
+        welcome["nonce"] = peer.hub_nonce
     # Sent through the outbox so that HANDSHAKE_OK goes out before UPDATE_SERIES.
     state.outbox.send(identity, reply(msg, MessageType.HANDSHAKE_OK, welcome))
     if peer.client_type is ClientType.LISTENER:

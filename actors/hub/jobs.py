@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
 from actors.hub.series import Series
 from protocol.anomaly import COLD_START_MIN_POINTS
+from protocol.envelope import Message
 from protocol.jobs import JobKind, JobStatus, SeriesJobState
+
+log = logging.getLogger(__name__)
+#: Seconds between two warnings about dropped forged results (the rest are counted).
+FORGERY_WARN_INTERVAL = 10.0
 
 
 @dataclass
@@ -85,3 +93,26 @@ def next_kind(series: Series, settings: dict[str, Any], now_wall: float) -> JobK
 def backoff(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:
     """Seconds to wait before try number attempt+1 of a softly failed job."""
     return min(cap, base * 2 ** max(0, attempt - 1))
+
+
+class ForgeryLog:
+    """Counts dropped forged or misattributed job messages; warns at most every 10 s."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.count = 0
+        self._quiet_until = 0.0
+        self._suppressed = 0
+
+    def drop(self, msg: Message, why: str) -> None:
+        """Note one dropped message; a flood of them costs one log line per interval."""
+        self.count += 1
+        now = self.clock()
+        if now < self._quiet_until:
+            self._suppressed += 1
+            return
+        more = f" ({self._suppressed} more since the last warning)" if self._suppressed else ""
+        log.warning("dropped a forged %s for job %.64r claiming worker %.64r: %s%s",
+                    msg.type.value, msg.body.get("job_id"), msg.body.get("worker_id"), why, more)
+        self._suppressed = 0
+        self._quiet_until = now + FORGERY_WARN_INTERVAL

@@ -6,15 +6,18 @@ import argparse
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 import zmq
 
 from actors.common.auth import hub_token, warn_exposed_secrets
 from actors.common.config import Config, ConfigError
 from actors.common.curve_keys import hub_curve
-from actors.common.logs import setup_logging
+from actors.common.logs import repeat_limit, setup_logging
 from actors.common.version import software_version
 from actors.hub.config import load_hub_config
+from actors.hub.datadir import DataDirBusy, DataDirLock
+from actors.hub.memory import give_back_large_blocks
 from actors.hub.reconcile import Reconciler
 from actors.hub.scheduler import Scheduler
 from actors.hub.series import Series
@@ -35,7 +38,7 @@ def addresses(config: Config) -> dict[str, str]:
     host = config.get("hub", "bind_host")
     return {
         name: f"tcp://{host}:{config.get('hub', name + '_port')}"
-        for name in ("control", "api", "jobs", "results")
+        for name in ("control", "api", "results")
     }
 
 
@@ -62,14 +65,15 @@ def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
         key=hub["signing_key"].encode() or None,
         max_size=hub["max_message_size"],
     )
-    server = HubServer(state, codec, addresses(config), ctx, curve=curve)
+    server = HubServer(state, codec, addresses(config), ctx, curve=curve,
+                       control_max_size=hub["control_max_message_size"])
     log.info(
         "peers must present the token %s%s%s",
         f"in {token_path}" if token_path else "set in hub.token",
         "; messages are signed" if codec.key else "",
         f"; CURVE on (public key: {public_cert or 'of hub.curve_secret_key'})" if curve else "",
     )
-    scheduler = Scheduler(state, server.jobs)
+    scheduler = Scheduler(state, server.control)
     server.on_result = scheduler.on_result
 
     wakeup = "inproc://siridb-link"
@@ -77,6 +81,7 @@ def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
     wake.bind(wakeup)
     link = SiriDBLink(config.section("siridb"), hub["siridb_check_interval"], ctx, wakeup)
     state.siridb_status = link.status
+    state.time_precision = lambda: link.precision
     reconciler = Reconciler(state, link)
 
     def on_added(series: Series) -> None:
@@ -97,6 +102,20 @@ def build(config: Config, ctx: zmq.Context) -> tuple[HubServer, SiriDBLink]:
     return server, link
 
 
+def _log_sweeper(sweep: Callable[[], None]) -> Callable[[float], float]:
+    """A loop timer: once a second, write the counts of warnings held back.
+
+    A kind that fell silent gets its count written even in a quiet hub, whose log would
+    otherwise not see another record (which sweeps too) for a long time.
+    """
+
+    def timer(now: float) -> float:
+        sweep()
+        return now + 1.0
+
+    return timer
+
+
 def _drain_wakeups(sock: zmq.Socket) -> None:
     while True:
         try:
@@ -115,8 +134,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"enodo-hub: config error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(config.get("hub", "log_level"), "enodo-hub")
+    setup_logging(config.get("hub", "log_level"), "enodo-hub",
+                  config.get("hub", "log_repeat_burst"), config.get("hub", "log_repeat_window"))
     warn_exposed_secrets(config, log.warning)
+    try:
+        # Before anything touches the folder (token, keys, database): a second hub on the
+        # same folder must change nothing there.
+        lock = DataDirLock(config.get("hub", "data_dir"))
+    except (DataDirBusy, OSError) as exc:
+        log.error("cannot start: %s", exc)
+        return 1
+    give_back_large_blocks()
     ctx = zmq.Context()
     try:
         server, link = build(config, ctx)
@@ -129,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: server.stop())
+    limit = repeat_limit()
+    if limit is not None:
+        server.timers.append(_log_sweeper(limit.sweep))
     link.start()
     log.info("hub %s listening: %s", server.state.hub_id, server.endpoints)
     try:
@@ -140,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         # them forever and the hub would hang, up but deaf, instead of exiting (and being
         # restarted by its supervisor).
         ctx.destroy(linger=0)
+        lock.release()
     log.info("hub stopped")
     return 0
 

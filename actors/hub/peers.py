@@ -25,6 +25,20 @@ class Peer:
     # What the worker last said occupies it: its heartbeat's job_id while busy ("?" after a
     # refusal, until its next heartbeat); None when idle.
     reported_busy: str | None = None
+    # The session (protocol/session.py): the key proving this worker's jobs and results,
+    # the hub's nonce sent in HANDSHAKE_OK, and the peer's process id (same across its
+    # reconnects). None for peers that sent no nonce: they get no jobs.
+    session_key: bytes | None = field(default=None, repr=False)
+    hub_nonce: str | None = None
+    instance: str | None = None
+
+    def free(self, out: dict) -> int:
+        """Jobs this worker can take now, given the jobs out by dispatch id."""
+        # A worker busy with a job this hub did not give it (given before a restart, or a
+        # dispatch that is over) is not idle either; without this, jobs sent to it came
+        # straight back refused, turn after turn, until that job ended.
+        foreign = self.reported_busy is not None and self.reported_busy not in out
+        return self.capacity - len(self.busy_jobs) - foreign
 
     def follows(self, name: str) -> bool:
         """True when this peer subscribed to updates of series `name`."""

@@ -6,9 +6,20 @@ from typing import Any
 
 from actors.hub.detection import check_detection, record_detection
 from actors.hub.jobs import Job
+from actors.hub.result_checks import (
+    Bounds,
+    check_accuracy,
+    check_detector,
+    check_forecast_times,
+    clean_anomalies,
+    clean_event,
+    forecast_summary,
+)
 from actors.hub.series import Series
 from actors.hub.state import MAX_POINTS, HubState
 from protocol.jobs import JobKind, OutputKind, check_result
+
+FORECAST_COLUMNS = ("timestamps", "mean", "lower", "upper")
 
 
 def apply_count(state: HubState, series: Series, count: int, counted_then: int) -> None:
@@ -29,40 +40,73 @@ def apply_count(state: HubState, series: Series, count: int, counted_then: int) 
     state.series.touch(series.name)
 
 
+def checked_forecast(forecast: Any, anomalies: list, bounds: Bounds) -> dict[str, Any]:
+    """The forecast as stored and served: its four columns and level, checked.
+
+    Its shape (four lists of one length, integer timestamps, numbers or null) was checked
+    with the whole result (protocol.jobs.check_result); here, what the shape cannot say.
+    """
+    check_forecast_times(forecast["timestamps"], bounds)
+    out = {key: forecast[key] for key in FORECAST_COLUMNS}
+    level = forecast.get("level")
+    if level is not None:
+        if type(level) not in (int, float) or not 0 < level < 1:
+            raise ValueError("forecast level must be a number between 0 and 1")
+        out["level"] = level
+    return out
+
+
+def checked_detection(state: HubState, result: dict[str, Any]) -> dict[str, Any]:
+    """A forecast result's anomalies, events and detector state, checked and rebuilt.
+
+    ValueError/TypeError when any value is out of range: nothing of the result is stored.
+    """
+    check_detection(result)
+    bounds = Bounds(state.wall(), state.time_precision())
+    events = result.get("events", [])
+    check_detector(result.get("detector"), bounds)
+    return {"anomalies": clean_anomalies(result.get("anomalies", []), bounds),
+            "events": [clean_event(e, bounds) for e in events],
+            "detector": result.get("detector")}
+
+
 def apply_result(state: HubState, series: Series, job: Job, result: dict[str, Any]) -> None:
-    """Store one job's result on the series; KeyError/TypeError/ValueError when malformed."""
+    """Store one job's result on the series; KeyError/TypeError/ValueError when malformed.
+
+    Every check runs before the first write: a result refused changes nothing.
+    """
     now = state.wall()
-    # Checked against its kind's shape before anything is stored: a malformed result
-    # changes nothing (ValueError names the key).
+    # The result's shape for its kind first (ValueError names the key).
     check_result(job.kind, result)
+    count = result.get("count")
+    if type(count) is int and not 0 <= count <= MAX_POINTS:
+        raise ValueError(f"count {count} out of range")
     if job.kind in (JobKind.TRAIN, JobKind.FIT):
         model_state = result["state"]
+        accuracy = result.get("accuracy") if job.kind is JobKind.TRAIN else None
+        if accuracy is not None:
+            accuracy = check_accuracy(accuracy)  # before anything is stored
         state.store.put_model(series.name, model_state)
         series.since_fit = max(0, series.points - job.points_mark)
         if job.kind is JobKind.TRAIN:
             series.trained_at = now
             series.since_train = series.since_fit
-            accuracy = result.get("accuracy")
-            if isinstance(accuracy, dict):
+            if accuracy is not None:
                 state.store.put_output(series.name, OutputKind.ACCURACY,
                                        {**accuracy, "measured_at": now})
     elif result["forecast"] is None:
         # Cold-start detection (no model yet): anomalies and events, no forecast.
-        record_detection(state, series, result)
+        record_detection(state, series, checked_detection(state, result))
         series.since_fit = max(0, series.points - job.points_mark)
     else:
-        forecast = result["forecast"]
-        check_detection(result)
+        detection = checked_detection(state, result)
+        forecast = checked_forecast(result["forecast"], detection["anomalies"],
+                                    Bounds(now, state.time_precision()))
         state.store.put_output(series.name, OutputKind.FORECAST, forecast)
-        record_detection(state, series, result)
+        record_detection(state, series, detection)
         series.forecast_at = now
-        summary = result.get("summary")
-        series.last_forecast = summary if isinstance(summary, dict) and summary else {
-            "points": len(forecast["mean"])}
+        series.last_forecast = forecast_summary(forecast, len(detection["anomalies"]))
         state.publish(series.name, "forecast", {"summary": series.last_forecast})
-    count = result.get("count")
     if type(count) is int:
-        if not 0 <= count <= MAX_POINTS:
-            raise ValueError(f"count {count} out of range")
         apply_count(state, series, count, job.counted_mark)
     state.series.touch(series.name)

@@ -1,14 +1,14 @@
-"""Turns series state into jobs, hands them to idle workers, keeps leases, stores results."""
+"""Turns series state into jobs, sends them to idle workers, keeps leases, stores results."""
 
 from __future__ import annotations
 
 import heapq
 import logging
-from collections import deque
 from typing import Any
 
 import zmq
 
+from actors.hub.job_book import LEASE_GRACE, JobBook
 from actors.hub.jobs import Job, backoff, next_kind
 from actors.hub.peers import Peer
 from actors.hub.results import apply_result
@@ -17,51 +17,26 @@ from actors.hub.state import HubState
 from protocol.envelope import Message
 from protocol.errors import ProtocolError, TransportError
 from protocol.jobs import JobKind, JobStatus, OutputKind, SeriesJobState
+from protocol.session import verify
 from protocol.transport import Channel
 from protocol.types import ClientType, MessageType
 
 log = logging.getLogger(__name__)
 
-#: Seconds a pushed job may wait for its JOB_ACCEPTED before it is sent again.
+#: Seconds a job sent may wait for its JOB_ACCEPTED before it is sent again.
 ACCEPT_TIMEOUT = 10.0
-#: Seconds granted on top of max_job_duration before a running job's lease ends.
-LEASE_GRACE = 15.0
+RESULT_TYPES = frozenset({MessageType.JOB_ACCEPTED, MessageType.JOB_REFUSED,
+                          MessageType.JOB_RESULT, MessageType.JOB_FAILED})
 JOB_SETTINGS = ("horizon", "interval_level", "max_points", "max_job_duration")
 
 
-class Scheduler:
+class Scheduler(JobBook):
     """One active job per series; jobs go out only while a worker is known to be idle."""
 
     def __init__(self, state: HubState, jobs: Channel) -> None:
-        self.state = state
-        self.jobs = jobs
-        self.active: dict[str, Job] = {}          # series name -> its job
-        self.by_job_id: dict[str, Job] = {}       # current dispatch id -> job
-        self.ready: deque[str] = deque()          # series names whose job can go now
-        self.delayed: list[tuple[float, str, str]] = []  # (not_before, series, uid)
-        self.done = 0
-        self.failed = 0
-        self.late = 0
-        self._writes: dict[str, Job | None] = {}  # uid -> job to store, None to delete
-        # Jobs a worker had when the hub stopped, by uid: held back until a worker's
-        # heartbeat (or result) says it still runs one (it is adopted, not run twice), or
-        # until every worker had time to say so (heartbeat_interval x liveness).
-        self.adoptable: dict[str, Job] = {}
-        adopt_until = state.clock() + state.heartbeat_interval * state.liveness
-        for record in state.store.load_jobs():
-            was_out = record.get("status") in (JobStatus.DISPATCHED, JobStatus.RUNNING)
-            job = Job.restore(record)
-            if job.series in state.series and job.series not in self.active:
-                self.active[job.series] = job
-                if was_out:
-                    self.adoptable[job.uid] = job
-                    job.not_before = adopt_until
-                    heapq.heappush(self.delayed, (adopt_until, job.series, job.uid))
-                else:
-                    self.ready.append(job.series)
-                self._set_job_state(job, SeriesJobState.QUEUED)
-            else:
-                self._writes[job.uid] = None
+        super().__init__(state)
+        self.jobs = jobs  # the control ROUTER: each job goes to one worker's session
+        self.restore()
         state.on_points = self.consider
         state.before_flush.append(self.flush)
         state.on_peer_dropped = self.on_peer_dropped
@@ -94,40 +69,39 @@ class Scheduler:
     # dispatching ----------------------------------------------------------
     def idle_capacity(self) -> int:
         """Jobs the known workers can take now."""
-        workers = self.state.peers.of_type(ClientType.WORKER)
-        capacity = sum(w.capacity for w in workers)
-        # Jobs out with workers (dispatched or running) are exactly those with a current
-        # dispatch id: O(1) here, where counting self.active was O(series) every turn.
-        out = len(self.by_job_id)
-        # A worker busy with a job this hub did not give it (given before a restart, or a
-        # dispatch that is over) is not idle either; without this, every push to it came
-        # straight back refused, turn after turn, until that job ended.
-        foreign = sum(1 for w in workers
-                      if w.reported_busy is not None and w.reported_busy not in self.by_job_id)
-        return capacity - out - foreign
+        return sum(max(0, w.free(self.by_job_id)) for w in self._workers())
+
+    def _workers(self) -> list[Peer]:
+        # Only workers with a session key: a job goes to one that can prove its results.
+        return [w for w in self.state.peers.of_type(ClientType.WORKER) if w.session_key]
 
     def dispatch(self, now: float) -> None:
-        """Push ready jobs while there is idle capacity."""
+        """Send ready jobs to idle workers, each to one worker over its control session."""
         if self.adoptable:
             self._adopt_reported(now)
         while self.delayed and self.delayed[0][0] <= now:
             _, name, uid = heapq.heappop(self.delayed)
             self.adoptable.pop(uid, None)
+            self.held_by.pop(uid, None)
             job = self.active.get(name)
             if job is not None and job.uid == uid and job.status is JobStatus.QUEUED:
                 self.ready.append(name)
-        free = self.idle_capacity()
-        while free > 0 and self.ready:
+        if not self.ready:
+            return
+        idle = [w for w in self._workers() if w.free(self.by_job_id) > 0]
+        while idle and self.ready:
+            worker = min(idle, key=lambda w: len(w.busy_jobs))  # the least loaded first
             name = self.ready.popleft()
             job = self.active.get(name)
             if job is None or job.status is not JobStatus.QUEUED:
                 continue
-            if not self._push(job, now):
+            if not self._send_job(job, worker, now):
                 self.ready.appendleft(name)
-                return
-            free -= 1
+                idle.remove(worker)  # its pipe is full or it is gone: try another
+            elif worker.free(self.by_job_id) <= 0:
+                idle.remove(worker)
 
-    def _push(self, job: Job, now: float) -> bool:
+    def _send_job(self, job: Job, worker: Peer, now: float) -> bool:
         series = self.state.series.get(job.series)
         if series is None:
             self._forget(job)
@@ -147,66 +121,62 @@ class Scheduler:
             "settings": settings, "attempt": job.attempt, "context": context,
         }
         try:
-            self.jobs.send(Message(job.kind.message_type, body), flags=zmq.NOBLOCK)
+            # Addressed to this worker's connection and MACed under its session key: no other
+            # socket receives it, and the worker knows it comes from the hub it handshook with.
+            self.jobs.send(Message(job.kind.message_type, body), [worker.identity],
+                           zmq.NOBLOCK, session_key=worker.session_key)
         except TransportError:
             job.dispatches -= 1
-            return False  # no worker connected to the jobs socket, or its pipe is full
+            return False
         except ProtocolError as exc:
             self._fail(job, f"job could not be sent: {exc.message}", retry=False)
             return True
         job.status, job.lease_until = JobStatus.DISPATCHED, now + ACCEPT_TIMEOUT
+        job.worker = worker.client_id
         job.points_mark, job.counted_mark = series.points, series.points_counted
         self.by_job_id[job.job_id] = job
+        self._mark_worker(job.worker, job, busy=True)
         self._set_job_state(job, SeriesJobState.QUEUED)
         return True
 
-    # adopting jobs from before a restart --------------------------------
-    def _adopt_reported(self, now: float) -> None:
-        for peer in self.state.peers.of_type(ClientType.WORKER):
-            if peer.reported_busy and peer.reported_busy not in self.by_job_id:
-                self._adopt(peer.reported_busy, peer.client_id, now)
-
-    def _adopt(self, job_id: str, worker: str, now: float | None = None) -> Job | None:
-        """Take back a job a worker runs since before the hub's restart; None if not one."""
-        uid, _, dispatch = job_id.rpartition(".")
-        job = self.adoptable.get(uid)
-        if job is None or not dispatch.isdigit() or self.active.get(job.series) is not job:
-            return None
-        del self.adoptable[uid]
-        now = self.state.clock() if now is None else now
-        job.dispatches = int(dispatch)
-        job.status, job.worker = JobStatus.RUNNING, worker
-        job.lease_until = now + self.state.settings["max_job_duration"] + LEASE_GRACE
-        self.by_job_id[job.job_id] = job
-        self._mark_worker(worker, job, busy=True)
-        self._set_job_state(job, SeriesJobState.RUNNING)
-        log.info("adopted job %s (%s of %r) from worker %s, which ran it before the restart",
-                 job.job_id, job.kind, job.series, worker)
-        return job
-
     # results --------------------------------------------------------------
     def on_result(self, msg: Message) -> None:
-        """Handle JOB_ACCEPTED, JOB_REFUSED, JOB_RESULT and JOB_FAILED from workers."""
-        job = self.by_job_id.get(msg.body.get("job_id", ""))
-        if job is None and msg.type is not MessageType.JOB_REFUSED:
-            job = self._adopt(msg.body.get("job_id", ""), msg.body.get("worker_id", ""))
-        if job is None or job.status not in (JobStatus.DISPATCHED, JobStatus.RUNNING):
-            self.late += 1
-            log.info("dropped a late %s for job %s", msg.type.value, msg.body.get("job_id"))
+        """Handle JOB_ACCEPTED, JOB_REFUSED, JOB_RESULT and JOB_FAILED from workers.
+
+        Nothing of a message is used before its session MAC is proven under the key of the
+        worker it names, and that worker is the one the dispatch went to: a forged or
+        misattributed message is dropped (and counted), never fails or finishes a job.
+        """
+        if msg.type not in RESULT_TYPES:
+            self.forged.drop(msg, "not a job message")
             return
-        worker = msg.body["worker_id"]
+        worker, job_id = msg.body["worker_id"], msg.body["job_id"]
+        job = self.by_job_id.get(job_id)
+        # Who may speak for this dispatch: the worker it went to (or, for a job from before
+        # a restart, the worker it was out with then).
+        owner = job.worker if job is not None else self._claimant(job_id, msg.type)
+        out = (JobStatus.DISPATCHED, JobStatus.RUNNING)
+        if owner is None or (job is not None and job.status not in out):
+            self.late += 1  # nothing of it is used: no need to prove it first
+            log.info("dropped a late %s for job %.64s", msg.type.value, job_id)
+            return
+        peer = self.state.peers.by_client_id(owner)
+        if worker != owner or peer is None or not verify(peer.session_key, msg):
+            self.forged.drop(msg, f"no valid session MAC of {owner}, whose job it is")
+            return
+        if job is None:
+            job = self._adopt(job_id, worker)
+            if job is None:
+                return
         if msg.type is MessageType.JOB_ACCEPTED:
-            job.status, job.worker = JobStatus.RUNNING, worker
+            job.status = JobStatus.RUNNING
             duration = self.state.settings["max_job_duration"]
             job.lease_until = self.state.clock() + duration + LEASE_GRACE
-            self._mark_worker(worker, job, busy=True)
             self._set_job_state(job, SeriesJobState.RUNNING)
         elif msg.type is MessageType.JOB_REFUSED:
-            peer = self.state.peers.by_client_id(worker)
-            if peer is not None and not peer.busy_jobs and peer.reported_busy is None:
-                # Busy, and neither we nor its heartbeats knew (PUSH also hands jobs to
-                # workers busy with ours: that is no news): count it busy until its next
-                # heartbeat says what it runs.
+            if len(peer.busy_jobs) <= 1 and peer.reported_busy is None:
+                # Busy, and neither we nor its heartbeats knew: count it busy until its
+                # next heartbeat says what it runs.
                 peer.reported_busy = "?"
             self._requeue(job, front=True)
         elif msg.type is MessageType.JOB_RESULT:
@@ -298,45 +268,10 @@ class Scheduler:
             if job.worker == peer.client_id:
                 self._requeue(job, front=True)
 
-    def _mark_worker(self, worker: str | None, job: Job, busy: bool) -> None:
-        peer = self.state.peers.by_client_id(worker) if worker else None
-        if peer is not None:
-            (peer.busy_jobs.add if busy else peer.busy_jobs.discard)(job.job_id)
-
-    # bookkeeping ----------------------------------------------------------
-    def _set_job_state(self, job: Job, status: str) -> None:
-        self._writes[job.uid] = job
-        series = self.state.series.get(job.series)
-        if series is not None:
-            self._set_series_job(series, job, status, job.error)
-
-    def _set_series_job(self, series: Series, job: Job, status: str, error: str | None) -> None:
-        # worker: who runs it (or ran it last); attempt: failed tries so far (backoff shows).
-        entry, kind = series.jobs[job.kind], job.kind
-        seen = (entry["state"], entry["error"], entry.get("worker"), entry.get("attempt"))
-        if seen == (status, error, job.worker, job.attempt):
-            return
-        entry.update(state=status, error=error, updated_at=self.state.wall(), worker=job.worker,
-                     attempt=job.attempt)
-        self.state.series.touch(series.name)
-        self.state.publish(series.name, "state", {"job": kind, "state": status, "error": error})
-
-    def flush(self) -> None:
-        """Write the turn's job changes: one record per job, however often it changed."""
-        if not self._writes:
-            return
-        writes, self._writes = self._writes, {}
-        records = [job.record() for job in writes.values() if job is not None]
-        gone = [uid for uid, job in writes.items() if job is None]
-        if records:
-            self.state.store.put_jobs(records)
-        if gone:
-            self.state.store.delete_jobs(gone)
-
     def stats(self) -> dict[str, Any]:
         """Counts for /enodo/status."""
         by_status = {status.value: 0 for status in JobStatus}
         for job in self.active.values():
             by_status[job.status] += 1
         return {**by_status, "done": self.done, "failed": self.failed, "late_results": self.late,
-                "idle_capacity": self.idle_capacity()}
+                "forged_results": self.forged.count, "idle_capacity": self.idle_capacity()}

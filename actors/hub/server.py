@@ -10,7 +10,9 @@ from typing import Any
 import zmq
 
 from actors.hub.actions import run_action
+from actors.hub.gate import PreHandshakeGate
 from actors.hub.handlers import handle_control
+from actors.hub.stall import StallGuard
 from actors.hub.state import HubState
 from protocol.curve import CurveServer
 from protocol.envelope import Codec, Message, error, ok
@@ -22,6 +24,9 @@ log = logging.getLogger(__name__)
 
 #: Messages taken from one socket per turn before the turn's commit; bounds reply latency.
 BATCH = 512
+#: Messages ZeroMQ queues per connection on the inbound sockets (its default: 1000); the
+#: loop drains them every turn, so more only buys memory for whoever floods.
+RCVHWM = 100
 #: Seconds between trims of the event log (to event_log_size).
 TRIM_INTERVAL = 10.0
 #: Seconds between folds of a slice of the count journal into series runtimes.
@@ -39,25 +44,30 @@ class HubServer:
         ctx: zmq.Context | None = None,
         clock: Callable[[], float] = time.monotonic,
         curve: CurveServer | None = None,
+        control_max_size: int | None = None,
     ) -> None:
         self.state = state
         self.codec = codec
         self.clock = clock
         self.ctx = ctx or zmq.Context()
-        max_size = codec.max_size
+        self.gate = PreHandshakeGate(state.peers.get, clock)
 
-        def channel(kind: int) -> Channel:
-            return Channel(make_socket(self.ctx, kind, max_size, curve=curve), codec)
+        def channel(kind: int, max_size: int = codec.max_size) -> Channel:
+            return Channel(make_socket(self.ctx, kind, max_size, curve=curve, rcvhwm=RCVHWM),
+                           codec)
 
-        self.control = channel(zmq.ROUTER)
+        # Anyone who can reach the control port may send before any handshake, and ZeroMQ
+        # holds a message of the size its header declares while it arrives: the control
+        # socket's own, smaller limit bounds what each such connection costs.
+        self.control = channel(zmq.ROUTER, min(control_max_size or codec.max_size, codec.max_size))
+        self.control.admit = self.gate.admit
         self.api = channel(zmq.ROUTER)
-        self.jobs = channel(zmq.PUSH)
+        # Jobs go over the control socket, each to one handshaken worker (no jobs socket: a
+        # PUSH socket hands jobs to any PULL that connects, authenticated or not).
         self.results = channel(zmq.PULL)
-        self.jobs.socket.setsockopt(zmq.SNDHWM, 1)
         self.endpoints = {
             "control": bind(self.control.socket, addresses["control"]),
             "api": bind(self.api.socket, addresses["api"]),
-            "jobs": bind(self.jobs.socket, addresses["jobs"]),
             "results": bind(self.results.socket, addresses["results"]),
         }
         self.poller = zmq.Poller()
@@ -72,6 +82,7 @@ class HubServer:
         self._next_heartbeat = 0.0
         self._running = False
         self.on_result: Callable[[Message], None] = self._no_scheduler
+        self.stall = StallGuard(self)
 
     def add_reader(self, sock: zmq.Socket, callback: Callable[[], None]) -> None:
         """Poll another socket (e.g. the SiriDB link's wake-up) in the same loop."""
@@ -88,6 +99,8 @@ class HubServer:
         next_due = self.clock()
         while self._running:
             timeout = max(0.0, min(next_due - self.clock(), 0.5))
+            if self.stall.held:  # messages held while a commit waited go first, now
+                timeout = 0.0
             try:
                 ready = dict(self.poller.poll(timeout * 1000))
             except zmq.ZMQError as exc:
@@ -102,6 +115,11 @@ class HubServer:
     # one turn -------------------------------------------------------------
     def _read(self, ready: dict) -> list[tuple[list[bytes], Message]]:
         api_replies: list[tuple[list[bytes], Message]] = []
+        for socket_name, incoming in self.stall.take():  # held while a commit waited
+            if socket_name == "control":
+                self._on_control(incoming)
+            else:
+                api_replies.append(self._on_api(incoming))
         if self.control.socket in ready:
             self._drain(self.control, self._on_control)
         if self.api.socket in ready:
@@ -170,6 +188,13 @@ class HubServer:
     def _error_reply(bad: BadMessage) -> tuple[list[bytes], Message]:
         return bad.route, error(bad.error.reply_to, bad.error.code, bad.error.message)
 
+    def _send_api_error(self, bad: BadMessage) -> None:
+        route, msg = self._error_reply(bad)
+        try:
+            self.api.send(msg, route, zmq.NOBLOCK)
+        except (TransportError, ProtocolError) as exc:
+            log.warning("api reply lost: %s", exc)
+
     def _guard(self, fn: Callable[[Message], None], msg: Message) -> None:
         try:
             fn(msg)
@@ -181,7 +206,11 @@ class HubServer:
 
     def _commit_and_send(self, api_replies: list[tuple[list[bytes], Message]]) -> None:
         self.state.flush()
-        self.state.store.commit()
+        # The commit runs on the store's writer thread; if the disk or a lock holds it,
+        # the stall guard keeps peers alive until it is done. Replies wait for it.
+        pending = self.state.store.commit_in_background()
+        self.stall.wait(pending)
+        pending.result()
         for identity, msg in self.state.outbox.take():
             self._send_control(identity, msg)
         for route, msg in api_replies:
@@ -238,7 +267,7 @@ class HubServer:
         self.state.flush()
         self.state.series.fold()
         self.state.store.commit()
-        for channel in (self.control, self.api, self.jobs, self.results):
+        for channel in (self.control, self.api, self.results):
             channel.close()
         for sock in self.extra:
             sock.close(linger=0)

@@ -52,6 +52,9 @@ class SiriDBLink:
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
 
+    #: The database's time precision (s, ms, us, ns) once a health check read it.
+    precision: str | None = None
+
     def status(self) -> dict[str, Any]:
         """Return a snapshot of the connection state."""
         with self._lock:
@@ -121,10 +124,14 @@ class SiriDBLink:
         try:
             if not self._client.connected:
                 await asyncio.wait_for(self._client.connect(), 10)
-            await asyncio.wait_for(self._client.query("show time_precision"), 10)
+            reply = await asyncio.wait_for(self._client.query("show time_precision"), 10)
         except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
             self._set(status="failing", connected=False, error=_describe(exc))
             return
+        try:
+            self.precision = str(reply["data"][0]["value"])  # bounds result timestamps
+        except (KeyError, IndexError, TypeError):
+            pass
         self._set(status="connected", connected=True, error=None)
 
     async def _query(self, tag: str, query: str) -> None:

@@ -17,7 +17,8 @@ from actors.hub.series import Series, SeriesRegistry
 from actors.hub.store import Store
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.settings import defaults, validate_changes
+from protocol.session import new_nonce, session_key
+from protocol.settings import defaults, stored_settings, validate_changes
 from protocol.types import ClientType, MessageType
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class HubState:
         self.peers = PeerTable()
         self.series = SeriesRegistry(store)
         self.settings = defaults()
-        self.settings.update(store.load_settings())
+        self.settings.update(stored_settings(store.load_settings(), log.warning))
         self.clients: dict[str, dict[str, Any]] = {}
         self._clients_dirty: set[str] = set()
         for client_id, client_type, info in store.load_clients():
@@ -86,6 +87,8 @@ class HubState:
             "status": "not_configured", "configured": False, "connected": False, "error": None,
             "host": None, "port": None, "database": None,
         }
+        #: SiriDB's time precision when known (the SiriDB link sets it): bounds timestamps.
+        self.time_precision: Callable[[], str | None] = lambda: None
         self.job_stats: Callable[[], dict[str, Any]] = dict
         self.request_job: Callable[[Series, str], None] = self._no_scheduler
         self.on_added: Callable[[Series], None] = lambda series: None
@@ -100,7 +103,8 @@ class HubState:
         self, kind: str, message: str, series: str | None = None, level: str = "info"
     ) -> None:
         """Append an event to the log (and to the process log)."""
-        log.log(logging.WARNING if level != "info" else logging.INFO, "%s: %s", kind, message)
+        log.log(logging.WARNING if level != "info" else logging.INFO, "%s: %s", kind, message,
+                extra={"rate_key": ("event", kind)})
         self.store.add_event(self.wall(), level, kind, message, series)
 
     # series -----------------------------------------------------------------
@@ -172,15 +176,25 @@ class HubState:
             raise ProtocolError(ErrorCode.UNAUTHORIZED, "token missing or wrong")
         if body["protocol"] != 1:
             raise ProtocolError(ErrorCode.BAD_VERSION, f"protocol {body['protocol']} unsupported")
+        client_type = ClientType(body["client_type"])
+        if client_type is ClientType.WORKER and "nonce" not in body:
+            # Without a session key its jobs and results could not be proven.
+            raise ProtocolError(ErrorCode.INVALID, "a worker's HANDSHAKE must carry a nonce")
+        self._refuse_duplicate(identity, body, client_type)
         peer = Peer(
             identity=identity,
             client_id=body["client_id"],
-            client_type=ClientType(body["client_type"]),
+            client_type=client_type,
             version=body["version"],
             expires_at=self.expiry(),
             capacity=body.get("capacity", 1),
             models=body.get("models", []),
+            instance=body.get("instance"),
         )
+        if "nonce" in body:
+            peer.hub_nonce = new_nonce()
+            peer.session_key = session_key(
+                self.token, peer.client_id, body["nonce"], peer.hub_nonce)
         old = self.peers.add(peer)
         if old is not None and old.identity != identity:
             self.drop_peer(old, "replaced by a new connection", remove=False)
@@ -192,6 +206,26 @@ class HubState:
         self._clients_dirty.add(peer.client_id)
         self.event("client_online", f"{peer.client_type.value} {peer.client_id} online")
         return peer
+
+    def _refuse_duplicate(self, identity: bytes, body: dict[str, Any], kind: ClientType) -> None:
+        """CONFLICT when another live connection is this worker's id (two workers, one id).
+
+        Replacing the older one each time made two such workers swap places many times a
+        minute, each swap re-queueing the other's job. The same process reconnecting (same
+        instance) still replaces its old session, and an expired peer is simply replaced.
+        """
+        old = self.peers.by_client_id(body["client_id"])
+        if (kind is not ClientType.WORKER or old is None or old.identity == identity
+                or old.expires_at <= self.clock()
+                or (old.instance is not None and old.instance == body.get("instance"))):
+            return
+        log.warning("refused a second worker with id %r while the first is online "
+                    "(give each worker its own worker_id)", old.client_id)
+        raise ProtocolError(
+            ErrorCode.CONFLICT,
+            f"worker id {old.client_id!r} is already online on another connection; "
+            "give each worker its own worker_id (this one retries until that one is gone)",
+        )
 
     def check_token(self, token: str | None) -> bool:
         """True when token is the hub's (compared in constant time), or the hub has none."""

@@ -1,19 +1,29 @@
 """The hub's SQLite store: everything that must survive a restart or a kill -9.
 
-The hub loop changes state inside an open transaction and calls `commit()` once
-per turn, before it sends the replies of that turn: an acknowledged change is
-always on disk (group commit). WAL with synchronous=NORMAL keeps committed data
-across a process crash; only a power loss can take the last transactions.
+The hub loop changes state inside an open transaction and commits once per turn,
+before it sends the replies of that turn: an acknowledged change is always on disk
+(group commit). WAL with synchronous=NORMAL keeps committed data across a process
+crash; only a power loss can take the last transactions.
+
+The loop's commits run on a writer thread (`commit_in_background`), which also opens
+the next turn's transaction with BEGIN IMMEDIATE: whatever waits on the disk or on a
+lock (a checkpoint's fsync, writeback throttling, another process holding SQLite's write
+lock) waits there, while the loop keeps its peers alive (see HubServer).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import ujson
+
+from actors.hub.datadir import make_private
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,6 +61,11 @@ CREATE TABLE IF NOT EXISTS count_journal (
 """
 
 DB_FILE = "hub.sqlite3"
+#: Seconds one SQLite statement waits for a lock before the writer thread says so and
+#: waits again (the hub never gives up a commit: its replies depend on it).
+BUSY_TIMEOUT = 5.0
+
+log = logging.getLogger(__name__)
 
 
 def _dumps(value: Any) -> str:
@@ -63,22 +78,66 @@ class Store:
     def __init__(self, data_dir: str) -> None:
         os.makedirs(data_dir, mode=0o700, exist_ok=True)
         self.path = os.path.join(data_dir, DB_FILE)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        make_private(self.path)
+        self.db = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
+        )
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self._in_tx = False
+        self._dirty = False
+        self._writer: ThreadPoolExecutor | None = None
 
     def _begin(self) -> None:
+        self._dirty = True
         if not self._in_tx:
             self.db.execute("BEGIN")
             self._in_tx = True
 
     def commit(self) -> None:
-        """Make every change since the last commit durable."""
+        """Make every change since the last commit durable (on this thread)."""
         if self._in_tx:
-            self.db.execute("COMMIT")
+            self._execute_until_done("COMMIT")
             self._in_tx = False
+        self._dirty = False
+
+    def commit_in_background(self) -> Future[None]:
+        """Commit on the writer thread, then open the next transaction there; a Future.
+
+        Until the Future is done the caller must not touch the store (one connection,
+        and its next transaction is not open yet). Nothing changed: a done Future, no
+        thread hop.
+        """
+        done: Future[None] = Future()
+        if not self._dirty:
+            done.set_result(None)
+            return done
+        self._dirty = False
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="hub-commit")
+        return self._writer.submit(self._commit_and_begin)
+
+    def _commit_and_begin(self) -> None:
+        if self._in_tx:
+            self._execute_until_done("COMMIT")
+            self._in_tx = False
+        # The write lock for the next turn is taken here, off the loop: a write in a
+        # handler then never waits for it.
+        self._execute_until_done("BEGIN IMMEDIATE")
+        self._in_tx = True
+
+    def _execute_until_done(self, statement: str) -> None:
+        started = time.monotonic()
+        while True:
+            try:
+                self.db.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                log.warning("%s waits for the database for %.0f s: %s (held by another "
+                            "process?)", statement, time.monotonic() - started, exc)
 
     def rollback(self) -> None:
         """Drop every change since the last commit."""
@@ -88,6 +147,8 @@ class Store:
 
     def close(self) -> None:
         """Commit what is pending and close the database."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
         self.commit()
         self.db.close()
 

@@ -29,6 +29,31 @@ log = logging.getLogger(__name__)
 
 #: Series per LISTENER_ADD_SERIE_COUNT message, so one message stays far below the size limit.
 MAX_SERIES_PER_MESSAGE = 5000
+#: Bytes of series names per message: the hub's control socket refuses messages over its
+#: control_max_message_size (1 MiB by default) by dropping the connection.
+MAX_NAME_BYTES_PER_MESSAGE = 256 * 1024
+
+
+def _chunks(counts: dict[str, int]) -> list[dict[str, int]]:
+    """Split counts (those > 0) into messages of bounded series and name bytes."""
+    chunks: list[dict[str, int]] = []
+    chunk: dict[str, int] = {}
+    size = 0
+    for name, n in counts.items():
+        if n <= 0:
+            continue
+        # Encoded size, from above without encoding: printable ASCII takes at most 2 bytes
+        # a character in JSON (the limit keeps 4x room), anything else at most 6.
+        cost = (len(name) if name.isascii() and name.isprintable() else 6 * len(name)) + 32
+        if chunk and (len(chunk) >= MAX_SERIES_PER_MESSAGE
+                      or size + cost > MAX_NAME_BYTES_PER_MESSAGE):
+            chunks.append(chunk)
+            chunk, size = {}, 0
+        chunk[name] = n
+        size += cost
+    if chunk:
+        chunks.append(chunk)
+    return chunks
 
 
 class SessionEnded(Exception):
@@ -199,9 +224,7 @@ class HubLink:
             raise SessionEnded("hub is shutting down: " + msg.body.get("reason", ""))
 
     async def _flush(self, channel: AsyncChannel, counts: dict[str, int]) -> None:
-        items = [(name, n) for name, n in counts.items() if n > 0]
-        for start in range(0, len(items), MAX_SERIES_PER_MESSAGE):
-            chunk = dict(items[start : start + MAX_SERIES_PER_MESSAGE])
+        for chunk in _chunks(counts):
             msg = Message(MessageType.LISTENER_ADD_SERIE_COUNT, {"counts": chunk})
             self.unacked[msg.id] = (self.clock(), chunk)
             await channel.send(msg)

@@ -15,7 +15,11 @@ from actors.common.config import Config, ConfigError
 from actors.common.curve_keys import client_curve
 from actors.common.logs import setup_logging
 from actors.common.version import software_version
-from actors.listener.config import default_client_id, load_listener_config
+from actors.listener.config import (
+    default_client_id,
+    load_listener_config,
+    tee_limits_from_config,
+)
 from actors.listener.counter import PointCounter
 from actors.listener.hub_link import HubLink
 from actors.listener.tee_server import TeeServer, TeeServerError
@@ -27,6 +31,7 @@ log = logging.getLogger("enodo.listener")
 async def serve(config: Config) -> int:
     """Run the tee server and the hub session until SIGTERM/SIGINT."""
     opts = config.section("listener")
+    limits = tee_limits_from_config(config)  # before any socket: a bad limit stops the start
     client_id = opts["client_id"] or default_client_id()
     curve = client_curve("listener", opts["curve_server_key"], opts["curve_server_key_file"])
     ctx = zmq.asyncio.Context()
@@ -48,7 +53,7 @@ async def serve(config: Config) -> int:
         host=opts["tee_host"] or None,
         port=opts["tee_port"],
         unix_path=opts["tee_unix_path"] or None,
-        max_package_size=opts["max_package_size"],
+        limits=limits,
     )
     try:
         await tee.start()

@@ -18,8 +18,9 @@ import qpack
 HEADER = struct.Struct("<IHBB")
 HEADER_SIZE = HEADER.size
 
-# SiriDB puts no limit on a tee package (a 1M-point insert is one 19 MB package).
-DEFAULT_MAX_PACKAGE_SIZE = 256 * 1024 * 1024
+# SiriDB puts no limit on a tee package (a 1M-point insert is one 19 MB package), but it
+# refuses a client request body over 40 MB, and a package carries one insert's points.
+DEFAULT_MAX_PACKAGE_SIZE = 64 * 1024 * 1024
 
 _OPEN_MAP = 0xFD
 _OPEN_ARRAY = b"\xfc"

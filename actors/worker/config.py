@@ -51,7 +51,6 @@ def _chunk_points(value: int) -> str | None:
 OPTIONS = [
     Option("worker", "hub_host", str, "127.0.0.1"),
     Option("worker", "control_port", int, 5560, port),
-    Option("worker", "jobs_port", int, 5561, port),
     Option("worker", "results_port", int, 5562, port),
     Option("worker", "worker_id", str, ""),
     Option("worker", "token", str, "", secret=True),

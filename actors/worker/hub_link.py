@@ -4,6 +4,9 @@ A ppworker-style state machine on one DEALER socket. States: `handshaking` (HAND
 waiting for HANDSHAKE_OK), `ready` (heartbeating) and `waiting` (socket closed until the
 reconnect time; the delay doubles up to a maximum and resets on HANDSHAKE_OK). A fresh
 socket per attempt drops whatever the old one still queued for a hub that is gone.
+
+Each handshake agrees a session key (protocol/session.py): jobs arrive on this socket with
+its MAC, and the worker's JOB_* messages carry one (`session_key`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import zmq
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
+from protocol.jobs import JOB_TYPES
+from protocol.session import new_nonce, session_key, verify
 from protocol.transport import BadMessage, Channel, connect, make_socket
 from protocol.types import MessageType
 
@@ -34,6 +39,8 @@ class HubLink:
         hello: Callable[[], dict[str, Any]], heartbeat_interval: float = 1.0,
         liveness: int = 3, reconnect_min: float = 0.5, reconnect_max: float = 30.0,
         clock: Callable[[], float] = time.monotonic, curve: CurveClient | None = None,
+        on_job: Callable[[Message], None] | None = None,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         self.ctx, self.address, self.codec, self.poller = ctx, address, codec, poller
         self.curve = curve
@@ -50,6 +57,13 @@ class HubLink:
         self._expires_at = 0.0
         self._next_heartbeat = 0.0
         self.status: dict[str, Any] = {"busy": False, "job_id": None}
+        self.on_job = on_job or (lambda msg: None)
+        self.on_ready = on_ready or (lambda: None)
+        #: This process's id in every HANDSHAKE: lets it replace its own older session.
+        self.instance = new_nonce()[:32]
+        #: The current session's key (None until HANDSHAKE_OK, and after the session ends).
+        self.session_key: bytes | None = None
+        self._hello: dict[str, Any] = {}
 
     @property
     def socket(self) -> zmq.Socket | None:
@@ -80,13 +94,16 @@ class HubLink:
 
     def _handshake(self) -> None:
         self.state = HANDSHAKING
+        self.session_key = None
         self._expires_at = self.clock() + self.interval * self.liveness
-        self._send(Message(MessageType.HANDSHAKE, self.hello()))
+        self._hello = {**self.hello(), "nonce": new_nonce(), "instance": self.instance}
+        self._send(Message(MessageType.HANDSHAKE, self._hello))
 
     def _wait(self, delay: float) -> None:
         self._close()
         self.state = WAITING
         self.hub_id = None
+        self.session_key = None
         self._reconnect_at = self.clock() + delay
         log.info("reconnecting to the hub in %.1f s", delay)
 
@@ -125,7 +142,20 @@ class HubLink:
 
     def _handle(self, msg: Message) -> None:
         kind = msg.type
-        if kind is MessageType.HANDSHAKE_OK:
+        if kind in JOB_TYPES:
+            self._on_job(msg)
+        elif kind is MessageType.HANDSHAKE_OK:
+            if self.state != HANDSHAKING:
+                log.warning("unexpected HANDSHAKE_OK (no handshake pending): ignored")
+                return
+            if "nonce" not in msg.body:
+                log.error("HANDSHAKE_OK without a session nonce (an older hub?): no session "
+                          "key, so no job could be proven; reconnecting later")
+                self._backoff()
+                return
+            hello = self._hello
+            self.session_key = session_key(hello.get("token", ""), hello["client_id"],
+                                           hello["nonce"], msg.body["nonce"])
             self.hub_id = msg.body["hub_id"]
             self.interval = float(msg.body["heartbeat_interval"])
             self.liveness = int(msg.body["liveness"])
@@ -135,6 +165,7 @@ class HubLink:
             self._next_heartbeat = self.clock()
             log.info("handshake with hub %s ok (heartbeat %.2f s x %d)", self.hub_id,
                      self.interval, self.liveness)
+            self.on_ready()
         elif kind is MessageType.HANDSHAKE_FAIL:
             log.error("hub refused the handshake: %s: %s", msg.body["code"], msg.body["message"])
             self._backoff()
@@ -149,6 +180,15 @@ class HubLink:
             log.warning("hub answered an error: %s: %s", msg.body["code"], msg.body["message"])
         elif kind is not MessageType.HEARTBEAT:
             log.warning("unexpected %s on the control channel", kind.value)
+
+    def _on_job(self, msg: Message) -> None:
+        # Only a job MACed under this session's key runs: it comes from the hub we handshook
+        # with, for us, in this session.
+        if self.state != READY or not verify(self.session_key, msg):
+            log.warning("dropped a %s without a valid session MAC (job %.64r)",
+                        msg.type.value, msg.body.get("job_id"))
+            return
+        self.on_job(msg)
 
     def due(self) -> float:
         """Do what is due (heartbeat, liveness, reconnect); return the next deadline."""
@@ -189,3 +229,4 @@ class HubLink:
             self.channel.socket.close(linger=linger_ms)
             self.channel = None
         self.state = WAITING
+        self.session_key = None

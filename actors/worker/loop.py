@@ -1,9 +1,10 @@
-"""The worker's poll loop: control channel, jobs in, results out, the model child's pipe.
+"""The worker's poll loop: control channel (jobs in), results out, the model child's pipe.
 
-One zmq.Poller watches the control DEALER, the jobs PULL, the model child's pipe and a
-signal wake-up pipe. Each turn handles what is readable, then what is due (heartbeats,
-reconnects, the job's time limit). SIGTERM is a flag: stop taking jobs, finish or hand back
-the current one within `shutdown_grace`, say SHUTDOWN, close.
+One zmq.Poller watches the control DEALER (which also brings the jobs, each MACed under
+the session's key), the model child's pipe and a signal wake-up pipe. Each turn handles
+what is readable, then what is due (heartbeats, reconnects, the job's time limit). SIGTERM
+is a flag: stop taking jobs, finish or hand back the current one within `shutdown_grace`,
+say SHUTDOWN, close.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
 from protocol.jobs import JobKind
-from protocol.transport import BadMessage, Channel, connect, make_socket
+from protocol.transport import Channel, connect, make_socket
 from protocol.types import PROTOCOL_VERSION, MessageType
 
 log = logging.getLogger(__name__)
@@ -63,16 +64,17 @@ class Worker:
         self.poller = zmq.Poller()
         max_size = codec.max_size
         curve = settings.curve
-        self.jobs = Channel(make_socket(self.ctx, zmq.PULL, max_size, curve=curve), codec)
-        self.jobs.socket.setsockopt(zmq.RCVHWM, 1)
         self.results = Channel(make_socket(self.ctx, zmq.PUSH, max_size, curve=curve), codec)
         connect(self.results.socket, settings.addresses["results"])
-        self.poller.register(self.jobs.socket, zmq.POLLIN)
         self.link = HubLink(
             self.ctx, settings.addresses["control"], codec, self.poller, self._hello,
             settings.heartbeat_interval, settings.liveness, settings.reconnect_min,
-            settings.reconnect_max, clock, curve=curve,
+            settings.reconnect_max, clock, curve=curve, on_job=self._on_job,
+            on_ready=self._send_held,
         )
+        # JOB_* messages wait here while no session is up: each is MACed under the key of
+        # the session it is sent in, which the hub checks against the job's worker.
+        self._held: list[tuple[MessageType, dict[str, Any]]] = []
         self.runner = runner_factory(self.poller)
         self.stopping = False
         self._stop_deadline = 0.0
@@ -142,8 +144,6 @@ class Worker:
         if self.runner.fd is not None and self.runner.fd in ready:
             for event in self.runner.on_readable():
                 self._on_runner(event)
-        if self.jobs.socket in ready:
-            self._drain_jobs()
 
     def _due(self) -> float:
         deadlines = [self.clock() + 1.0]
@@ -156,27 +156,12 @@ class Worker:
         # a warm child, not to one still importing Prophet.
         if not self._linked and self.runner.models and not self.stopping:
             self._linked = True
-            connect(self.jobs.socket, self.settings.addresses["jobs"])
             self.link.start()
         if self._linked:
             deadlines.append(self.link.due())
         return min(deadlines)
 
     # jobs -------------------------------------------------------------------
-    def _drain_jobs(self) -> None:
-        while True:
-            try:
-                incoming = self.jobs.recv(zmq.NOBLOCK)
-            except BadMessage as bad:
-                log.warning("bad job message: %s: %s", bad.error.code.value, bad.error.message)
-                continue
-            except TransportError as exc:
-                log.error("jobs socket failed: %s", exc)
-                return
-            if incoming is None:
-                return
-            self._on_job(incoming.msg)
-
     def _on_job(self, msg: Message) -> None:
         body = msg.body
         job_id = body.get("job_id", "")
@@ -233,14 +218,26 @@ class Worker:
 
     def _result(self, kind: MessageType, body: dict[str, Any]) -> None:
         body["worker_id"] = self.settings.worker_id
+        key = self.link.session_key
+        if key is None:
+            if kind is not MessageType.JOB_ACCEPTED:  # stale once the session is gone
+                self._held = self._held[-7:] + [(kind, body)]
+                log.info("holding %s for job %s until the hub session is back", kind.value,
+                         body.get("job_id"))
+            return
         try:
-            self.results.send(Message(kind, body), flags=zmq.NOBLOCK)
+            self.results.send(Message(kind, body), flags=zmq.NOBLOCK, session_key=key)
         except ProtocolError as exc:
             log.error("cannot send %s for job %s: %s", kind.value, body.get("job_id"), exc)
             if kind is MessageType.JOB_RESULT:
                 self._failed(body["job_id"], f"result not sendable: {exc.message}", False)
         except TransportError as exc:
             log.error("cannot send %s for job %s: %s", kind.value, body.get("job_id"), exc)
+
+    def _send_held(self) -> None:
+        held, self._held = self._held, []
+        for kind, body in held:
+            self._result(kind, body)
 
     def _set_busy(self, job_id: str | None) -> None:
         self.link.status = {"busy": job_id is not None, "job_id": job_id}
@@ -253,10 +250,7 @@ class Worker:
         if job is not None:
             log.warning("handing back job %s", job.job_id)
             self._result(MessageType.JOB_REFUSED, {"job_id": job.job_id, "reason": "shutdown"})
-        self.poller.unregister(self.jobs.socket)
-        self._drain_jobs()  # anything queued goes straight back (refused)
         self.link.goodbye("worker stopping")
-        self.jobs.close()
         self.results.socket.close(linger=FLUSH_LINGER_MS)
         self.link.close(linger_ms=FLUSH_LINGER_MS)
         log.info("worker %s stopped", self.settings.worker_id)

@@ -31,7 +31,7 @@ def hub_addresses(config: Config) -> dict[str, str]:
     host = config.get("worker", "hub_host")
     return {
         name: f"tcp://{host}:{config.get('worker', name + '_port')}"
-        for name in ("control", "jobs", "results")
+        for name in ("control", "results")
     }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import sqlite3
 from typing import Any
 
@@ -23,10 +25,24 @@ CREATE INDEX IF NOT EXISTS points_by_series ON points (series_id);
 """
 
 
+def _make_private(path: str) -> None:
+    """Create the file 0600 before SQLite opens it, and chmod it and its side files.
+
+    The points are the user's data: no other local user may read them. SQLite gives the
+    -wal and -shm files it creates the mode of the database; the chmod fixes files left
+    0644 by an earlier version.
+    """
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ('', '-wal', '-shm', '-journal'):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path + suffix, 0o600)
+
+
 class SqliteJournal:
     """Writes every change through to an SQLite file (one transaction per change)."""
 
     def __init__(self, path: str) -> None:
+        _make_private(path)
         self.conn = sqlite3.connect(path, isolation_level=None)
         self.conn.execute('PRAGMA journal_mode=WAL')
         self.conn.execute('PRAGMA synchronous=NORMAL')

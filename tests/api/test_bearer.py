@@ -79,3 +79,38 @@ def test_bearer_config(tmp_path):
     assert source is not None and source() == ""
     path.write_text(TOKEN + "\n")
     assert source() == TOKEN
+
+
+READER = "read-only-token-987"
+
+
+@pytest.fixture
+def with_reader(hub: StateHub) -> testing.TestClient:
+    return testing.TestClient(create_app(hub, bearer=lambda: TOKEN, read_bearer=lambda: READER))
+
+
+def test_read_only_token_may_read_but_change_nothing(with_reader, hub):
+    assert with_reader.simulate_post("/series", json={"name": "a"}, headers=auth(TOKEN)) \
+        .status_code == 201
+    assert with_reader.simulate_get("/series", headers=auth(READER)).status_code == 200
+    assert with_reader.simulate_get("/series/a/forecast", headers=auth(READER)).status_code == 200
+    calls = list(hub.calls)
+    for method, path, body in (("POST", "/series", {"name": "b"}), ("DELETE", "/series/a", None),
+                               ("POST", "/settings", {"horizon": 5}),
+                               ("POST", "/series/a/jobs", {"type": "train"})):
+        result = with_reader.simulate_request(method, path, json=body, headers=auth(READER))
+        assert "only read" in assert_error(result, 403, "forbidden")
+    assert hub.calls == calls and [s.name for s in hub.state.series] == ["a"]
+    assert_error(with_reader.simulate_get("/series", headers=auth(READER + "x")), 401,
+                 "unauthorized")
+
+
+def test_read_only_token_without_a_full_token_is_a_config_error():
+    from actors.common.config import ConfigError
+    from api.config import read_bearer_from_config
+
+    config = load_api_config({"ENODO_API_READ_TOKEN": READER})
+    with pytest.raises(ConfigError, match="api.read_token"):
+        read_bearer_from_config(config)
+    both = load_api_config({"ENODO_API_READ_TOKEN": READER, "ENODO_API_BEARER_TOKEN": TOKEN})
+    assert read_bearer_from_config(both)() == READER

@@ -17,11 +17,14 @@ def test_defaults():
     assert config.section("api") == {
         "hub_address": "tcp://127.0.0.1:5563",
         "timeout": 5.0,
+        "body_timeout": 10.0,
         "signing_key": "",
         "token": "",
         "token_file": ".enodo/hub/token",
         "bearer_token": "",
         "bearer_token_file": "",
+        "read_token": "",
+        "read_token_file": "",
         "curve_server_key": "",
         "curve_server_key_file": "",
     }

@@ -1,7 +1,8 @@
 """Hostile results for real jobs: a fake worker takes the hub's jobs and answers garbage.
 
-The hub dispatches real jobs (train, then forecast) to a fake worker, which accepts each
-and answers a hypothesis-drawn JOB_RESULT or JOB_FAILED: results shaped like the real
+The hub dispatches real jobs (train, then forecast) to a fake worker that handshook (and so
+holds a session key: its results pass the MAC check and reach the result checks), which
+accepts each and answers a hypothesis-drawn JOB_RESULT or JOB_FAILED: results shaped like the real
 ones with wrong types, lengths and values. After each, every read of the series must
 still be answered (no `internal`), and the process must be up.
 """
@@ -9,6 +10,7 @@ still be answered (no `internal`), and the process must be up.
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 import zmq
@@ -16,6 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocol.envelope import Message
+from protocol.jobs import JOB_TYPES
+from protocol.session import new_nonce, session_key
 from protocol.types import MessageType
 from tests.fuzz.cases import fuzz_settings, tried
 from tests.fuzz.peers import LogTail, RawPeer, hub_token, with_token
@@ -69,31 +73,41 @@ def results(draw: st.DrawFn, kind: str) -> dict:
 
 
 class FakeWorker:
-    """A worker's three sockets, driven by the test."""
+    """A worker's two sockets and its session key, driven by the test."""
 
     def __init__(self, hub: HubProcess) -> None:
         self.token = hub_token(hub)
         self.control = RawPeer(hub.address("control"), identity=WORKER.encode())
-        self.jobs = RawPeer(hub.address("jobs"), zmq.PULL)
-        self.jobs.sock.setsockopt(zmq.RCVHWM, 1)
         self.results = RawPeer(hub.address("results"), zmq.PUSH)
+        self.key: bytes | None = None
+        self.jobs: list[Message] = []  # jobs read from the control socket, not yet taken
 
     def hello(self) -> None:
-        answer, _ = self.control.request(Message(MessageType.HANDSHAKE, with_token({
+        nonce = new_nonce()
+        answer, before = self.control.request(Message(MessageType.HANDSHAKE, with_token({
             "client_id": WORKER, "client_type": "worker", "version": "fuzz", "protocol": 1,
-            "capacity": 1, "models": ["arima"]}, self.token)))
+            "capacity": 1, "models": ["arima"], "nonce": nonce}, self.token)))
         assert answer.type is MessageType.HANDSHAKE_OK
+        self.key = session_key(self.token or "", WORKER, nonce, answer.body["nonce"])
+        self.jobs += [m for m in before if m.type in JOB_TYPES]
 
     def next_job(self, timeout: float) -> Message | None:
-        if not self.jobs.sock.poll(timeout * 1000):
-            return None
-        return self.jobs.codec.decode(self.jobs.sock.recv_multipart())
+        deadline = time.monotonic() + timeout
+        while not self.jobs:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.control.sock.poll(left * 1000):
+                return None
+            msg = self.control.codec.decode(self.control.sock.recv_multipart())
+            if msg.type in JOB_TYPES:
+                self.jobs.append(msg)
+        return self.jobs.pop(0)
 
     def send(self, kind: MessageType, body: dict) -> None:
-        self.results.send(Message(kind, {"worker_id": WORKER, **body}))
+        self.results.send_raw(self.results.codec.encode(
+            Message(kind, {"worker_id": WORKER, **body}), self.key))
 
     def close(self) -> None:
-        for peer in (self.control, self.jobs, self.results):
+        for peer in (self.control, self.results):
             peer.close()
 
 

@@ -62,6 +62,8 @@ def stack(tmp_path_factory):
     listener = ListenerProcess(tmp, hub.ports["control"], extra={
         "ENODO_LISTENER_TEE_UNIX_PATH": unix_path,
         "ENODO_LISTENER_MAX_PACKAGE_SIZE": str(1 << 20),
+        # test_many_connections_with_unfinished_packages holds 200 at once (default cap: 64).
+        "ENODO_LISTENER_MAX_CONNECTIONS": "256",
     }).start()
     stack = Stack(hub, listener, unix_path)
     stack.api("add_series", name=WATCHED)

@@ -1,8 +1,9 @@
 """Hostile input to a real worker from a fake hub: garbage on its control and jobs sockets.
 
 The worker listens on nothing; what it takes in comes from the hub it connects to. A fake
-hub (ROUTER, PUSH, PULL, driven by the test) sends random frames and protocol-shaped
-messages with hostile bodies on the control channel and as jobs. After each case a probe
+hub (ROUTER and PULL, driven by the test) sends random frames and protocol-shaped messages
+with hostile bodies on the control channel, and jobs there too (those of four frames with
+the session's MAC, so that their bodies reach the worker's checks). After each case a probe
 job must be answered (refused when busy, then failed: its series is not in SiriDB), every
 message the worker sends must decode, and at the end a real training job succeeds.
 """
@@ -18,7 +19,8 @@ import zmq
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol.envelope import Codec, Message
+from protocol.envelope import Codec, Message, mac_hex
+from protocol.session import new_nonce, session_key
 from protocol.types import MessageType
 from scripts.siridb_dev.testing import DevServer
 from tests.fuzz.cases import fuzz_settings, tried
@@ -34,15 +36,16 @@ WORKER_SENDS = frozenset({MessageType.JOB_ACCEPTED, MessageType.JOB_REFUSED,
 
 
 class ScriptedHub:
-    """The hub's three sockets on random ports, served by the test's own thread."""
+    """The hub's two worker sockets on random ports, served by the test's own thread."""
 
     def __init__(self) -> None:
         self.ctx = zmq.Context()
         self.codec = Codec("fuzz-hub")
         self.control = self._bind(zmq.ROUTER)
-        self.jobs = self._bind(zmq.PUSH)
         self.results = self._bind(zmq.PULL)
         self.peer: bytes | None = None
+        self.key = b""
+        self.sessions = 0  # handshakes answered: a job sent before the last one is lost
 
     def _bind(self, kind: int) -> zmq.Socket:
         sock = self.ctx.socket(kind)
@@ -62,9 +65,12 @@ class ScriptedHub:
             msg = self.codec.decode(rest)  # the worker only ever sends valid messages
             self.peer = route
             if msg.type is MessageType.HANDSHAKE:
+                nonce = new_nonce()
+                self.key = session_key("", msg.body["client_id"], msg.body["nonce"], nonce)
+                self.sessions += 1
                 self.send_control(self.codec.encode(Message(MessageType.HANDSHAKE_OK, {
-                    "hub_id": "fuzz", "heartbeat_interval": 0.5, "liveness": 20},
-                    reply_to=msg.id)))
+                    "hub_id": "fuzz", "heartbeat_interval": 0.5, "liveness": 20,
+                    "nonce": nonce}, reply_to=msg.id)))
 
     def send_control(self, frames: list[bytes]) -> None:
         if self.peer is not None:
@@ -74,13 +80,23 @@ class ScriptedHub:
                 pass  # the worker reconnected: a new identity shows up with its handshake
 
     def push_job(self, frames: list[bytes]) -> None:
-        self.jobs.send_multipart(frames or [b""])
+        """Send a job on the control channel, with the session's MAC when it has 4 frames."""
+        if len(frames) == 4:
+            tag, signature, header, body = frames
+            frames = [tag, signature + b"." + mac_hex(self.key, header, body), header, body]
+        self.send_control(frames)
 
-    def outcome(self, job_id: str, timeout: float = 20.0) -> Message:
-        """Serve the session until job_id's JOB_FAILED or JOB_RESULT; re-push it if refused."""
+    def outcome(self, job_id: str, timeout: float = 20.0, series: str = "fuzz.absent") -> Message:
+        """Serve the session until job_id's JOB_FAILED or JOB_RESULT; send it again if refused
+        or if a new session began since (the worker drops a job MACed in an older one)."""
         deadline = time.monotonic() + timeout
+        sessions = self.sessions
         while time.monotonic() < deadline:
             self.serve_control()
+            if self.sessions != sessions:
+                sessions = self.sessions
+                self.push_job(self.codec.encode(Message(MessageType.TRAIN_MODEL,
+                                                        job(job_id, series))))
             if not self.results.poll(50):
                 continue
             msg = self.codec.decode(self.results.recv_multipart())
@@ -89,7 +105,7 @@ class ScriptedHub:
                 continue
             if msg.type is MessageType.JOB_REFUSED:  # busy with a fuzz job: again later
                 self.push_job(self.codec.encode(Message(MessageType.TRAIN_MODEL,
-                                                        job(job_id, "fuzz.absent"))))
+                                                        job(job_id, series))))
                 continue
             return msg
         raise AssertionError(f"no outcome for {job_id} within {timeout}s")
@@ -161,12 +177,13 @@ def worker_property(setup, examples: int) -> None:
         assert outcome.type is MessageType.JOB_FAILED, outcome
         assert worker.proc.poll() is None, worker.log_tail()
         tried("worker control DEALER (from a fake hub)", len(control))
-        tried("worker jobs PULL (from a fake hub)", len(jobs))
+        tried("worker jobs (control, from a fake hub)", len(jobs))
 
     feed()
     # Still a worker: a real job trains a real model.
+    hub.serve_control()
     hub.push_job(hub.codec.encode(Message(MessageType.TRAIN_MODEL, job("real", REAL))))
-    outcome = hub.outcome("real", timeout=60)
+    outcome = hub.outcome("real", timeout=60, series=REAL)
     assert outcome.type is MessageType.JOB_RESULT, outcome.body
     assert outcome.body["result"]["count"] == 200
 

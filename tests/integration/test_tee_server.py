@@ -15,6 +15,7 @@ import qpack
 
 from actors.listener.counter import PointCounter
 from actors.listener.tee import HEADER, count_points, encode_package
+from actors.listener.tee_limits import TeeLimits
 from actors.listener.tee_server import TeeServer, TeeServerError
 
 DEADLINE = 10.0  # every wait and every receive is bounded by this
@@ -188,7 +189,8 @@ def test_malformed_package_closes_only_its_connection(kind, transport, tmp_path,
 
     async def main():
         tally = Tally()
-        server = TeeServer(tally.on_counts, port=0, unix_path=path, max_package_size=1000)
+        server = TeeServer(tally.on_counts, port=0, unix_path=path,
+                            limits=TeeLimits(max_package_size=1000, max_buffered=1000))
         await server.start()
         if transport == "tcp":
             connect = lambda: asyncio.open_connection("127.0.0.1", server.port)  # noqa: E731
@@ -309,3 +311,63 @@ def test_stale_unix_socket_is_replaced_but_not_a_live_one_or_a_file(tmp_path):
         assert regular.read_text() == "keep me"
 
     run(main())
+
+
+def test_over_budget_connection_pauses_and_resumes_when_room_is_freed():
+    """Two large packages that do not fit the budget together both arrive, one after the other."""
+    big = {f"big.{i}": [[t, float(t)] for t in range(3000)] for i in range(2)}
+    first, second = (encode_package({name: points}) for name, points in big.items())
+    budget = len(first) + len(second) // 2  # room for one and a half
+
+    async def main():
+        tally = Tally()
+        server = TeeServer(tally.on_counts, port=0, limits=TeeLimits(
+            max_package_size=budget, max_buffered=budget, package_timeout=DEADLINE))
+        await server.start()
+        try:
+            (_, a), (_, b) = [await asyncio.open_connection("127.0.0.1", server.port)
+                              for _ in range(2)]
+            await server.wait_connection_count(2, DEADLINE)
+            a.write(first[:-1])  # all but the last byte: held
+            await a.drain()
+            b.write(second[:-1])  # takes the total past the budget: b's reads pause
+            await b.drain()
+            async with asyncio.timeout(DEADLINE):
+                while not server._paused:
+                    await asyncio.sleep(0.01)  # polls the server's state, bounded
+            b.write(second[-1:])  # not read while paused
+            await b.drain()
+            assert server.buffered > budget and tally.packages == 0
+            a.write(first[-1:])  # a's package completes: room again, b resumes
+            await tally.wait_for(lambda: tally.packages == 2, "both packages")
+            assert tally.counts == {"big.0": 3000, "big.1": 3000}
+            assert server.buffered == 0 and not server._paused and server.protocol_errors == 0
+            for writer in (a, b):
+                writer.close()
+            await server.wait_connection_count(0, DEADLINE)
+        finally:
+            await server.close()
+
+    run(main())
+
+
+def test_a_silent_connection_is_closed_after_idle_timeout_and_the_count_survives(caplog):
+    async def main():
+        tally = Tally()
+        server = TeeServer(tally.on_counts, port=0,
+                           limits=TeeLimits(idle_timeout=0.3, package_timeout=5))
+        await server.start()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(encode_package({"x": [[1, 1.0], [2, 2.0]]}))
+            await writer.drain()
+            await tally.wait_for(lambda: tally.counts["x"] == 2, "the package")
+            await expect_closed_by_server(reader)  # then nothing for 0.3 s: closed
+            await server.wait_connection_count(0, DEADLINE)
+            assert "silent for 0.3 s" in caplog.text
+            writer.close()
+        finally:
+            await server.close()
+
+    with caplog.at_level(logging.INFO):
+        run(main())

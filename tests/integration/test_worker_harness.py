@@ -1,9 +1,11 @@
 """Harness for the worker's integration tests: a fake hub, a worker process, SiriDB helpers.
 
-The fake hub binds the three sockets a real hub binds (control ROUTER, jobs PUSH, results
+The fake hub binds the two sockets a real hub binds for workers (control ROUTER, results
 PULL) on random loopback ports. A thread serves the control socket: it answers HANDSHAKE
-with HANDSHAKE_OK, heartbeats back, and records every message; tests read the record and the
-results socket with deadlines. This module holds no tests.
+with HANDSHAKE_OK (agreeing a session key as the real hub does), heartbeats back, sends the
+jobs tests give it (MACed under that key), and records every message; tests read the record
+and the results socket (whose messages must carry the session's MAC) with deadlines. This
+module holds no tests.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 import zmq
 
 from protocol.envelope import Codec, Message
+from protocol.jobs import JOB_TYPES
+from protocol.session import new_nonce, session_key, verify
 from protocol.transport import Channel, bind, make_socket
 from protocol.types import MessageType
 from tests.support.process import ActorProcess
@@ -28,25 +32,25 @@ MAX_SIZE = 1 << 24
 
 
 class FakeHub:
-    """The hub's three sockets; control served by a thread, jobs and results by the test."""
+    """The hub's control and results sockets; control served by a thread, results by the test."""
 
     def __init__(self, heartbeat_interval: float = 0.2, liveness: int = 5) -> None:
         self.ctx = zmq.Context()
         self.codec = Codec("fake-hub")
         self.control = Channel(make_socket(self.ctx, zmq.ROUTER, MAX_SIZE), self.codec)
-        self.jobs = Channel(make_socket(self.ctx, zmq.PUSH, MAX_SIZE), self.codec)
         self.results = Channel(make_socket(self.ctx, zmq.PULL, MAX_SIZE), self.codec)
         self.endpoints = {
             name: bind(channel.socket, "tcp://127.0.0.1:0")
-            for name, channel in (("control", self.control), ("jobs", self.jobs),
-                                  ("results", self.results))
+            for name, channel in (("control", self.control), ("results", self.results))
         }
+        self.key: bytes | None = None  # the current session's key
         self.heartbeat_interval, self.liveness = heartbeat_interval, liveness
         self.received: queue.Queue[Message] = queue.Queue()
         self.log: list[Message] = []
         self.silent = threading.Event()  # drop everything, answer nothing
         self.dropped: list[Message] = []  # what arrived while silent
-        self.outbox: queue.Queue[Message] = queue.Queue()  # sent to the last peer seen
+        # Sent to the last peer seen; a job with the session's MAC.
+        self.outbox: queue.Queue[Message] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -59,7 +63,9 @@ class FakeHub:
         peer: bytes | None = None
         while not self._stop.is_set():
             while peer is not None and not self.outbox.empty():
-                self.control.send(self.outbox.get(), [peer])
+                out = self.outbox.get()
+                key = self.key if out.type in JOB_TYPES else None
+                self.control.send(out, [peer], session_key=key)
             if not self.control.socket.poll(50):
                 continue
             incoming = self.control.recv()
@@ -70,8 +76,11 @@ class FakeHub:
             self.log.append(msg)
             self.received.put(msg)
             if msg.type is MessageType.HANDSHAKE:
+                nonce = new_nonce()
+                self.key = session_key(msg.body.get("token", ""), msg.body["client_id"],
+                                       msg.body["nonce"], nonce)
                 body = {"hub_id": "fake", "heartbeat_interval": self.heartbeat_interval,
-                        "liveness": self.liveness}
+                        "liveness": self.liveness, "nonce": nonce}
                 self.control.send(Message(MessageType.HANDSHAKE_OK, body, reply_to=msg.id),
                                   [peer])
             elif msg.type is MessageType.HEARTBEAT:
@@ -89,14 +98,17 @@ class FakeHub:
         return wait_for(found, timeout, f"{kind.value} on the control socket")
 
     def push(self, kind: MessageType, body: dict[str, Any]) -> None:
-        """Push one job."""
-        self.jobs.send(Message(kind, body), flags=zmq.NOBLOCK)
+        """Send one job over the control session (once there is one)."""
+        wait_for(lambda: self.key is not None, 10, "a session to send a job in")
+        self.outbox.put(Message(kind, body))
 
     def result(self, timeout: float = 20.0) -> Message:
-        """Receive one message from the results socket, or fail after timeout."""
+        """Receive one message from the results socket (MACed in this session) or fail."""
         if not self.results.socket.poll(timeout * 1000):
             raise AssertionError(f"no result within {timeout}s")
-        return self.results.recv().msg
+        msg = self.results.recv().msg
+        assert verify(self.key, msg), f"{msg.type.value} without the session's MAC"
+        return msg
 
     def outcome(self, job_id: str, timeout: float = 30.0) -> Message:
         """Skip JOB_ACCEPTED for job_id and return its final message."""
@@ -109,7 +121,7 @@ class FakeHub:
         """Stop the thread and close everything."""
         self._stop.set()
         self._thread.join(5)
-        for channel in (self.control, self.jobs, self.results):
+        for channel in (self.control, self.results):
             channel.close()
         self.ctx.term()
 
@@ -130,7 +142,6 @@ class WorkerProcess(ActorProcess):
         super().__init__(tmp / "worker.log", dict(os.environ))
         self.env.update(
             ENODO_WORKER_CONTROL_PORT=str(hub.port("control")),
-            ENODO_WORKER_JOBS_PORT=str(hub.port("jobs")),
             ENODO_WORKER_RESULTS_PORT=str(hub.port("results")),
             ENODO_WORKER_STATE_DIR=str(tmp / "state"), ENODO_WORKER_LOG_LEVEL="DEBUG",
             ENODO_WORKER_RECONNECT_MIN="0.1", ENODO_WORKER_SHUTDOWN_GRACE="5",

@@ -11,6 +11,7 @@ import zmq.auth
 
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
+from protocol.session import new_nonce, session_key
 from protocol.transport import Channel, make_socket
 from protocol.types import MessageType
 from tests.support.process import ActorProcess
@@ -49,7 +50,7 @@ class HubProcess(ActorProcess):
 
     def __init__(self, tmp: Path, extra: dict[str, str] | None = None) -> None:
         self.data_dir = tmp / "hub-data"
-        self.ports = {name: free_port() for name in ("control", "jobs", "results", "api")}
+        self.ports = {name: free_port() for name in ("control", "results", "api")}
         for name in self.ports:
             HUBS[self.address(name)] = self
         self.env = dict(os.environ)
@@ -111,6 +112,7 @@ class Peer:
         self.address = address
         self.client_id, self.client_type, self.token = client_id, client_type, token
         self.pushed: list[Message] = []
+        self.session_key: bytes | None = None  # a worker's, after HANDSHAKE_OK
 
     def __enter__(self) -> Peer:
         return self
@@ -137,16 +139,26 @@ class Peer:
                 return answer
             self.pushed.append(answer)
 
-    def handshake(self, timeout: float = 5.0) -> Message:
-        """Send HANDSHAKE and return the hub's answer."""
+    def handshake(self, timeout: float = 5.0, **extra: Any) -> Message:
+        """Send HANDSHAKE and return the hub's answer.
+
+        A worker sends a nonce (unless extra says otherwise) and keeps the session key.
+        """
         body = {
             "client_id": self.client_id, "client_type": self.client_type,
             "version": "test", "protocol": 1,
         }
+        if self.client_type == "worker":
+            body["nonce"] = new_nonce()
         token = token_for(self.address) if self.token is None else self.token
         if token:
             body["token"] = token
-        return self.request(Message(MessageType.HANDSHAKE, body), timeout)
+        body.update(extra)
+        answer = self.request(Message(MessageType.HANDSHAKE, body), timeout)
+        if answer.type is MessageType.HANDSHAKE_OK and "nonce" in answer.body:
+            self.session_key = session_key(token or "", self.client_id, body["nonce"],
+                                           answer.body["nonce"])
+        return answer
 
     def api(self, action: str, timeout: float = 5.0, **params: Any) -> Message:
         """Run an API action over the control socket."""

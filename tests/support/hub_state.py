@@ -7,8 +7,9 @@ from actors.hub.handlers import handle_control
 from actors.hub.series import Series
 from actors.hub.state import HubState
 from actors.hub.store import Store
-from protocol.envelope import Message
+from protocol.envelope import Codec, Message
 from protocol.errors import TransportError
+from protocol.session import new_nonce
 from protocol.types import MessageType
 
 
@@ -31,25 +32,37 @@ def make_state(path, token: str = "", clock: FakeClock | None = None) -> HubStat
     )
 
 
-def hello(client_id: str, client_type: str, token: str | None = None) -> Message:
-    """The HANDSHAKE a peer of client_type sends."""
+def hello(client_id: str, client_type: str, token: str | None = None,
+          **extra: str) -> Message:
+    """The HANDSHAKE a peer of client_type sends (a worker's with a fresh nonce)."""
     body = {"client_id": client_id, "client_type": client_type, "version": "t", "protocol": 1}
+    if client_type == "worker":
+        body["nonce"] = new_nonce()
     if token is not None:
         body["token"] = token
+    body.update(extra)
     return Message(MessageType.HANDSHAKE, body)
 
 
+#: Session key each job was sent under, by job id (what the worker would sign with).
+JOB_KEYS: dict[str, bytes] = {}
+
+
 class FakeJobs:
-    """Stands in for the PUSH socket: records jobs; `connected` False mimics no worker."""
+    """Stands in for the control socket's job sends: records jobs; `connected` False fails."""
 
     def __init__(self) -> None:
         self.sent: list[Message] = []
+        self.routes: list[bytes] = []
         self.connected = True
 
-    def send(self, msg: Message, route=None, flags: int = 0) -> None:
+    def send(self, msg: Message, route=None, flags: int = 0,
+             session_key: bytes | None = None) -> None:
         if not self.connected:
             raise TransportError("no peer")
         self.sent.append(msg)
+        self.routes.append(route[0] if route else b"")
+        JOB_KEYS[msg.body["job_id"]] = session_key
 
 
 def add_series(state: HubState, name: str = "s") -> Series:
@@ -68,7 +81,13 @@ def worker(state: HubState, ident: bytes = b"W", wid: str = "w1") -> None:
     handle_control(state, ident, hello(wid, "worker"))
 
 
-def result(job_msg: Message, kind: MessageType, **extra) -> Message:
-    """worker w1's answer of type kind to a pushed job."""
-    body = {"job_id": job_msg.body["job_id"], "worker_id": "w1"}
-    return Message(kind, {**body, **extra})
+def result(job_msg: Message, kind: MessageType, worker_id: str = "w1",
+           key: bytes | None = None, **extra) -> Message:
+    """A worker's answer of type kind to a sent job, MACed as it arrives at the hub.
+
+    Signed with the key the job was sent under unless key is given.
+    """
+    job_id = job_msg.body["job_id"]
+    body = {"job_id": job_id, "worker_id": worker_id, **extra}
+    frames = Codec(worker_id).encode(Message(kind, body), key or JOB_KEYS[job_id])
+    return Codec("hub").decode(frames)

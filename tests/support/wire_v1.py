@@ -1,14 +1,14 @@
 """A recorded conversation in wire format version 1: raw frames of peers and the hub's answers.
 
 `tests/data/wire_v1.json` holds the frames a listener, a worker, a client and the REST API
-sent, encoded by the code of the commit before the protocol became typed (48e5a71), and
+sent, encoded by the code of the commit before the protocol became typed (341ee85), and
 the answers that hub gave. tests/integration/test_wire_compat.py replays those frames,
 byte for byte, to today's hub and compares its answers: a peer built from that commit
 still talks to this hub, and the JSON the hub answers has not changed.
 
 Recorded with the old tree first on the path (its Codec and HubProcess are used):
 
-    git archive 48e5a71 | tar -x -C /tmp/old
+    git archive 341ee85 | tar -x -C /tmp/old
     PYTHONPATH=/tmp/old python tests/support/wire_v1.py tests/data/wire_v1.json
 """
 
@@ -25,7 +25,7 @@ import zmq
 TOKEN = "wire-v1-token"
 #: Values that differ from run to run (ids, clocks): compared as present, not by value.
 VOLATILE = {"hub_id", "created_at", "updated_at", "uptime", "ts", "last_seen", "first_seen",
-            "id"}
+            "id", "nonce"}
 
 # (peer, socket, message type, body): peers are DEALERs on the control socket, "api" a REQ
 # on the api socket. Every id is fixed, so the recorded frames are the same every time.
@@ -66,7 +66,8 @@ CONVERSATION: list[tuple[str, str, str, dict[str, Any]]] = [
     ("listener", "control", "HEARTBEAT", {}),
     ("worker", "control", "HANDSHAKE", {"client_id": "worker-1", "client_type": "worker",
                                         "version": "0.1.0", "protocol": 1, "token": TOKEN,
-                                        "capacity": 1, "models": ["arima", "ets"]}),
+                                        "capacity": 1, "models": ["arima", "ets"],
+                                        "nonce": "0123456789abcdef" * 2, "instance": "w-1"}),
     ("worker", "control", "HEARTBEAT", {"busy": False, "job_id": None}),
     ("client", "control", "API_REQUEST", {"action": "list_series"}),
     ("client", "control", "API_REQUEST", {"action": "get_settings"}),
@@ -173,7 +174,7 @@ def record(path: Path) -> None:
                 sock.close()
             ctx.term()
             hub.stop()
-    path.write_text(json.dumps({"commit": "48e5a71", "token": TOKEN, "steps": steps},
+    path.write_text(json.dumps({"commit": "341ee85", "token": TOKEN, "steps": steps},
                                indent=1, ensure_ascii=False) + "\n")
 
 

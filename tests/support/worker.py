@@ -19,7 +19,6 @@ class WorkerProcess(ActorProcess):
         self.env = dict(os.environ)
         self.env.update(
             ENODO_WORKER_CONTROL_PORT=str(hub_ports["control"]),
-            ENODO_WORKER_JOBS_PORT=str(hub_ports["jobs"]),
             ENODO_WORKER_RESULTS_PORT=str(hub_ports["results"]),
             ENODO_WORKER_STATE_DIR=str(tmp / "worker-state"),
             ENODO_WORKER_WORKER_ID="test-worker",

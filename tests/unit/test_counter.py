@@ -6,7 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.listener.counter import PointCounter
+from actors.listener.hub_link import _chunks
 from actors.listener.tee import HEADER, count_points, encode_package, raw_name
+from protocol.envelope import Codec, Message
+from protocol.types import MessageType
 
 
 def counter_watching(*names, realtime=()):
@@ -178,3 +181,16 @@ def test_counted_equals_delivered_plus_pending(ops):
         assert set(counter.take_realtime()) == {"c"}
     assert counter.take_realtime() == {}
     assert "c" not in counter.take()
+
+
+def test_counts_are_sent_in_chunks_the_hub_control_socket_takes():
+    counts = {f"n{i}-" + "x" * 60_000: 1 for i in range(40)}  # long names: 2.4 MB in all
+    counts.update({f"short/{i}": 2 for i in range(12_000)})
+    counts["zero"] = 0
+    chunks = _chunks(counts)
+    assert sum(len(c) for c in chunks) == len(counts) - 1
+    assert all("zero" not in chunk for chunk in chunks)
+    codec = Codec("listener")
+    for chunk in chunks:
+        frames = codec.encode(Message(MessageType.LISTENER_ADD_SERIE_COUNT, {"counts": chunk}))
+        assert sum(map(len, frames)) < 1024 * 1024 and len(chunk) <= 5000

@@ -169,11 +169,33 @@ def test_shutdown_marks_a_client_offline(state):
     assert len(state.peers) == 0 and state.clients["c1"]["online"] is False
 
 
-def test_reconnect_with_same_client_id_replaces_the_old_peer(state):
-    handle_control(state, b"A", hello("w1", "worker"))
-    handle_control(state, b"B", hello("w1", "worker"))
+def test_the_same_worker_reconnecting_replaces_its_old_session(state):
+    handle_control(state, b"A", hello("w1", "worker", instance="i1"))
+    handle_control(state, b"B", hello("w1", "worker", instance="i1"))
     assert state.peers.get(b"A") is None and state.peers.get(b"B").client_id == "w1"
     assert state.clients["w1"]["online"] is True
+
+
+def test_a_second_worker_with_the_same_id_is_refused_while_the_first_is_online(state, caplog):
+    handle_control(state, b"A", hello("w1", "worker", instance="i1"))
+    state.outbox.take()
+    answer = handle_control(state, b"B", hello("w1", "worker", instance="i2"))
+    assert answer.type is MessageType.HANDSHAKE_FAIL and answer.body["code"] == "conflict"
+    assert "already online" in answer.body["message"] and "worker_id" in answer.body["message"]
+    assert "refused a second worker with id 'w1'" in caplog.text
+    assert state.peers.get(b"A").client_id == "w1" and state.peers.get(b"B") is None
+    assert state.outbox.take() == []  # nothing for the refused one, no event for the first
+    # Once the first has gone silent for good, the second takes the id.
+    state.clock.now += state.heartbeat_interval * state.liveness
+    answer = handle_control(state, b"B", hello("w1", "worker", instance="i2"))
+    assert answer is None and state.peers.get(b"B").client_id == "w1"
+
+
+def test_a_worker_without_a_nonce_is_refused(state):
+    msg = hello("w1", "worker")
+    del msg.body["nonce"]
+    answer = handle_control(state, b"A", msg)
+    assert answer.type is MessageType.HANDSHAKE_FAIL and "nonce" in answer.body["message"]
 
 
 def test_event_log_is_trimmed_to_its_size(state):

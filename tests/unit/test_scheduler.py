@@ -8,7 +8,7 @@ from actors.hub.handlers import handle_control
 from actors.hub.scheduler import ACCEPT_TIMEOUT, Scheduler
 from protocol.envelope import Message
 from protocol.types import MessageType
-from tests.support.hub_state import FakeJobs, counts, make_state, result, worker
+from tests.support.hub_state import JOB_KEYS, FakeJobs, counts, make_state, result, worker
 from tests.support.hub_state import add_series as add
 
 
@@ -61,7 +61,9 @@ def test_train_result_stores_the_model_and_queues_a_forecast(hub, clock):
                                result={"kind": "forecast", "forecast": fc, "anomalies": [],
                                        "summary": {"horizon": 2}}))
     assert state.store.get_output("s", "forecast") == fc
-    assert state.series.get("s").last_forecast == {"horizon": 2}
+    summary = state.series.get("s").last_forecast  # made by the hub, not taken from the worker
+    assert summary == {"horizon": 2, "start": 1, "end": 2, "mean_first": 1.0, "mean_last": 2.0,
+                       "anomalies": 0}
     counts(state, 5)
     assert scheduler.active["s"].kind == "fit"
 
@@ -201,7 +203,7 @@ def test_queue_job_action(hub, clock):
     assert scheduler.active["s"].kind == "train"
 
 
-def test_a_refusal_from_a_worker_busy_with_our_job_leaves_the_other_worker_its_turn(hub, clock):
+def test_each_job_goes_to_one_idle_worker_over_its_own_session(hub, clock):
     state, scheduler, jobs = hub
     add(state, "a")
     add(state, "b")
@@ -211,11 +213,49 @@ def test_a_refusal_from_a_worker_busy_with_our_job_leaves_the_other_worker_its_t
     counts(state, 10, "b")
     scheduler.dispatch(clock.now)
     ja, jb = jobs.sent
-    beat(state, busy=True, job_id=ja.body["job_id"])  # w1 runs ja; JOB_ACCEPTED not read yet
-    scheduler.on_result(result(jb, MessageType.JOB_REFUSED, reason="busy"))  # PUSH chose w1
-    scheduler.on_result(result(ja, MessageType.JOB_ACCEPTED))
+    assert sorted(jobs.routes) == [b"V", b"W"]  # one each, addressed to its connection
+    keys = {state.peers.get(r).client_id: state.peers.get(r).session_key for r in jobs.routes}
+    assert JOB_KEYS[ja.body["job_id"]] != JOB_KEYS[jb.body["job_id"]]
+    assert set(JOB_KEYS[m.body["job_id"]] for m in (ja, jb)) == set(keys.values())
+    # A worker busy with something else refuses: it gets nothing until its next heartbeat.
+    by_route = dict(zip(jobs.routes, jobs.sent, strict=True))
+    scheduler.on_result(result(by_route[b"W"], MessageType.JOB_REFUSED, reason="busy"))
     scheduler.dispatch(clock.now)
-    assert jobs.sent[-1].body["series"] == "b" and len(jobs.sent) == 3  # w2 is idle
+    assert len(jobs.sent) == 2
+    beat(state, busy=False)
+    scheduler.dispatch(clock.now)
+    assert len(jobs.sent) == 3 and jobs.routes[-1] == b"W"
+
+
+def test_forged_and_misattributed_results_are_dropped_and_change_nothing(hub, clock):
+    state, scheduler, jobs = hub
+    add(state, "a")
+    add(state, "b")
+    worker(state)
+    worker(state, ident=b"V", wid="w2")
+    counts(state, 10, "a")
+    counts(state, 10, "b")
+    scheduler.dispatch(clock.now)
+    to_w1 = dict(zip(jobs.routes, jobs.sent, strict=True))[b"W"]
+    w2_key = state.peers.by_client_id("w2").session_key
+    done = {"kind": "train", "state": {"m": 666}, "count": 10}
+    forged = [
+        result(to_w1, MessageType.JOB_RESULT, key=b"x" * 32, result=done),  # no session key
+        result(to_w1, MessageType.JOB_RESULT, worker_id="w2", key=w2_key, result=done),  # not w2's
+        result(to_w1, MessageType.JOB_RESULT, key=w2_key, result=done),  # w2 posing as w1
+        result(to_w1, MessageType.JOB_FAILED, worker_id="nobody", key=b"x" * 32, error="x"),
+    ]
+    for msg in forged:
+        scheduler.on_result(msg)
+    unsigned = result(to_w1, MessageType.JOB_FAILED, error="forged", retry=False)
+    unsigned.session_mac, unsigned.signed = b"", None
+    scheduler.on_result(unsigned)
+    name = to_w1.body["series"]
+    assert state.store.get_model(name) is None and state.series.get(name).trained_at is None
+    assert scheduler.active[name].status == "dispatched" and scheduler.active[name].attempt == 0
+    assert scheduler.stats()["forged_results"] == 5 and scheduler.failed == 0
+    scheduler.on_result(result(to_w1, MessageType.JOB_RESULT, result={**done, "state": {"m": 1}}))
+    assert state.store.get_model(name) == {"m": 1} and scheduler.done == 1
 
 
 def _restart_with_a_running_train(tmp_path, clock):
@@ -239,6 +279,11 @@ def _restart_with_a_running_train(tmp_path, clock):
     return again, restored, jobs, train
 
 
+def _now_key(state, wid: str = "w1") -> bytes:
+    """The key of the worker's session with the restarted hub (what it signs with now)."""
+    return state.peers.by_client_id(wid).session_key
+
+
 def test_a_job_a_worker_still_runs_after_a_hub_restart_is_adopted_not_run_twice(tmp_path, clock):
     state, scheduler, jobs, train = _restart_with_a_running_train(tmp_path, clock)
     scheduler.dispatch(clock.now)
@@ -250,7 +295,7 @@ def test_a_job_a_worker_still_runs_after_a_hub_restart_is_adopted_not_run_twice(
     clock.now += 60
     scheduler.dispatch(clock.now)
     assert jobs.sent == []  # adopted: not sent again once the hold is over
-    scheduler.on_result(result(train, MessageType.JOB_RESULT,
+    scheduler.on_result(result(train, MessageType.JOB_RESULT, key=_now_key(state),
                                result={"kind": "train", "state": {"m": 1}, "count": 10}))
     assert state.series.get("s").jobs["train"]["state"] == "done"
     assert (scheduler.done, scheduler.late) == (1, 0)
@@ -258,7 +303,11 @@ def test_a_job_a_worker_still_runs_after_a_hub_restart_is_adopted_not_run_twice(
 
 def test_a_result_from_before_a_hub_restart_is_taken_even_before_any_heartbeat(tmp_path, clock):
     state, scheduler, jobs, train = _restart_with_a_running_train(tmp_path, clock)
-    scheduler.on_result(result(train, MessageType.JOB_RESULT,
+    # Only the worker it was given to may claim it: w2's result (in its own session) is not.
+    scheduler.on_result(result(train, MessageType.JOB_RESULT, worker_id="w2",
+                               key=_now_key(state, "w2"), result={"state": {"m": 2}}))
+    assert state.store.get_model("s") is None and scheduler.stats()["forged_results"] == 1
+    scheduler.on_result(result(train, MessageType.JOB_RESULT, key=_now_key(state),
                                result={"kind": "train", "state": {"m": 1}, "count": 10}))
     assert state.store.get_model("s") == {"m": 1}
     assert (scheduler.done, scheduler.late) == (1, 0)
@@ -272,6 +321,25 @@ def test_a_job_nobody_reports_after_a_hub_restart_runs_again_after_the_hold(tmp_
     scheduler.dispatch(clock.now)
     [again] = jobs.sent
     assert again.type is MessageType.TRAIN_MODEL and again.body["job_id"] != train.body["job_id"]
-    scheduler.on_result(result(train, MessageType.JOB_RESULT,
+    scheduler.on_result(result(train, MessageType.JOB_RESULT, key=_now_key(state),
                                result={"kind": "train", "state": {"m": 1}, "count": 10}))
     assert scheduler.late == 1  # the old run's result, once the job went out again
+
+
+def test_a_flood_of_forged_results_costs_one_warning_per_interval(hub, clock, caplog):
+    state, scheduler, jobs = hub
+    add(state)
+    worker(state)
+    counts(state, 10)
+    scheduler.dispatch(clock.now)
+    [job] = jobs.sent
+    scheduler.forged.clock = clock
+    for _ in range(1000):
+        scheduler.on_result(result(job, MessageType.JOB_FAILED, key=b"x" * 32, error="x"))
+    warnings = [r for r in caplog.records if "forged" in r.getMessage()]
+    assert len(warnings) == 1 and scheduler.stats()["forged_results"] == 1000
+    clock.now += 10
+    scheduler.on_result(result(job, MessageType.JOB_FAILED, key=b"x" * 32, error="x"))
+    warnings = [r.getMessage() for r in caplog.records if "forged" in r.getMessage()]
+    assert len(warnings) == 2 and "999 more since the last warning" in warnings[-1]
+    assert scheduler.active["s"].attempt == 0 and scheduler.failed == 0

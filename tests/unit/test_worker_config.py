@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_shipped_config_loads_with_defaults():
     config = load_worker_config(str(REPO / "configs" / "worker.conf"), env={})
     assert hub_addresses(config) == {
-        "control": "tcp://127.0.0.1:5560", "jobs": "tcp://127.0.0.1:5561",
+        "control": "tcp://127.0.0.1:5560",
         "results": "tcp://127.0.0.1:5562",
     }
     reader, writer = siridb_settings(config)
@@ -36,13 +36,13 @@ def test_output_keys_default_to_the_input_section(tmp_path):
     reader, writer = siridb_settings(config)
     assert (reader.host, reader.port, reader.database) == ("db1", 9100, "enodo")
     assert (writer.host, writer.port, writer.database, writer.user) == ("db1", 9200, "out", "iris")
-    assert hub_addresses(config)["jobs"] == "tcp://hub.local:5561"
+    assert hub_addresses(config)["results"] == "tcp://hub.local:5562"
 
 
 @pytest.mark.parametrize(
     ("text", "env", "needle"),
     [
-        ("[worker]\njobs_port = many\n", {}, "worker.jobs_port"),
+        ("[worker]\nresults_port = many\n", {}, "worker.results_port"),
         ("[worker]\nnope = 1\n", {}, "worker.nope: unknown option"),
         ("", {"ENODO_SIRIDB_OUTPUT_PORT": "x"}, "siridb_output.port"),
         ("", {"ENODO_SIRIDB_OUTPUT_PORT": "70000"}, "siridb_output.port"),

@@ -7,6 +7,7 @@ import zmq
 
 from actors.worker.hub_link import HANDSHAKING, READY, WAITING, HubLink
 from protocol.envelope import Codec, Message
+from protocol.session import new_nonce, session_key
 from protocol.transport import Channel, bind, make_socket
 from protocol.types import MessageType
 
@@ -26,15 +27,29 @@ class Hub:
         self.channel = Channel(make_socket(ctx, zmq.ROUTER, 1 << 20), Codec("hub"))
         self.address = bind(self.channel.socket, "tcp://127.0.0.1:0")
         self.peer = b""
+        self.hello: dict = {}
+        self.nonce = ""
+        self.key: bytes | None = None
 
     def recv(self, timeout: float = 5.0) -> Message:
         assert self.channel.socket.poll(timeout * 1000), "nothing from the worker"
         incoming = self.channel.recv()
         self.peer = incoming.peer
+        if incoming.msg.type is MessageType.HANDSHAKE:
+            self.hello = incoming.msg.body
         return incoming.msg
 
-    def send(self, kind: MessageType, body: dict) -> None:
-        self.channel.send(Message(kind, body), [self.peer])
+    def send(self, kind: MessageType, body: dict, key: bytes | None = None,
+             nonce: bool = True) -> None:
+        if kind is MessageType.HANDSHAKE_OK and nonce:
+            self.nonce = new_nonce()
+            body = {**body, "nonce": self.nonce}
+            self.key = session_key(self.hello.get("token", ""), self.hello["client_id"],
+                                   self.hello["nonce"], self.nonce)
+        self.channel.send(Message(kind, body), [self.peer], session_key=key)
+
+
+JOBS: list[Message] = []
 
 
 @pytest.fixture
@@ -43,10 +58,12 @@ def setup():
     hub = Hub(ctx)
     clock = Clock()
     poller = zmq.Poller()
-    hello = {"client_id": "w-1", "client_type": "worker", "version": "t", "protocol": 1}
+    hello = {"client_id": "w-1", "client_type": "worker", "version": "t", "protocol": 1,
+             "token": "tok"}
+    JOBS.clear()
     link = HubLink(ctx, hub.address, Codec("w-1"), poller, lambda: dict(hello),
                    heartbeat_interval=1.0, liveness=3, reconnect_min=0.5, reconnect_max=2.0,
-                   clock=clock)
+                   clock=clock, on_job=JOBS.append)
     yield link, hub, clock
     link.close()
     hub.channel.close()
@@ -126,3 +143,48 @@ def test_goodbye_only_in_session(setup):
     msg = hub.recv()
     assert (msg.type, msg.body) == (MessageType.SHUTDOWN, {"reason": "stopping"})
     assert link.state == READY
+
+
+JOB = {"job_id": "u.1", "series": "s", "model": "arima", "model_parameters": {}, "state": None,
+       "settings": {}, "attempt": 0}
+
+
+def test_the_session_key_is_agreed_from_the_token_and_both_nonces(setup):
+    link, hub, clock = setup
+    session(link, hub, clock)
+    hello = hub.hello
+    assert len(hello["nonce"]) == 32 and hello["instance"] == link.instance
+    assert link.session_key == session_key("tok", "w-1", hello["nonce"], hub.nonce)
+    # A new session (a new handshake) has a new key; the instance stays.
+    first = link.session_key
+    hub.send(MessageType.UNKNOWN_CLIENT, {})
+    deliver(link)
+    assert link.session_key is None
+    renewed = hub.recv().body
+    assert renewed["instance"] == link.instance and renewed["nonce"] != hello["nonce"]
+    hub.send(MessageType.HANDSHAKE_OK, {"hub_id": "h", "heartbeat_interval": 0.5, "liveness": 2})
+    deliver(link)
+    assert link.session_key not in (None, first) and link.session_key == hub.key
+
+
+def test_only_jobs_macd_under_the_session_key_reach_the_worker(setup):
+    link, hub, clock = setup
+    session(link, hub, clock)
+    hub.send(MessageType.TRAIN_MODEL, JOB)  # no MAC at all
+    hub.send(MessageType.TRAIN_MODEL, JOB, key=b"k" * 32)  # a MAC under another key
+    hub.send(MessageType.TRAIN_MODEL, {**JOB, "job_id": "u.2"}, key=hub.key)
+    deliver(link)
+    while link.socket.poll(200):
+        link.on_readable()
+    assert [m.body["job_id"] for m in JOBS] == ["u.2"]
+
+
+def test_a_hub_answering_without_a_nonce_gets_no_session(setup):
+    link, hub, clock = setup
+    link.start()
+    link.due()
+    hub.recv()
+    hub.send(MessageType.HANDSHAKE_OK, {"hub_id": "h", "heartbeat_interval": 0.5,
+                                        "liveness": 2}, nonce=False)
+    deliver(link)
+    assert link.state == WAITING and link.session_key is None
