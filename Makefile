@@ -1,7 +1,8 @@
 # Two entry points: `make run` starts the stack, `make test` runs the tests.
 # Both create .venv and install the project into it when that is missing or stale.
+# VENV=<dir> NO_INSTALL=1 uses an existing environment as it is (the docs test does).
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
@@ -13,7 +14,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(if $(NO_INSTALL),,$(STAMP))
 	$(BIN)/python -m scripts.run_stack
 
 test: $(STAMP)

@@ -10,11 +10,13 @@ import falcon.media
 import ujson
 
 from api.auth import BearerAuth
+from api.bodies import MAX_BODY_SIZE
 from api.deadline import DEFAULT_BODY_TIMEOUT, BodyDeadline
 from api.errors import install_error_handling
 from api.openapi import OpenAPIResource
 from api.resources import Hub, mount
 from api.routing import RawPathMiddleware, SeriesNameConverter
+from api.server_edges import ChunkedBody
 
 
 def json_handler() -> falcon.media.JSONHandler:
@@ -40,6 +42,7 @@ def create_app(
         # After RawPath: it checks the raw path.
         middleware.append(BearerAuth(bearer, read_token=read_bearer))
     middleware.append(BodyDeadline(body_timeout))
+    middleware.append(ChunkedBody(MAX_BODY_SIZE))  # after BodyDeadline: its read is bounded
     app = falcon.App(middleware=middleware)
     handlers = falcon.media.Handlers({falcon.MEDIA_JSON: json_handler()})
     app.req_options.media_handlers = handlers

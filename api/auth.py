@@ -18,8 +18,9 @@ import falcon
 
 log = logging.getLogger("enodo.api")
 
-#: Paths served without a token: the API's description and a liveness probe, if present.
-OPEN_PATHS = frozenset({"/openapi.json", "/health"})
+#: Paths served without a token: the API's description and the liveness and readiness
+#: probes (load balancers and orchestrators hold no token; the probes reveal nothing).
+OPEN_PATHS = frozenset({"/openapi.json", "/health", "/ready"})
 #: Methods the read-only token may use: they change nothing.
 READ_METHODS = frozenset({"GET", "HEAD"})
 REALM = "enodo"

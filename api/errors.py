@@ -40,8 +40,12 @@ CODE_BY_STATUS: dict[int, str] = {
     409: "conflict",
     411: "length_required",
     413: "too_large",
+    414: "too_large",
     415: "unsupported_media_type",
+    417: "invalid",
+    431: "too_large",
     500: "internal",
+    501: "not_implemented",
     503: "unavailable",
 }
 

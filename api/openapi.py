@@ -19,6 +19,8 @@ import falcon
 import msgspec
 
 from actors.common.siridb_queries import MAX_PLAIN_NAME_BYTES
+from api.auth import OPEN_PATHS
+from api.server_edges import MAX_ENCODED_NAME
 from protocol import actions as shapes
 from protocol.anomaly import AnomalySettings
 from protocol.names import MAX_NAME_BYTES
@@ -50,7 +52,8 @@ _REF = dict(zip(_TYPES, _REFS, strict=True))
 COMPONENTS["AddSerie"]["properties"]["anomaly"] = _REF[AnomalySettings]
 COMPONENTS["AddSerie"]["properties"]["name"]["description"] = (
     f"any text without NUL, at most {MAX_NAME_BYTES} UTF-8 bytes, short enough for Enodo's "
-    f"SiriDB queries about it (plain ASCII: {MAX_PLAIN_NAME_BYTES} bytes; a quote counts twice)")
+    f"SiriDB queries about it (plain ASCII: {MAX_PLAIN_NAME_BYTES} bytes; a quote counts twice) "
+    f"and at most {MAX_ENCODED_NAME} bytes percent-encoded (a URL)")
 COMPONENTS["AddSerie"]["properties"]["model"]["description"] = (
     "a model name (arima, prophet, ...) or legacy id (1, 2)")
 
@@ -144,7 +147,7 @@ def openapi_document(app: falcon.App, bearer: bool = False) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for method, path, resource in sorted(routes(app), key=lambda r: r[:2]):
         operation = dict(getattr(resource, "DOC", {}).get(method, GENERIC))
-        if bearer and path != "/openapi.json":
+        if bearer and path not in OPEN_PATHS:
             writes = method not in ("GET", "HEAD")
             operation["responses"] = {**operation["responses"],
                                       **_errors(*((401, 403) if writes else (401,)))}
@@ -166,7 +169,8 @@ def openapi_document(app: falcon.App, bearer: bool = False) -> dict[str, Any]:
         document["components"]["securitySchemes"] = {"bearer": {"type": "http",
                                                                 "scheme": "bearer"}}
         document["security"] = [{"bearer": []}]
-        document["paths"]["/openapi.json"]["get"]["security"] = []
+        for path in OPEN_PATHS & document["paths"].keys():
+            document["paths"][path]["get"]["security"] = []
     return document
 
 

@@ -17,8 +17,11 @@ from typing import Any, ClassVar, Protocol
 import falcon
 
 from api.bodies import check_body, read_object
+from api.errors import api_error, bad_request
+from api.hub_client import HubError
 from api.openapi import NAME_PARAM, op, query_limit, ref, settings_change
-from api.routing import series_path
+from api.routing import encode_name, series_path
+from api.server_edges import MAX_ENCODED_NAME
 from protocol import actions as shapes
 from protocol.settings import RuntimeSettings
 
@@ -43,6 +46,16 @@ def _reply(resp: falcon.Response, data: Any) -> None:
         resp.data = b"null"
     else:
         resp.media = data
+
+
+def check_servable(name: str) -> None:
+    """Refuse a name whose URL would not fit gunicorn's request line (it could not be read back)."""
+    encoded = len(encode_name(name))
+    if encoded > MAX_ENCODED_NAME:
+        raise bad_request(
+            f"name too long for a URL: {encoded} bytes percent-encoded, at most "
+            f"{MAX_ENCODED_NAME} (the request line limit) so that /series/{{name}} can serve it"
+        )
 
 
 class HubResource:
@@ -124,6 +137,7 @@ class SeriesCollection(HubResource):
         """Add a series: {"name", "model"?, "model_parameters"?, "realtime"?} -> 201."""
         body = read_object(req)
         check_body(body, shapes.AddSeries)
+        check_servable(body["name"])
         _reply(resp, self.hub.request("add_series", body))
         resp.status = falcon.HTTP_201
         resp.set_header("Location", req.root_path + series_path(body["name"]))
@@ -198,7 +212,7 @@ class EventLog(HubResource):
         _reply(resp, self.hub.request("event_log", params))
 
 
-def mount(hub: Hub) -> list[tuple[str, HubResource]]:
+def mount(hub: Hub) -> list[tuple[str, object]]:
     """Every route of the API and its resource (app.py mounts them in this order)."""
     return [
         ("/series", SeriesCollection(hub)),
@@ -209,7 +223,8 @@ def mount(hub: Hub) -> list[tuple[str, HubResource]]:
             (Query("offset", 0, 2**31, 0, "index of the first point"),
              Query("limit", 1, 1000, shapes.FORECAST_PAGE, "points per page")))),
         (SERIES + "/anomalies", SeriesAction(
-            hub, "get_anomalies", "The anomalies found, oldest first")),
+            hub, "get_anomalies", "The anomalies found (the newest `limit`), oldest first",
+            (Query("limit", 1, 1000, 1000, "the newest anomalies and events to return"),))),
         (SERIES + "/accuracy", SeriesAction(
             hub, "get_accuracy",
             "Backtest accuracy of the model and of the seasonal-naive baseline")),
@@ -219,4 +234,42 @@ def mount(hub: Hub) -> list[tuple[str, HubResource]]:
         ("/enodo/status", ActionResource(hub, "enodo_status", "The hub's health")),
         ("/enodo/log", EventLog(hub)),
         ("/enodo/clients", ActionResource(hub, "list_clients", "Every client the hub has seen")),
+        ("/health", Health()),
+        ("/ready", Ready(hub)),
     ]
+
+
+class Health:
+    """/health: the API process is up (no hub asked); no token needed."""
+
+    DOC: ClassVar[Doc] = {"GET": op(
+        "The API process is up (asks nothing of the hub; no token)",
+        ("200", {"type": "object", "required": ["status"], "additionalProperties": False,
+                 "properties": {"status": {"type": "string", "enum": ["ok"]}}}, "up"))}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Return {"status": "ok"}."""
+        resp.media = {"status": "ok"}
+
+
+class Ready(HubResource):
+    """/ready: the hub answers and has SiriDB connected (503 otherwise); no token needed."""
+
+    DOC: ClassVar[Doc] = {"GET": op(
+        "The hub answers and has SiriDB connected (no token)",
+        ("200", {"type": "object", "required": ["status"], "additionalProperties": True,
+                 "properties": {"status": {"type": "string", "enum": ["ready"]},
+                                "hub": {"type": "string"}, "siridb": {"type": "string"}}},
+         "ready; 503 with the error shape says what is missing"))}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Return {"status": "ready", "hub": ..., "siridb": ...} or a 503 saying what is missing."""
+        try:
+            siridb = self.hub.request("siridb_status")
+        except HubError as exc:
+            message = f"not ready: the hub does not answer ({exc.message})"
+            raise api_error("unavailable", message) from None
+        if siridb.get("status") != "connected":
+            detail = siridb.get("error") or siridb.get("status")
+            raise api_error("unavailable", f"not ready: SiriDB is not connected ({detail})")
+        resp.media = {"status": "ready", "hub": "ok", "siridb": siridb.get("status")}

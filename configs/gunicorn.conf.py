@@ -5,7 +5,8 @@ Environment overrides: ENODO_API_BIND (default 127.0.0.1:8000), ENODO_API_WORKER
 1000 per worker), ENODO_API_KEEPALIVE (seconds, default 5: with gevent also the longest a
 client may take to send a request's line and headers), ENODO_API_WORKER_TIMEOUT (seconds,
 default 30; keep it above the hub timeout, api.timeout), ENODO_API_LOG_LEVEL (default
-info). The API's own options (hub address, timeout, signing key) are in configs/api.conf.
+info), ENODO_API_ACCESS_LOG (a path, `-` for stdout (default) or `off`). The API's own
+options (hub address, timeout, signing key) are in configs/api.conf.
 
 Why gevent (docs/design.md, "REST API and slow clients"): a sync worker is held by one
 connection until its request has arrived, so two clients sending their headers slowly stopped
@@ -17,6 +18,8 @@ within `keepalive` seconds or the connection is closed.
 import os
 
 from gunicorn.arbiter import Arbiter
+
+from api.server_edges import REQUEST_LINE_LIMIT, install_json_errors
 
 bind = os.environ.get("ENODO_API_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("ENODO_API_WORKERS", "2"))
@@ -32,7 +35,14 @@ keepalive = int(os.environ.get("ENODO_API_KEEPALIVE", "5"))
 # Sockets must be created after the fork: never preload the app into the master.
 preload_app = False
 loglevel = os.environ.get("ENODO_API_LOG_LEVEL", "info")
-accesslog = os.environ.get("ENODO_API_ACCESS_LOG") or None
+_access = os.environ.get("ENODO_API_ACCESS_LOG", "-")
+accesslog = None if _access.lower() in ("", "off") else _access
+# Names in URLs may be long (see api/server_edges.py): POST /series refuses a name whose
+# URL would not fit this, so every name added can be read and deleted again.
+limit_request_line = REQUEST_LINE_LIMIT
+# gunicorn's own errors (request line too long, bad headers) in the API's JSON shape;
+# patched here, in the master, so every forked worker has it whatever its class.
+install_json_errors()
 errorlog = "-"
 proc_name = "enodo-api"
 

@@ -123,6 +123,9 @@ class SeriesDetail(Shape):
     trained_at: Stamp
     forecast_at: Stamp
     last_forecast: dict[str, Any] | None
+    in_siridb: bool | None
+    appeared_at: Stamp            # when SiriDB was first seen to have it
+    siridb_note: str | None       # what to tell a user about it in SiriDB
 
 
 class SeriesList(Shape):

@@ -62,3 +62,36 @@ def _try(step: Callable[[], object]) -> None:
         step()
     except HubUnreachable:
         pass
+
+
+#: Job states after which nothing more happens to that job.
+FINAL_STATES = ("done", "failed")
+
+
+def follow_job(
+    session: ClientSession, series: str, kind: str, say: Callable[[str], None],
+    timeout: float = 3600.0,
+) -> int:
+    """Say each state of the queued job as the hub pushes it; 0 when done, 1 failed, 2 lost.
+
+    The session must already follow `series` (subscribed before the job was queued).
+    """
+    clock = session.clock
+    started = clock()
+    deadline = started + timeout
+    while clock() < deadline:
+        if session.hub_silent() or session.hub_said_shutdown:
+            say(f"lost the hub at {session.address} while waiting")
+            return 2
+        for update in session.updates(min(session.heartbeat_interval, deadline - clock())):
+            data = update.body.get("data") or {}
+            if update.body.get("event") != "state" or data.get("job") != kind:
+                continue
+            state = data.get("state")
+            note = f": {data['error']}" if data.get("error") else ""
+            say(f"{kind} of {series}: {state} after {clock() - started:.1f} s{note}")
+            if state in FINAL_STATES:
+                return 0 if state == "done" else 1
+        _try(session.heartbeat)
+    say(f"{kind} of {series}: still not done after {timeout:.0f} s")
+    return 2

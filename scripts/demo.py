@@ -1,32 +1,43 @@
 """The `make run` demo: load history into SiriDB, watch it with Enodo, keep inserting points.
 
 Runs under supervisord next to the stack. It waits for SiriDB and the hub, loads the
-CO2 data set (and a synthetic CPU series) as history unless SiriDB already has them,
-points SiriDB's tee at the listener, registers the series with the hub, prints where
-to look, then inserts new points through SiriDB's ordinary insert path until stopped.
+history unless SiriDB already has it (the real Mauna Loa CO2 data set, and a week of four
+synthetic sensors), points SiriDB's tee at the listener, registers the series with the
+hub, prints where to look and the planted incidents, then inserts a new point of each
+sensor every --interval seconds (10 simulated minutes) through SiriDB's ordinary insert
+path until stopped. See scripts/demo_data.py for the sensors and their incidents.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import itertools
 import logging
 import signal
 import sys
-import time
-from collections.abc import Iterator
+import threading
 
 from actors.common.config import Config
 from actors.common.siridb_queries import quote
 from api.config import hub_client_from_config, load_api_config
 from api.hub_client import HubClient, HubError
-from scripts.demo_data import BASE_MS, WEEK_MS, co2_continuation, co2_points, cpu_points
+from scripts.demo_data import (
+    SENSOR_BASE_MS,
+    SENSOR_HISTORY,
+    SENSORS,
+    STEP_MS,
+    co2_points,
+    incident_at,
+    schedule,
+    sensor_points,
+    sensor_stream,
+)
 
 log = logging.getLogger("enodo.demo")
 
-CO2, CPU = "demo.co2", "demo.cpu"
-CPU_HISTORY = 24 * 21
+CO2 = "demo.co2"
 
 
 async def wait_for_siridb(args: argparse.Namespace):  # noqa: ANN201 - SiriDBClient
@@ -56,41 +67,51 @@ async def last_point(client, name: str) -> list | None:  # noqa: ANN001
     return points[-1] if points else None
 
 
-async def load_history(client) -> tuple[int, int]:  # noqa: ANN001
-    """Insert the demo history unless present; return the last CO2 and CPU timestamps."""
-    co2 = co2_points()
+async def load_history(client) -> dict[str, int]:  # noqa: ANN001
+    """Insert the demo history unless present; return each sensor's last timestamp."""
     if await last_point(client, CO2) is None:
-        await client.insert({CO2: co2[:-300]})
-        log.info("loaded %d weekly CO2 points as history", len(co2) - 300)
-    if await last_point(client, CPU) is None:
-        await client.insert({CPU: list(cpu_points(BASE_MS, CPU_HISTORY))})
-        log.info("loaded %d hourly CPU points as history", CPU_HISTORY)
-    co2_last, cpu_last = await last_point(client, CO2), await last_point(client, CPU)
-    return co2_last[0], cpu_last[0]
+        co2 = co2_points()
+        await client.insert({CO2: co2})
+        log.info("loaded %d weekly CO2 points (1958-2001) as history", len(co2))
+    last = {}
+    for sensor in SENSORS:
+        if await last_point(client, sensor.name) is None:
+            await client.insert({sensor.name: sensor_points(sensor, 0, SENSOR_HISTORY)})
+            log.info("loaded a week of %s (%d points) as history", sensor.name, SENSOR_HISTORY)
+        last[sensor.name] = (await last_point(client, sensor.name))[0]
+    return last
 
 
 def register(hub: HubClient) -> None:
     """Ask the hub to watch the demo series (already watched is fine)."""
-    for name, model in ((CO2, "arima"), (CPU, "prophet")):
+    series = [(CO2, "arima", None)] + [(s.name, s.model, dict(s.anomaly)) for s in SENSORS]
+    for name, model, anomaly in series:
+        params = {"name": name, "model": model}
+        if anomaly:
+            params["anomaly"] = anomaly
         try:
-            hub.request("add_series", {"name": name, "model": model})
+            hub.request("add_series", params)
             log.info("registered %s with model %s", name, model)
         except HubError as exc:
             if exc.code != "conflict":
                 raise
 
 
-def wait_for_hub(hub: HubClient) -> None:
-    """Block until the hub answers."""
+def wait_for_hub(hub: HubClient, stop: threading.Event) -> bool:
+    """Block until the hub answers (True) or stop is set (False)."""
     for attempt in itertools.count():
         try:
             hub.request("enodo_status")
-            return
+            return True
         except HubError as exc:
             if attempt % 5 == 0:
                 log.info("waiting for the hub: %s", exc.message)
-            if exc.code != "unavailable":  # answered at once (e.g. token not there yet)
-                time.sleep(0.5)
+            # Answered at once (e.g. token not there yet): wait before asking again.
+            if exc.code != "unavailable" and stop.wait(0.5):
+                return False
+        if stop.is_set():
+            return False
+    raise AssertionError("unreachable")
 
 
 def banner(api_url: str, config: Config) -> str:
@@ -107,34 +128,80 @@ def banner(api_url: str, config: Config) -> str:
         *lines,
         f"  {curl} {api_url}/series",
         f"  {curl} {api_url}/series/{CO2}/forecast",
-        f"  (also /series/{CPU}, /enodo/status, /enodo/log, /siridb/status; Ctrl-C stops all)",
+        f"  {curl} {api_url}/series/demo.cpu/anomalies",
+        "  .venv/bin/enodo-client anomalies demo.cpu      # the same, as a table",
+        "  .venv/bin/enodo-client watch                   # every change, one line each",
+        f"Series: {CO2} (real Mauna Loa data, history only) and four sensors, one point every "
+        f"{STEP_MS // 60000} simulated minutes:",
+        *(f"  {s.name:<17} {s.unit:<5} model {s.model}" for s in SENSORS),
+        schedule(),
+        "Enodo should report those incidents and stay quiet otherwise: `planted:` lines say",
+        "what the demo did, `found:` lines what Enodo reported. Ctrl-C stops all.",
         "",
     ])
 
 
-def co2_stream(after_ts: int) -> Iterator[list]:
-    """CO2 points after after_ts: the held-back end of the data set, then its continuation."""
-    data = co2_points()
-    tail = co2_continuation([v for _, v in data], data[-1][0] + WEEK_MS)
-    return (p for p in itertools.chain(data, tail) if p[0] > after_ts)
+def _when(ts_ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ts_ms / 1000, datetime.UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def cpu_stream(after_ts: int) -> Iterator[list]:
-    """CPU points after after_ts."""
-    return (p for p in cpu_points(BASE_MS, 10**12) if p[0] > after_ts)
+#: Ticks between looks at what Enodo found (a few hub requests each time).
+REPORT_EVERY = 10
+
+
+class FoundReporter:
+    """Prints each anomaly event Enodo opens or closes, next to the demo's `planted:` lines."""
+
+    def __init__(self, hub: HubClient) -> None:
+        self.hub = hub
+        self.seen: dict[tuple[str, int], str] = {}
+
+    def lines(self) -> list[str]:
+        """The events new or changed since the last call (hub errors: nothing, said once)."""
+        out = []
+        for sensor in SENSORS:
+            try:
+                data = self.hub.request("get_anomalies", {"name": sensor.name, "limit": 20})
+            except HubError as exc:
+                log.warning("cannot ask the hub for anomalies: %s", exc.message)
+                return out
+            for event in data.get("events", []):
+                key = (sensor.name, event["id"])
+                if self.seen.get(key) == event["state"]:
+                    continue
+                # An event can open and close within one forecast job: new is new either way.
+                what = "closed" if key in self.seen else f"found ({event['state']})"
+                self.seen[key] = event["state"]
+                out.append(f"found:   {sensor.name} anomaly event {what}, started "
+                           f"{_when(event['start'])}, {event['points']} points, peak score "
+                           f"{event['peak']:.1f}")
+        return out
 
 
 async def feed(
     client,  # noqa: ANN001 - a SiriDBClient
-    co2_last: int, cpu_last: int, interval: float, stop: asyncio.Event
+    last: dict[str, int], interval: float, stop: asyncio.Event,
+    reporter: FoundReporter | None = None,
 ) -> None:
-    """Insert a new CO2 and CPU point every interval seconds until stop is set."""
-    co2, cpu = co2_stream(co2_last), cpu_stream(cpu_last)
+    """Insert one new point of each sensor every interval seconds until stop is set."""
+    streams = {s.name: sensor_stream(s, last[s.name]) for s in SENSORS}
+    loop = asyncio.get_running_loop()
     inserted = 0
+    ticks = 0
     while not stop.is_set():
-        await client.insert({CO2: [next(co2)], CPU: [next(cpu)]})
-        inserted += 2
-        if inserted % 400 == 0:
+        ticks += 1
+        if reporter is not None and ticks % REPORT_EVERY == 0:
+            for line in await loop.run_in_executor(None, reporter.lines):
+                print(line, flush=True)
+        batch = {name: [next(stream)] for name, stream in streams.items()}
+        await client.insert(batch)
+        for name, [[ts, _]] in batch.items():
+            incident = incident_at((ts - SENSOR_BASE_MS) // STEP_MS)
+            if incident is not None and incident.series == name:
+                print(f"planted: {name} {incident.kind} at {_when(ts)} ({incident.what})",
+                      flush=True)
+        inserted += len(batch)
+        if inserted % 1000 < len(batch):
             log.info("inserted %d new points", inserted)
         try:
             await asyncio.wait_for(stop.wait(), interval)
@@ -145,22 +212,46 @@ async def feed(
 async def run(args: argparse.Namespace) -> int:
     """Load, register, then feed until SIGTERM/SIGINT."""
     stop = asyncio.Event()
+    stopped = threading.Event()  # the same, for the thread waiting on the hub
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    client = await wait_for_siridb(args)
-    co2_last, cpu_last = await load_history(client)
-    await client.query(f"alter database set tee '{args.tee}'")
-    config = load_api_config()  # the API's token, signing key and CURVE settings
-    hub = hub_client_from_config(config)
-    if args.hub_api:
-        hub.address = args.hub_api
-    await loop.run_in_executor(None, wait_for_hub, hub)
-    await loop.run_in_executor(None, register, hub)
-    print(banner(args.api_url, config), flush=True)
-    await feed(client, co2_last, cpu_last, args.interval, stop)
-    client.close()
+        loop.add_signal_handler(signum, lambda: (stop.set(), stopped.set()))
+    client = await first_of(wait_for_siridb(args), stop)
+    if client is None:
+        return 0
+    try:
+        last = await load_history(client)
+        await client.query(f"alter database set tee '{args.tee}'")
+        config = load_api_config()  # the API's token, signing key and CURVE settings
+        hub = hub_client_from_config(config)
+        if args.hub_api:
+            hub.address = args.hub_api
+        if not await loop.run_in_executor(None, wait_for_hub, hub, stopped):
+            return 0
+        await loop.run_in_executor(None, register, hub)
+        print(banner(args.api_url, config), flush=True)
+        # Its own client with a short timeout: a hub stopping with the stack must not hold
+        # the demo's Ctrl-C for api.timeout.
+        reporter_hub = hub_client_from_config(config)
+        reporter_hub.address, reporter_hub.timeout = hub.address, min(1.0, hub.timeout)
+        reporter = FoundReporter(reporter_hub)
+        await loop.run_in_executor(None, reporter.lines)  # events of earlier runs: not news
+        await feed(client, last, args.interval, stop, reporter)
+    finally:
+        client.close()
     return 0
+
+
+async def first_of(work, stop: asyncio.Event):  # noqa: ANN001, ANN201 - any awaitable
+    """The result of work, or None when stop is set first (work is cancelled)."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub-api", default=None,
                         help="the hub's api socket (default: api.hub_address of the API config)")
     parser.add_argument("--api-url", default="http://127.0.0.1:8000")
-    parser.add_argument("--interval", type=float, default=0.25, help="seconds between inserts")
+    parser.add_argument("--interval", type=float, default=0.5,
+                        help="seconds between inserts (each is 10 simulated minutes)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s enodo-demo %(levelname)s: %(message)s")

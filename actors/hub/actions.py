@@ -11,6 +11,7 @@ from typing import Any
 
 from actors.common.siridb_queries import name_problem
 from actors.hub.detection import anomaly_view
+from actors.hub.series import Series
 from actors.hub.state import HubState
 from protocol import actions as shapes
 from protocol.errors import ErrorCode, ProtocolError
@@ -59,13 +60,21 @@ def add_series(state: HubState, params: shapes.AddSeries) -> dict:
         params.name, params.get("model"), params.get("model_parameters"),
         params.get("realtime", False), params.get("anomaly"),
     )
-    return series.detail()
+    return _detail(state, series)
 
 
 @action("get_series")
 def get_series(state: HubState, params: shapes.Named) -> dict:
     """One series in full."""
-    return state.get_series(params.name).detail()
+    return _detail(state, state.get_series(params.name))
+
+
+def _detail(state: HubState, series: Series) -> dict:
+    detail = series.detail()
+    if series.in_siridb is None and not state.siridb_status().get("configured"):
+        # Never looked up, and never will be: say why rather than "not yet".
+        detail["siridb_note"] = "the hub has no SiriDB configured: not looked up"
+    return detail
 
 
 @action("remove_series")

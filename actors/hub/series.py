@@ -51,6 +51,8 @@ class Series:
     journal_seq: int = 0           # last count_journal row this runtime includes
     jobs: dict[str, dict[str, Any]] = field(default_factory=_new_jobs)
     anomaly: dict[str, Any] = field(default_factory=dict)  # anomaly settings (detector.py)
+    in_siridb: bool | None = None  # did SiriDB have the series at the last count (None: not yet)
+    appeared_at: float | None = None  # when a series SiriDB lacked was first found there
 
     def config(self) -> dict[str, Any]:
         """Return what the operator chose for this series."""
@@ -77,6 +79,8 @@ class Series:
             "requested": self.requested,
             "journal_seq": self.journal_seq,
             "jobs": self.jobs,
+            "in_siridb": self.in_siridb,
+            "appeared_at": self.appeared_at,
         }
 
     @classmethod
@@ -121,8 +125,20 @@ class Series:
             forecast_at=self.forecast_at,
             last_forecast=self.last_forecast,
             jobs=self.jobs,
+            in_siridb=self.in_siridb,
+            appeared_at=self.appeared_at,
+            siridb_note=self.siridb_note(),
         )
         return out
+
+    def siridb_note(self) -> str | None:
+        """What to tell a user about the series in SiriDB (None: nothing to say)."""
+        if self.in_siridb is None:
+            return "not looked up in SiriDB yet (within seconds of adding it)"
+        if not self.in_siridb:
+            return ("SiriDB has no such series yet: Enodo waits for it (looked up again every "
+                    "few seconds; the event log says when it appears)")
+        return None
 
 
 class SeriesRegistry:

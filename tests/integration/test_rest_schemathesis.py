@@ -24,6 +24,10 @@ from tests.support.hub import HubProcess
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
           "response_schema_conformance,response_headers_conformance,negative_data_rejection")
 
+#: /ready answers 503 by design while SiriDB is not connected (this hub has none): a 5xx
+#: schemathesis would flag. tests/api/test_probes.py covers it.
+UNTESTED = ("/ready",)
+
 
 @pytest.fixture
 def stack(tmp_path):
@@ -41,7 +45,8 @@ def run_schemathesis(api: Gunicorn, tmp_path, *options: str, timeout: float) -> 
         str(Path(sys.executable).with_name("schemathesis")), "run",
         f"http://127.0.0.1:{api.port}/openapi.json", "--checks", CHECKS, "--workers", "1",
         "--no-color", "--request-timeout", "10", "--report", "json",
-        "--report-json-path", str(report), *options,
+        "--report-json-path", str(report),
+        *(arg for path in UNTESTED for arg in ("--exclude-path", path)), *options,
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                           cwd=tmp_path)
@@ -50,7 +55,7 @@ def run_schemathesis(api: Gunicorn, tmp_path, *options: str, timeout: float) -> 
     tried("REST API (schemathesis)", summary["test_cases"]["generated"])
     assert done.returncode == 0, done.stdout[-6000:]
     assert summary["failures"] == [] and summary["errors"] == []
-    assert summary["operations"]["tested"] == summary["operations"]["total"]
+    assert summary["operations"]["tested"] == summary["operations"]["total"] - len(UNTESTED)
     return summary
 
 

@@ -55,3 +55,28 @@ def test_series_known_at_start_are_counted_at_once(tmp_path):
     link = FakeLink()
     Reconciler(restarted, link).tick(5.0)
     assert [q for _, q in link.submitted] == ["select count() from 'a'"]
+
+
+def test_a_series_siridb_lacks_is_said_and_its_appearance_too(tmp_path):
+    state, link, reconciler = make(tmp_path, now=10.0)
+    added = state.add_series("later", None, None, False).detail()
+    assert added["in_siridb"] is None and "not looked up" in added["siridb_note"]
+    reconciler.urgent("later")
+    reconciler.tick(10.0)
+    tag, _ = link.submitted.pop(0)
+    link.results.put((tag, {}, None))  # SiriDB's answer for a series it does not have
+    reconciler.drain()
+    detail = state.series.get("later").detail()
+    assert detail["in_siridb"] is False and "SiriDB has no such series yet" in detail["siridb_note"]
+    assert [e["kind"] for e in state.store.recent_events(5)][0] == "series_missing"
+    reconciler.tick(12.0)
+    assert link.submitted == []  # looked up again MISSING_RECHECK later, not at every turn
+    reconciler.tick(15.0)
+    link.answer(7)
+    reconciler.drain()
+    detail = state.series.get("later").detail()
+    assert (detail["in_siridb"], detail["siridb_note"], detail["appeared_at"]) == (True, None, 10.0)
+    events = state.store.recent_events(5)
+    assert events[0]["kind"] == "series_appeared" and "now exists in SiriDB" in events[0]["message"]
+    reconciler.tick(21.0)
+    assert link.submitted == []  # present: back to once per reconcile_interval

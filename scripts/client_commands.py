@@ -1,0 +1,127 @@
+"""enodo-client's one-shot commands: each is one hub API action and a way to print its answer.
+
+COMMANDS maps a command to (action, params from the arguments, renderer); the REST API
+has one route per action (docs/api.md), so the client and REST cover the same ground.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from scripts import client_format as fmt
+
+Params = Callable[[argparse.Namespace], dict[str, Any] | None]
+Render = Callable[[Any], str]
+
+
+def _param(text: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    try:
+        return key, json.loads(raw)
+    except ValueError:
+        return key, raw
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError("must be 1..1000")
+    return value
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add every one-shot command's parser (watch is added by the caller)."""
+    add = sub.add_parser("add", help="watch a new series")
+    add.add_argument("name")
+    add.add_argument("--model", default=None, help="model name, e.g. arima, prophet")
+    add.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
+                     help="model parameter (VALUE read as JSON when it parses)")
+    add.add_argument("--anomaly", action="append", type=_param, default=[], metavar="KEY=VALUE",
+                     help="anomaly setting: direction, min_deviation, k, n, event_gap")
+    add.add_argument("--realtime", action="store_true", help="count points at once")
+    sub.add_parser("remove", help="stop watching a series").add_argument("name")
+    sub.add_parser("list", help="list watched series")
+    sub.add_parser("show", help="show one series").add_argument("name")
+    forecast = sub.add_parser("forecast", help="the latest forecast of a series (a page)")
+    forecast.add_argument("name")
+    forecast.add_argument("--offset", type=int, default=None, help="first point (default 0)")
+    forecast.add_argument("--limit", type=_limit, default=None, help="points (1..1000)")
+    anomalies = sub.add_parser("anomalies", help="anomalies and events of a series")
+    anomalies.add_argument("name")
+    anomalies.add_argument("--limit", type=_limit, default=None, help="newest N (1..1000)")
+    sub.add_parser("accuracy", help="backtest accuracy of a series' model").add_argument("name")
+    queue = sub.add_parser("queue", help="queue a train, fit or forecast job now")
+    queue.add_argument("name")
+    queue.add_argument("job", choices=("train", "fit", "forecast"))
+    queue.add_argument("--wait", action="store_true", help="show progress until it ends")
+    settings = sub.add_parser("settings", help="show the settings, or change some")
+    settings.add_argument("changes", nargs="*", type=_param, metavar="KEY=VALUE")
+    sub.add_parser("status", help="the hub: version, uptime, peers, jobs")
+    sub.add_parser("siridb", help="the hub's SiriDB connection")
+    log = sub.add_parser("log", help="the hub's event log, newest first")
+    log.add_argument("--limit", type=_limit, default=None, help="newest N (1..1000, default 100)")
+    sub.add_parser("clients", help="list known clients")
+
+
+def _add_params(args: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {"name": args.name}
+    if args.model is not None:
+        params["model"] = int(args.model) if args.model.isdigit() else args.model
+    if args.param:
+        params["model_parameters"] = dict(args.param)
+    if args.anomaly:
+        params["anomaly"] = dict(args.anomaly)
+    if args.realtime:
+        params["realtime"] = True
+    return params
+
+
+def _named(args: argparse.Namespace) -> dict[str, Any]:
+    return {"name": args.name}
+
+
+def _limited(args: argparse.Namespace) -> dict[str, Any] | None:
+    params = {"name": args.name} if hasattr(args, "name") else {}
+    for key in ("offset", "limit"):
+        if getattr(args, key, None) is not None:
+            params[key] = getattr(args, key)
+    return params or None
+
+
+COMMANDS: dict[str, tuple[str | Callable[[argparse.Namespace], str], Params, Render]] = {
+    "add": ("add_series", _add_params,
+            lambda d: f"added {fmt.show_name(d.get('name', ''))}\n{fmt.key_values(d)}"),
+    "remove": ("remove_series", _named, lambda d: f"removed {fmt.show_name(d.get('name', ''))}"),
+    "list": ("list_series", lambda a: None, fmt.series_list),
+    "show": ("get_series", _named, fmt.key_values),
+    "forecast": ("get_forecast", _limited, fmt.forecast),
+    "anomalies": ("get_anomalies", _limited, fmt.anomalies),
+    "accuracy": ("get_accuracy", _named, fmt.accuracy),
+    "queue": ("queue_job", lambda a: {"name": a.name, "job_type": a.job},
+              lambda d: f"queued {d.get('job_type')} of {fmt.show_name(d.get('name', ''))}"),
+    "settings": (lambda a: "set_settings" if a.changes else "get_settings",
+                 lambda a: {"settings": dict(a.changes)} if a.changes else None, fmt.key_values),
+    "status": ("enodo_status", lambda a: None, fmt.key_values),
+    "siridb": ("siridb_status", lambda a: None, fmt.key_values),
+    "log": ("event_log", _limited, fmt.event_log),
+    "clients": ("list_clients", lambda a: None, fmt.clients),
+}
+
+
+def action_of(args: argparse.Namespace) -> tuple[str, dict[str, Any] | None]:
+    """Return the API action and params a one-shot command sends."""
+    action, params, _ = COMMANDS[args.command]
+    return (action(args) if callable(action) else action), params(args)
+
+
+def render(command: str, data: Any) -> str:
+    """Return the human-readable output of a one-shot command."""
+    return COMMANDS[command][2](data)
