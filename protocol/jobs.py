@@ -94,8 +94,8 @@ class JobSettings(Shape, forbid_unknown_fields=False):
             raise ValueError(f"job settings: {exc}") from None
 
 
-#: The runtime settings copied into every job.
-JOB_SETTINGS: tuple[str, ...] = ("horizon", "interval_level", "max_points", "max_job_duration")
+#: The runtime settings the hub copies into every job (the series' anomaly settings aside).
+JOB_SETTINGS: tuple[str, ...] = tuple(k for k in JobSettings.__struct_fields__ if k != "anomaly")
 
 
 class JobContext(Shape):

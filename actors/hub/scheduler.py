@@ -16,7 +16,7 @@ from actors.hub.series import Series
 from actors.hub.state import HubState
 from protocol.envelope import Message
 from protocol.errors import ProtocolError, TransportError
-from protocol.jobs import JobKind, JobStatus, OutputKind, SeriesJobState
+from protocol.jobs import JOB_SETTINGS, JobKind, JobStatus, OutputKind, SeriesJobState
 from protocol.session import verify
 from protocol.transport import Channel
 from protocol.types import ClientType, MessageType
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 ACCEPT_TIMEOUT = 10.0
 RESULT_TYPES = frozenset({MessageType.JOB_ACCEPTED, MessageType.JOB_REFUSED,
                           MessageType.JOB_RESULT, MessageType.JOB_FAILED})
-JOB_SETTINGS = ("horizon", "interval_level", "max_points", "max_job_duration")
 
 
 class Scheduler(JobBook):
