@@ -231,6 +231,10 @@ class AnomalyPoint(Shape):
     score: float
     point_score: float | UnsetType = UNSET
     mean_score: float | UnsetType = UNSET
+    view: str | None | UnsetType = UNSET          # the view that decided
+    probability: float | UnsetType = UNSET        # the tail probability it implies
+    baseline: float | UnsetType = UNSET           # what the seasonal baseline expected
+    surprise: dict[str, float] | UnsetType = UNSET  # -log10(p) of each view
 
 
 class AnomalyEvent(Shape):
