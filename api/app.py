@@ -11,6 +11,8 @@ import ujson
 
 from api.auth import BearerAuth
 from api.bodies import MAX_BODY_SIZE
+from api.console import install_console
+from api.console.history import HistoryReader
 from api.deadline import DEFAULT_BODY_TIMEOUT, BodyDeadline
 from api.errors import install_error_handling
 from api.openapi import OpenAPIResource
@@ -30,12 +32,14 @@ def create_app(
     bearer: Callable[[], str] | None = None,
     read_bearer: Callable[[], str] | None = None,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    history: HistoryReader | None = None,
 ) -> falcon.App:
     """Return the REST application, asking `hub` (a HubClient or a fake) for everything.
 
     With `bearer` (returning the expected token), requests need `Authorization: Bearer`;
     `read_bearer` returns a token that may only GET. Under gevent a request body must
-    arrive within `body_timeout` seconds (408 otherwise).
+    arrive within `body_timeout` seconds (408 otherwise). The console under /ui reads
+    series history with `history` (none: its charts say SiriDB is not configured).
     """
     middleware: list[object] = [RawPathMiddleware()]
     if bearer is not None:
@@ -52,5 +56,6 @@ def create_app(
 
     for path, resource in mount(hub):
         app.add_route(path, resource)
+    install_console(app, hub, bearer, read_bearer, history or HistoryReader(None))
     app.add_route("/openapi.json", OpenAPIResource(app, bearer=bearer is not None))
     return app

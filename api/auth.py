@@ -21,6 +21,9 @@ log = logging.getLogger("enodo.api")
 #: Paths served without a token: the API's description and the liveness and readiness
 #: probes (load balancers and orchestrators hold no token; the probes reveal nothing).
 OPEN_PATHS = frozenset({"/openapi.json", "/health", "/ready"})
+#: Path prefixes this middleware leaves alone: the console (api/console/) checks its own
+#: session cookie, since a browser cannot send a bearer header with a page load.
+OPEN_PREFIX = "/ui"
 #: Methods the read-only token may use: they change nothing.
 READ_METHODS = frozenset({"GET", "HEAD"})
 REALM = "enodo"
@@ -34,6 +37,10 @@ def _unauthorized(message: str, error: str | None = None) -> falcon.HTTPError:
         401, title="unauthorized", description=message, code="unauthorized",
         headers={"WWW-Authenticate": challenge},
     )
+
+
+def _in_console(path: str) -> bool:
+    return path == OPEN_PREFIX or path.startswith(OPEN_PREFIX + "/")
 
 
 class BearerAuth:
@@ -56,7 +63,7 @@ class BearerAuth:
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Check the Authorization header (raises the 401 HTTPError)."""
-        if req.path in self.open_paths:
+        if req.path in self.open_paths or _in_console(req.path):
             return
         expected = self.token()
         if not expected:

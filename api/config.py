@@ -6,9 +6,10 @@ import os
 from collections.abc import Mapping
 
 from actors.common.auth import DEFAULT_TOKEN_FILE, TokenSource, token_source
-from actors.common.config import Config, ConfigError, Option, positive
+from actors.common.config import Config, ConfigError, Option, positive, siridb_options
 from actors.common.config import load_config as _load_config
 from actors.common.curve_keys import client_curve
+from api.console.history import HistoryReader, SiriDBAddress
 from api.deadline import DEFAULT_BODY_TIMEOUT
 from api.hub_client import DEFAULT_HUB_ADDRESS, DEFAULT_TIMEOUT, HubClient
 from protocol.curve import check_z85_key
@@ -36,6 +37,9 @@ OPTIONS = (
     Option("api", "read_token_file", str, ""),
     Option("api", "curve_server_key", str, "", check_z85_key),
     Option("api", "curve_server_key_file", str, ""),
+    # The console reads series history from SiriDB itself (the hub's loop stays free): the
+    # same [siridb] section, and ENODO_SIRIDB_* variables, as the hub and the workers.
+    *siridb_options("siridb"),
 )
 
 
@@ -74,3 +78,13 @@ def read_bearer_from_config(config: Config) -> TokenSource | None:
         # Without a full token REST is open to all: a read-only token would restrict nothing.
         raise ConfigError("api.read_token: needs api.bearer_token or api.bearer_token_file")
     return source
+
+
+def history_from_config(config: Config) -> HistoryReader:
+    """The console's SiriDB reader for the [siridb] section (opens no connection yet)."""
+    section = config.section("siridb")
+    return HistoryReader(SiriDBAddress(
+        host=section["host"], port=section["port"], user=section["user"],
+        password=section["password"], database=section["database"],
+        timeout=config.get("api", "timeout"),
+    ))

@@ -135,7 +135,8 @@ def routes(app: falcon.App) -> Iterator[tuple[str, str, Any]]:
     while stack:
         node = stack.pop()
         stack.extend(node.children)
-        if node.resource is None:
+        # The console's HTML pages (api/console/) are not part of the REST API.
+        if node.resource is None or not getattr(node.resource, "in_openapi", True):
             continue
         for method in METHODS:
             if hasattr(node.resource, f"on_{method.lower()}"):

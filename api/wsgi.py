@@ -10,6 +10,7 @@ from __future__ import annotations
 from api.app import create_app
 from api.config import (
     bearer_from_config,
+    history_from_config,
     hub_client_from_config,
     load_api_config,
     read_bearer_from_config,
@@ -19,5 +20,5 @@ config = load_api_config()
 hub = hub_client_from_config(config)
 app = create_app(
     hub, bearer=bearer_from_config(config), read_bearer=read_bearer_from_config(config),
-    body_timeout=config.get("api", "body_timeout"),
+    body_timeout=config.get("api", "body_timeout"), history=history_from_config(config),
 )

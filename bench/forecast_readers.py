@@ -25,25 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from actors.hub.store import Store  # noqa: E402
 from tests.api.gunicorn_proc import Gunicorn  # noqa: E402
-from tests.support.hub import HubProcess  # noqa: E402
+from tests.support.hub import HubProcess, store_forecast  # noqa: E402
 
 NAME = "bench.forecast"
-
-
-def put_forecast(hub: HubProcess, n: int) -> None:
-    """Write an n-point forecast of NAME into the stopped hub's store, then start it."""
-    hub.stop()
-    store = Store(str(hub.data_dir))
-    store.put_output(NAME, "forecast", {
-        "timestamps": list(range(10**12, 10**12 + n)), "mean": [i * 0.5 for i in range(n)],
-        "lower": [i * 0.5 - 3.25 for i in range(n)], "upper": [i * 0.5 + 3.25 for i in range(n)],
-        "level": 0.95,
-    })
-    store.commit()
-    store.close()
-    hub.start()
 
 
 def main() -> int:
@@ -59,7 +44,7 @@ def main() -> int:
                        env={"ENODO_API_HUB_ADDRESS": hub.address("api")}).start()
         try:
             assert api.request("POST", "/series", {"name": NAME})[0] == 201
-            put_forecast(hub, args.points)
+            store_forecast(hub, NAME, args.points)
             path = f"/series/{NAME}/forecast"
             sizes: list[int] = []
             reads = [0]

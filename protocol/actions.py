@@ -74,6 +74,23 @@ class QueueJob(Named):
     BOUNDS: ClassVar[dict[str, str]] = {"job_type": "train, fit or forecast"}
 
 
+class ConsoleSeriesParams(Shape):
+    """One page of the console's series list: names containing `filter`, sorted by name."""
+
+    filter: str | UnsetType = UNSET
+    desc: bool | UnsetType = UNSET
+    offset: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
+    limit: Annotated[int, Meta(ge=1, le=200)] | UnsetType = UNSET
+
+    BOUNDS: ClassVar[dict[str, str]] = {"offset": ">= 0", "limit": "1 to 200"}
+
+
+class SetAnomaly(Named):
+    """Change some of a series' anomaly settings (the others kept)."""
+
+    anomaly: dict[str, Any]
+
+
 class JobRequest(Shape):
     """POST /series/{name}/jobs: the job to queue."""
 
@@ -280,6 +297,35 @@ class JobQueued(Shape):
     jobs: dict[JobKind, SeriesJob]
 
 
+class ConsoleSeries(Shape):
+    """A page of the console's series list (each row a summary with what the list shows)."""
+
+    total: int
+    offset: int
+    limit: int
+    series: list[dict[str, Any]]
+
+
+class AnomalyChanged(Shape):
+    """A series' anomaly settings after a change."""
+
+    name: str
+    anomaly: AnomalySettings
+
+
+class ConsoleClients(Shape):
+    """list_clients with what each online worker is doing."""
+
+    clients: list[dict[str, Any]]
+
+
+class JobHistory(Shape):
+    """A series' last finished jobs, newest first."""
+
+    name: str
+    jobs: list[dict[str, Any]]
+
+
 #: action -> (params, data of its RESPONSE_OK).
 ACTIONS: dict[str, tuple[type[Shape], Any]] = {
     "list_series": (Empty, SeriesList),
@@ -296,4 +342,8 @@ ACTIONS: dict[str, tuple[type[Shape], Any]] = {
     "get_anomalies": (AnomaliesParams, Anomalies),
     "get_accuracy": (Named, Accuracy),
     "queue_job": (QueueJob, JobQueued),
+    "console_series": (ConsoleSeriesParams, ConsoleSeries),
+    "set_anomaly": (SetAnomaly, AnomalyChanged),
+    "console_clients": (Empty, ConsoleClients),
+    "job_history": (Named, JobHistory),
 }

@@ -83,6 +83,7 @@ class JobSettings(Shape, forbid_unknown_fields=False):
     interval_level: float = _DEFAULTS.interval_level
     max_points: int = _DEFAULTS.max_points
     max_job_duration: float = _DEFAULTS.max_job_duration
+    anomaly_sensitivity: float = _DEFAULTS.anomaly_sensitivity
     anomaly: dict[str, Any] | UnsetType = UNSET  # FORECAST_SERIE: the series' AnomalySettings
 
     @classmethod

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import msgspec
 import msgspec.inspect
 
+from protocol.anomaly import DEFAULT_SENSITIVITY, MAX_SENSITIVITY, MIN_SENSITIVITY
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.typed import Meta, Shape, convert
 
@@ -40,7 +41,12 @@ class RuntimeSettings(Shape, omit_defaults=False):
     # 100,000 made 10.8 MB forecasts that stalled the hub's loop while it served them.
     horizon: Annotated[int, _doc("steps to forecast", ge=1, le=MAX_HORIZON)] = 24
     interval_level: Annotated[float, _doc(
-        "coverage of the prediction interval (anomaly: outside it)", ge=0.5, le=0.9999)] = 0.95
+        "coverage of the forecast's band (what people see; not the anomaly decision)",
+        ge=0.5, le=0.9999)] = 0.95
+    anomaly_sensitivity: Annotated[float, _doc(
+        "a point is anomalous when a view finds it rarer than this probability "
+        "(series without their own anomaly.sensitivity)",
+        ge=MIN_SENSITIVITY, le=MAX_SENSITIVITY)] = DEFAULT_SENSITIVITY
     max_points: Annotated[int, _doc(
         "history read for a model at most", ge=10, le=10_000_000)] = 10_000
     max_job_duration: Annotated[float, _doc(
@@ -82,6 +88,15 @@ RuntimeSettings.BOUNDS = {  # type: ignore[attr-defined]
     field.name: _bounds(field.type)
     for field in msgspec.inspect.type_info(RuntimeSettings).fields
 }
+
+
+def rules() -> dict[str, tuple[str, str]]:
+    """Each key's range (as messages say it) and what it does, for forms and docs."""
+    docs = {
+        field.name: (getattr(field.type, "extra_json_schema", None) or {}).get("description", "")
+        for field in msgspec.inspect.type_info(RuntimeSettings).fields
+    }
+    return {key: (RuntimeSettings.BOUNDS[key], docs[key]) for key in KEYS}
 
 
 def defaults() -> dict[str, Any]:

@@ -85,6 +85,16 @@ def connect(sock: zmq.Socket, address: str) -> None:
         raise TransportError(f"cannot connect to {address}: {exc}") from exc
 
 
+def poll(poller: zmq.Poller, timeout: float) -> dict[zmq.Socket, int]:
+    """The sockets ready within timeout seconds; none when a signal interrupted the wait."""
+    try:
+        return dict(poller.poll(timeout * 1000))
+    except zmq.ZMQError as exc:
+        if exc.errno == zmq.EINTR:
+            return {}  # a signal handler ran (SIGTERM sets a flag): the loop looks at it
+        raise TransportError(f"poll failed: {exc}") from exc
+
+
 class Channel:
     """A ZMQ socket paired with a Codec; ROUTER sockets keep routing frames apart."""
 

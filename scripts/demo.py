@@ -124,8 +124,10 @@ def banner(api_url: str, config: Config) -> str:
     elif bearer_file:
         lines.append(f"  TOKEN=$(cat {bearer_file})")
         curl = 'curl -s -H "Authorization: Bearer $TOKEN"'
+    login = f" (log in with the token in {bearer_file})" if bearer_file else ""
     return "\n".join([
         *lines,
+        f"The console (series, charts, clients, event log, settings): {api_url}/ui/{login}",
         f"  {curl} {api_url}/series",
         f"  {curl} {api_url}/series/{CO2}/forecast",
         f"  {curl} {api_url}/series/demo.cpu/anomalies",

@@ -54,6 +54,11 @@ def prepare(environ: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def console_url(env: dict[str, str]) -> str:
+    """Where the operator console answers (the REST API's gunicorn, under /ui/)."""
+    return f"http://127.0.0.1:{env['ENODO_API_PORT']}/ui/"
+
+
 def main() -> int:
     """Check, say what is taken, then exec supervisord with configs/supervisord.conf."""
     for warning in unknown_env_warnings(os.environ, known_env_names()):
@@ -65,7 +70,9 @@ def main() -> int:
         return 2
     run_dir = env["ENODO_RUN_DIR"]
     print(f"Starting Enodo (logs in {run_dir}/logs); Ctrl-C stops everything. Ports:\n"
-          f"{port_table(choose_ports(env))}", flush=True)
+          f"{port_table(choose_ports(env))}\n"
+          f"Console: {console_url(env)} (log in with the token in "
+          f"{env.get('ENODO_API_BEARER_TOKEN_FILE') or 'api.bearer_token'})", flush=True)
     supervisord = str(Path(sys.executable).parent / "supervisord")
     os.chdir(ROOT)
     os.execve(supervisord, [supervisord, "-n", "-c", str(ROOT / "configs" / "supervisord.conf")],

@@ -7,12 +7,24 @@ them and raises ConfigError naming the bad key and where its value came from.
 from __future__ import annotations
 
 import configparser
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 Check = Callable[[Any], str | None]
+
+
+#: Keys earlier versions read and this one no longer does: a file that still sets one
+#: starts with a warning (an upgrade must not stop the process), anything else unknown
+#: is an error.
+RETIRED: dict[tuple[str, str], str] = {
+    ("hub", "jobs_port"): "jobs go over each worker's control session (no jobs socket)",
+    ("worker", "jobs_port"): "jobs go over the worker's control session (no jobs socket)",
+}
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
@@ -123,6 +135,10 @@ def load_config(
             raise ConfigError(f"config file {path} is not valid INI: {exc}") from None
         for section in parser.sections():
             for key, value in parser.items(section, raw=True):
+                if (section, key) in RETIRED and (section, key) not in known:
+                    log.warning("%s.%s (in %s) is no longer used and is ignored: %s", section,
+                                key, path, RETIRED[(section, key)])
+                    continue
                 if (section, key) not in known:
                     raise ConfigError(f"{section}.{key}: unknown option (in {path})")
                 raw[(section, key)] = (value, path)

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.common.siridb_queries import name_problem
-from actors.hub.detection import anomaly_view
+from actors.hub.detection import anomaly_view, check_anomaly_settings
 from actors.hub.series import Series
 from actors.hub.state import HubState
 from protocol import actions as shapes
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.jobs import JobKind, OutputKind
+from protocol.jobs import JobKind, OutputKind, SeriesJobState
 from protocol.typed import Shape, convert
 from protocol.types import PROTOCOL_VERSION
 
@@ -182,3 +182,67 @@ def queue_job(state: HubState, params: shapes.QueueJob) -> dict:
         )
     state.request_job(series, kind)
     return {"name": series.name, "job_type": kind, "jobs": series.jobs}
+
+
+@action("console_series")
+def console_series(state: HubState, params: shapes.ConsoleSeriesParams) -> dict:
+    """One page of the console's series list: filtered and sorted by name, rows enriched.
+
+    Only the page's rows read their stored accuracy and events, so a page costs the same
+    with 10 or 10,000 series watched (the console would otherwise ask once per series).
+    """
+    needle = params.get("filter", "").casefold()
+    names = sorted((s.name for s in state.series if needle in s.name.casefold()),
+                   reverse=params.get("desc", False))
+    offset, limit = params.get("offset", 0), params.get("limit", 50)
+    rows = []
+    for name in names[offset:offset + limit]:
+        series = state.get_series(name)
+        accuracy = state.store.get_output(name, OutputKind.ACCURACY) or {}
+        events = state.store.get_output(name, OutputKind.ANOMALY_EVENTS) or []
+        rows.append({**series.summary(), "forecast_at": series.forecast_at,
+                     "jobs": series.jobs, "in_siridb": series.in_siridb,
+                     "open_events": sum(1 for e in events if e.get("state") == "open"),
+                     "accuracy": {"model": accuracy.get("model"),
+                                  "baseline": accuracy.get("baseline")}})
+    return {"total": len(names), "offset": offset, "limit": limit, "series": rows}
+
+
+@action("set_anomaly")
+def set_anomaly(state: HubState, params: shapes.SetAnomaly) -> dict:
+    """Change some of a series' anomaly settings (the others kept); all or nothing."""
+    series = state.get_series(params.name)
+    series.anomaly = check_anomaly_settings({**series.anomaly, **params.anomaly})
+    state.store.put_series_config(series.name, series.config())
+    state.event("anomaly_settings", f"series {series.name!r} anomaly settings changed",
+                series.name)
+    return {"name": series.name, "anomaly": series.anomaly}
+
+
+@action("console_clients")
+def console_clients(state: HubState, params: shapes.Empty) -> dict:
+    """list_clients with what each online worker is doing: busy, capacity, running jobs."""
+    running: dict[str, list[str]] = {}
+    for series in state.series:
+        for kind, job in series.jobs.items():
+            if job["state"] == SeriesJobState.RUNNING and job.get("worker"):
+                running.setdefault(job["worker"], []).append(f"{kind} {series.name}")
+    clients = []
+    for client in state.list_clients():
+        peer = state.peers.by_client_id(client["client_id"]) if client.get("online") else None
+        working = peer is not None and client.get("client_type") == "worker"
+        clients.append({
+            **client, "capacity": peer.capacity if working else None,
+            "busy": (bool(peer.busy_jobs) or peer.reported_busy is not None) if working else None,
+            "jobs": running.get(client["client_id"], []),
+        })
+    return {"clients": clients}
+
+
+@action("job_history")
+def job_history(state: HubState, params: shapes.Named) -> dict:
+    """The series' last finished jobs, newest first (kept in memory since the hub started)."""
+    series = state.get_series(params.name)
+    # A series removed and added again under its name starts with no history.
+    jobs = [j for j in state.finished_jobs(series.name) if j["ended_at"] >= series.created_at]
+    return {"name": series.name, "jobs": jobs}

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds granted on top of max_job_duration before a running job's lease ends.
 LEASE_GRACE = 15.0
+#: Finished jobs remembered per series (in memory: the console's job history).
+HISTORY = 20
 
 
 class JobBook:
@@ -38,6 +40,7 @@ class JobBook:
         # until every worker had time to say so (heartbeat_interval x liveness).
         self.adoptable: dict[str, Job] = {}
         self.held_by: dict[str, str | None] = {}  # uid -> the worker it was out with
+        self.history: dict[str, deque[dict]] = {}  # series name -> its last finished jobs
 
     def restore(self) -> None:
         """Take up the stored jobs: queued again, or held for adoption if they were out."""
@@ -79,8 +82,18 @@ class JobBook:
             return
         entry.update(state=status, error=error, updated_at=self.state.wall(), worker=job.worker,
                      attempt=job.attempt)
+        if status in ("done", "failed"):
+            self.history.setdefault(series.name, deque(maxlen=HISTORY)).append({
+                "kind": kind, "state": status, "error": error, "worker": job.worker,
+                "attempt": job.attempt, "queued_at": job.created_at,
+                "ended_at": entry["updated_at"],
+            })
         self.state.series.touch(series.name)
         self.state.publish(series.name, "state", {"job": kind, "state": status, "error": error})
+
+    def finished(self, name: str) -> list[dict]:
+        """The series' last finished jobs, newest first (since this hub started)."""
+        return list(reversed(self.history.get(name, ())))
 
     def flush(self) -> None:
         """Write the turn's job changes: one record per job, however often it changed."""

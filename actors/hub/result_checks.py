@@ -20,7 +20,14 @@ from typing import Any
 TICKS = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 SKEW = 86_400.0                    # seconds a judged point may lie ahead of the hub's clock
 FORECAST_REACH = 100 * 365 * 86_400.0  # seconds ahead a forecast step may lie
-ANOMALY_NUMBERS = ("value", "expected", "lower", "upper", "score", "point_score", "mean_score")
+ANOMALY_NUMBERS = ("value", "expected", "lower", "upper", "score", "point_score", "mean_score",
+                   "probability", "baseline")
+#: The detector's views (actors/worker/views.py VIEWS; a unit test keeps the two equal): an
+#: anomaly's `view` names one, its `surprise` maps some of them to numbers.
+ANOMALY_VIEWS = ("forecast", "seasonal", "level", "spread")
+#: The longest residual lists a detector state carries between jobs (views.py's windows are
+#: 12 and 24; a margin, not a contract).
+MAX_VIEW_WINDOW = 100
 EVENT_INTS = ("id", "start", "end", "peak_ts", "points")
 MAX_WINDOW = 1000                  # the longest flags or deviations list (anomaly `n`)
 SUMMARY_KEYS = ("horizon", "start", "end", "mean_first", "mean_last", "anomalies")
@@ -63,6 +70,19 @@ def clean_anomalies(raw: Any, bounds: Bounds) -> list[dict[str, Any]]:
         for key in ANOMALY_NUMBERS:
             if key in item:
                 record[key] = _number(item[key], f"anomaly {key}")
+        if item.get("view") is not None:
+            if item["view"] not in ANOMALY_VIEWS:
+                raise ValueError(f"anomaly view must be one of {', '.join(ANOMALY_VIEWS)}")
+            record["view"] = item["view"]
+        elif "view" in item:
+            record["view"] = None
+        if "surprise" in item:
+            surprise = item["surprise"]
+            if not isinstance(surprise, dict) or not set(surprise) <= set(ANOMALY_VIEWS):
+                raise ValueError("anomaly surprise must map views to numbers")
+            record["surprise"] = {view: _number(value, f"anomaly surprise {view}",
+                                                nullable=False)
+                                  for view, value in surprise.items()}
         out.append(record)
     return out
 
@@ -94,18 +114,22 @@ def check_detector(raw: Any, bounds: Bounds) -> None:
     """ValueError unless raw is a detector state the worker's DetectorState would keep."""
     if raw is None:
         return
-    if not isinstance(raw, dict) or not set(raw) <= {"last_ts", "flags", "deviations",
-                                                     "quiet", "event"}:
-        raise ValueError("detector must be an object of last_ts, flags, deviations, quiet, event")
+    if not isinstance(raw, dict) or not set(raw) <= {"last_ts", "flags", "views", "quiet",
+                                                     "event"}:
+        raise ValueError("detector must be an object of last_ts, flags, views, quiet, event")
     if raw.get("last_ts") is not None:
         bounds.timestamp(raw["last_ts"], "detector last_ts")
-    flags, deviations = raw.get("flags", []), raw.get("deviations", [])
+    flags = raw.get("flags", [])
     if not isinstance(flags, list) or len(flags) > MAX_WINDOW or not set(flags) <= {0, 1}:
         raise ValueError(f"detector flags must be at most {MAX_WINDOW} zeros and ones")
-    if not isinstance(deviations, list) or len(deviations) > MAX_WINDOW:
-        raise ValueError(f"detector deviations must be a list of at most {MAX_WINDOW}")
-    for value in deviations:
-        _number(value, "detector deviation", nullable=False)
+    views = raw.get("views", {})
+    if not isinstance(views, dict) or not set(views) <= {"residuals", "errors"}:
+        raise ValueError("detector views must be an object of residuals, errors")
+    for key, values in views.items():
+        if not isinstance(values, list) or len(values) > MAX_VIEW_WINDOW:
+            raise ValueError(f"detector views {key} must be a list of at most {MAX_VIEW_WINDOW}")
+        for value in values:
+            _number(value, f"detector views {key}", nullable=False)
     quiet = raw.get("quiet", 0)
     if type(quiet) is not int or quiet < 0:
         raise ValueError("detector quiet must be an integer >= 0")

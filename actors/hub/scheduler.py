@@ -40,6 +40,7 @@ class Scheduler(JobBook):
         state.before_flush.append(self.flush)
         state.on_peer_dropped = self.on_peer_dropped
         state.job_stats = self.stats
+        state.finished_jobs = self.finished
         state.request_job = self.request
 
     # deciding -------------------------------------------------------------

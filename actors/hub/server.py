@@ -17,7 +17,7 @@ from actors.hub.state import HubState
 from protocol.curve import CurveServer
 from protocol.envelope import Codec, Message, error, ok
 from protocol.errors import ErrorCode, ProtocolError, TransportError
-from protocol.transport import BadMessage, Channel, Incoming, bind, make_socket
+from protocol.transport import BadMessage, Channel, Incoming, bind, make_socket, poll
 from protocol.types import MessageType
 
 log = logging.getLogger(__name__)
@@ -101,12 +101,7 @@ class HubServer:
             timeout = max(0.0, min(next_due - self.clock(), 0.5))
             if self.stall.held:  # messages held while a commit waited go first, now
                 timeout = 0.0
-            try:
-                ready = dict(self.poller.poll(timeout * 1000))
-            except zmq.ZMQError as exc:
-                if exc.errno == zmq.EINTR:
-                    continue
-                raise
+            ready = poll(self.poller, timeout)
             api_replies = self._read(ready)
             next_due = self._due()
             self._commit_and_send(api_replies)

@@ -21,7 +21,7 @@ import zmq
 
 from protocol.envelope import Message
 from protocol.errors import ProtocolError, TransportError
-from protocol.transport import Incoming
+from protocol.transport import Incoming, poll
 from protocol.types import MessageType
 
 if TYPE_CHECKING:
@@ -76,12 +76,7 @@ class StallGuard:
             if len(self.held) >= MAX_HELD:
                 _wait(pending, timeout)
                 continue
-            try:
-                ready = dict(self.poller.poll(timeout * 1000))
-            except zmq.ZMQError as exc:
-                if exc.errno == zmq.EINTR:
-                    continue
-                raise
+            ready = poll(self.poller, timeout)
             if server.control.socket in ready:
                 server._drain(server.control, self._on_control)
             if server.api.socket in ready:

@@ -90,6 +90,7 @@ class HubState:
         #: SiriDB's time precision when known (the SiriDB link sets it): bounds timestamps.
         self.time_precision: Callable[[], str | None] = lambda: None
         self.job_stats: Callable[[], dict[str, Any]] = dict
+        self.finished_jobs: Callable[[str], list[dict]] = lambda name: []  # the scheduler's
         self.request_job: Callable[[Series, str], None] = self._no_scheduler
         self.on_added: Callable[[Series], None] = lambda series: None
         #: Called first by flush(): owners of other buffered state write theirs (the jobs).

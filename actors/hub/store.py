@@ -179,6 +179,11 @@ class Store:
             (name, _dumps(config), _dumps(runtime)),
         )
 
+    def put_series_config(self, name: str, config: dict) -> None:
+        """Replace a series' config only (its runtime and count journal stay as they are)."""
+        self._begin()
+        self.db.execute("UPDATE series SET config = ? WHERE name = ?", (_dumps(config), name))
+
     def put_runtimes(self, rows: Iterable[tuple[str, dict]]) -> None:
         """Update the runtime record of many series at once."""
         self._begin()

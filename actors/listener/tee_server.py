@@ -108,9 +108,13 @@ class _TeeConnection(asyncio.Protocol):
         self._server._hold(self, 0)
         self._server._connections.discard(self)
         leftover = self._framer.buffered
-        if leftover and not self._failed:
+        # Said at info level for every connection, also after a failure: the failure's warning
+        # may be held back by the repeat limit, and this line is how a reader sees the end.
+        if self._failed:
+            log.info("tee: %s closed after an error", self.peer)
+        elif leftover:
             log.info("tee: %s closed with %d bytes of an unfinished package", self.peer, leftover)
-        elif not self._failed:
+        else:
             log.info("tee: %s closed", self.peer)
         self._server._connections_changed()
 

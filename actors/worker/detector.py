@@ -1,69 +1,69 @@
-"""Streaming anomaly detection: per-series settings, scores, persistence, events, cold start.
+"""Streaming anomaly decisions: per-series settings, a score per point, persistence, events.
 
 Pure logic (numpy and the standard library only), shared by the worker and `bench/nab.py`.
-Points are judged one at a time, in arrival order, against an interval (expected, lower, upper)
-made before they arrived: a model's forecast, or the cold-start interval below.
+Points are judged one at a time, in arrival order, from their observation (views.py): how
+surprising each view finds the point, as s = -log10(p), p the tail probability it implies.
 
-- Point score: |y - expected| / the interval's half-width on the point's side (> 1: outside).
-- Sustained score: the mean deviation of the last MEAN_WINDOW points, each clipped to its
-  interval, over MEAN_RATIO times the point half-width; it catches a shift or a burst too small
-  for any single point to leave the interval (a mean of 12 points varies about 1/sqrt(12) as much
-  as one point, twice that allowed for the autocorrelation of forecast errors), while one spike
-  moves it by at most 1/12 of the interval.
-- A point is flagged when a score allowed by the settings exceeds the threshold (1): its direction
-  (above, below, both) and its absolute deviation (at least min_deviation) count. It is anomalous
-  when at least k of the last n points were flagged (persistence).
+- Sensitivity: a probability; a view fires when its p is below it (s above -log10 of it). It is
+  the anomaly decision's own setting, apart from the forecast band's `interval_level` (which is
+  for people to look at): per series (`sensitivity`), else the hub's `anomaly_sensitivity`.
+- Combination: `any` takes the most surprised of the enabled views (`views`); `consensus` the
+  second most surprised, so two views must agree (Skyline's consensus, for noisy series).
+- Score: the combined surprise over the threshold (> 1: anomalous, as before); the verdict names
+  the view that fired, its probability, and every view's surprise, so alerts can say why.
+- The direction (above, below, both) and a minimum absolute deviation limit which points count.
+  A point is anomalous when at least k of the last n points were flagged (persistence).
 - Anomalous points form events: an event opens at the first, takes in the next ones, keeps its peak
   score and closes after event_gap judged points without an anomaly. An alert is raised when an
   event opens, and again when its score reaches ESCALATION times the score of its last alert.
-- Cold start (no model yet): the interval is the robust median of the previous
-  COLD_START_WINDOW points plus or minus z(level) * 1.4826 * MAD.
 
-The detector's state (persistence flags, recent deviations, the open event, the last judged time)
-is a small JSON object: the hub keeps it per series and sends it with the next job.
+The detector's state (persistence flags, the views' recent residuals, the open event, the last
+judged time) is a small JSON object: the hub keeps it per series and sends it with the next job.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from statistics import NormalDist
 from typing import Any
 
-import numpy as np
-
+from actors.worker.views import Observation, ViewState
 from protocol.anomaly import (  # noqa: F401 - re-exported: the detector's settings
     COLD_START_MIN_POINTS,
+    COMBINES,
+    DEFAULT_COMBINE,
     DEFAULT_EVENT_GAP,
+    DEFAULT_SENSITIVITY,
+    DEFAULT_VIEWS,
     DIRECTIONS,
     MAX_PERSISTENCE,
+    MAX_SENSITIVITY,
+    MIN_SENSITIVITY,
     AnomalySettings,
+    check_sensitivity,
 )
 
 THRESHOLD = 1.0
-MEAN_WINDOW = 12
-MEAN_RATIO = 0.6
 ESCALATION = 2.0
-COLD_START_WINDOW = 100
-MAD_TO_SIGMA = 1.4826
-MEAN_AD_TO_SIGMA = 1.2533
-# A zero-width interval (a model certain of its value) still gives a finite, JSON-safe score.
-MIN_HALF_RATIO = 1e-9
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """One judged point: its interval, scores, and whether it is anomalous."""
+    """One judged point: what was expected, how surprising each view found it, the decision."""
 
     timestamp: int
     value: float
-    expected: float
-    lower: float
+    expected: float       # the forecast's mean (else the baseline's), as people see it
+    lower: float          # the forecast's band (else the baseline's at the same level)
     upper: float
-    score: float          # the largest score the settings let count (compared with 1)
-    point_score: float    # |y - expected| / half-width on the point's side
-    mean_score: float     # |mean deviation of the last MEAN_WINDOW points| / its half-width
+    score: float          # the combined surprise over the threshold (> 1: anomalous)
+    view: str | None      # the view that decided (None: no view could judge)
+    probability: float    # the tail probability the combined surprise implies
+    baseline: float       # what the seasonal baseline expected
+    surprise: dict[str, float]  # -log10(p) of each view
+    point_score: float    # the forecast or seasonal view alone, over the threshold
+    mean_score: float     # the level view alone, over the threshold
     anomalous: bool
     alert: bool           # an event opened or escalated at this point
 
@@ -80,7 +80,7 @@ class DetectorState:
 
     last_ts: int | None = None
     flags: list[int] = field(default_factory=list)
-    deviations: list[float] = field(default_factory=list)
+    views: ViewState = field(default_factory=ViewState)
     quiet: int = 0
     event: dict[str, Any] | None = None
 
@@ -93,7 +93,7 @@ class DetectorState:
             state = cls(
                 last_ts=None if raw.get("last_ts") is None else int(raw["last_ts"]),
                 flags=[int(bool(f)) for f in raw.get("flags", [])],
-                deviations=[float(d) for d in raw.get("deviations", [])],
+                views=ViewState.restore(raw.get("views")),
                 quiet=int(raw.get("quiet", 0)),
                 event=_restore_event(raw.get("event")),
             )
@@ -103,7 +103,9 @@ class DetectorState:
 
     def to_json(self) -> dict[str, Any]:
         """Plain dict for ujson/json."""
-        return asdict(self)
+        out = asdict(self)
+        out["views"] = self.views.to_json()
+        return out
 
 
 def _restore_event(raw: Any) -> dict[str, Any] | None:
@@ -119,54 +121,67 @@ def _restore_event(raw: Any) -> dict[str, Any] | None:
 
 
 class Detector:
-    """Judges points in arrival order; collects the events they open, extend and close."""
+    """Judges observations in arrival order; collects the events they open, extend and close."""
 
     def __init__(
         self, settings: AnomalySettings | None = None, state: Mapping[str, Any] | None = None,
-        threshold: float = THRESHOLD,
+        sensitivity: float = DEFAULT_SENSITIVITY, level: float = 0.95,
     ) -> None:
         self.settings = settings or AnomalySettings()
         self.state = DetectorState.restore(state)
-        self.threshold = threshold
+        chosen = self.settings.sensitivity
+        self.threshold = -math.log10(sensitivity if chosen is None else chosen)
+        self.views_on = DEFAULT_VIEWS if self.settings.views is None else self.settings.views
+        self.combine = self.settings.combine or DEFAULT_COMBINE
+        self.level = level
         self.changed: dict[int, dict[str, Any]] = {}  # event id -> its latest version
 
-    def judge(
-        self, timestamp: int, value: float, expected: float, lower: float, upper: float
-    ) -> Verdict | None:
-        """Judge one point; None when it is not after the last judged point or not finite."""
+    @property
+    def views(self) -> ViewState:
+        """The views' state, which `views.observe` updates."""
+        return self.state.views
+
+    def judge(self, obs: Observation) -> Verdict | None:
+        """Judge one observation; None when it is not after the last judged point."""
         st, cfg = self.state, self.settings
-        if st.last_ts is not None and timestamp <= st.last_ts:
+        if st.last_ts is not None and obs.timestamp <= st.last_ts:
             return None
-        if not all(math.isfinite(x) for x in (value, expected, lower, upper)):
-            return None
-        st.last_ts = timestamp
-        deviation = value - expected
-        floor = MIN_HALF_RATIO * max(1.0, abs(expected))
-        half = max(upper - expected if deviation >= 0 else expected - lower, floor)
-        point_score = abs(deviation) / half
-        # Clipped to the interval: one spike moves the mean by at most 1/MEAN_WINDOW of it.
-        clipped = max(-half, min(half, deviation))
-        st.deviations = (st.deviations + [clipped])[-MEAN_WINDOW:]
-        mean_score = 0.0
-        mean_dev = 0.0
-        if len(st.deviations) == MEAN_WINDOW:
-            mean_dev = sum(st.deviations) / MEAN_WINDOW
-            mean_half = max(MEAN_RATIO * (upper - lower) / 2.0, floor)
-            mean_score = abs(mean_dev) / mean_half
-        score = max(
-            point_score if self._counts(deviation) else 0.0,
-            mean_score if self._counts(mean_dev) else 0.0,
+        st.last_ts = obs.timestamp
+        counted = sorted(
+            ((s, name) for name, s in obs.surprise.items()
+             if name in self.views_on and self._counts(obs, name)),
+            reverse=True,
         )
-        flagged = score > self.threshold
+        rank = 1 if self.combine == "consensus" else 0
+        surprise, view = counted[rank] if len(counted) > rank else (0.0, None)
+        score = surprise / self.threshold
+        flagged = score > THRESHOLD
         st.flags = (st.flags + [int(flagged)])[-cfg.n:]
         anomalous = flagged and sum(st.flags) >= cfg.k
-        alert = self._track(timestamp, score, anomalous)
-        return Verdict(timestamp, value, expected, lower, upper, score, point_score, mean_score,
-                       anomalous, alert)
+        alert = self._track(obs.timestamp, score, anomalous)
+        expected, lower, upper = obs.forecast or self._baseline_band(obs)
+        point = max(obs.surprise.get("forecast", 0.0), obs.surprise.get("seasonal", 0.0))
+        return Verdict(
+            obs.timestamp, obs.value, expected, lower, upper, score, view, 10.0 ** -surprise,
+            obs.baseline, dict(obs.surprise), point / self.threshold,
+            obs.surprise.get("level", 0.0) / self.threshold, anomalous, alert,
+        )
 
-    def _counts(self, deviation: float) -> bool:
+    def _baseline_band(self, obs: Observation) -> tuple[float, float, float]:
+        """The baseline's band at the forecast level: p = 100^(-d / q99) = 1 - level."""
+        if not math.isfinite(obs.baseline):
+            return obs.value, obs.value, obs.value
+        half = obs.scale * math.log(1.0 / (1.0 - self.level)) / math.log(100.0)
+        return obs.baseline, obs.baseline - half, obs.baseline + half
+
+    def _counts(self, obs: Observation, view: str) -> bool:
         cfg = self.settings
-        if deviation == 0 or abs(deviation) < cfg.min_deviation:
+        if view == "spread":  # a change of variance has no direction or size of its own
+            return cfg.direction == "both" and cfg.min_deviation == 0
+        deviation = obs.deviation.get(view, 0.0)
+        if not math.isfinite(deviation) or deviation == 0:
+            return False
+        if abs(deviation) < cfg.min_deviation:
             return False
         return cfg.direction == "both" or (deviation > 0) == (cfg.direction == "above")
 
@@ -209,34 +224,3 @@ def public_event(event: Mapping[str, Any]) -> dict[str, Any]:
     """An event as served: id, start, end, peak, peak_ts, points, state."""
     keys = ("id", "start", "end", "peak", "peak_ts", "points", "state")
     return {key: event[key] for key in keys}
-
-
-def normal_z(level: float) -> float:
-    """Two-sided standard normal quantile for an interval of this coverage."""
-    return NormalDist().inv_cdf((1.0 + level) / 2.0)
-
-
-def robust_interval(window: Sequence[float], level: float) -> tuple[float, float, float]:
-    """(median, lower, upper): median -/+ z(level) * robust sigma (MAD, else mean abs. dev.)."""
-    values = np.asarray(window, dtype=np.float64)
-    median = float(np.median(values))
-    spread = np.abs(values - median)
-    sigma = MAD_TO_SIGMA * float(np.median(spread))
-    if sigma == 0.0:
-        sigma = MEAN_AD_TO_SIGMA * float(np.mean(spread))
-    half = normal_z(level) * sigma
-    return median, median - half, median + half
-
-
-def cold_start_intervals(
-    values: Sequence[float], start: int, level: float, window: int = COLD_START_WINDOW
-) -> list[tuple[int, float, float, float]]:
-    """(index, median, lower, upper) for each point from `start`, from the points before it.
-
-    A point with fewer than COLD_START_MIN_POINTS predecessors gets no interval.
-    """
-    out = []
-    for i in range(max(start, COLD_START_MIN_POINTS), len(values)):
-        median, lower, upper = robust_interval(values[max(0, i - window):i], level)
-        out.append((i, median, lower, upper))
-    return out

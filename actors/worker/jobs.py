@@ -14,16 +14,16 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from actors.worker.detection import (
-    COLD_START_READ,
+    HISTORY_READ,
     Detection,
     detector_for,
     event_points,
     events_name,
-    judge_cold_start,
-    judge_forecast,
+    judge_points,
 )
 from actors.worker.siridb_io import (
     DEFAULT_CHUNK_POINTS,
+    PRECISION_FACTORS,
     Point,
     SeriesNotFound,
     SiriDB,
@@ -221,34 +221,20 @@ class JobRunner:
         model = get_model(body["model"])
         forecast = model.forecast(dict(body["state"]), settings.horizon, settings.interval_level)
         previous = _previous_forecast(body.get("context"), Forecast)
-        if previous is None or not len(previous):
-            count, _ = await self.reader.count(series)
-            points: list[Point] = []
-        else:
-            # Only points inside the previous forecast's range can be judged against it.
-            points, count = await self._read(
-                series, settings.max_points, previous.timestamps[0], previous.timestamps[-1] + 1
-            )
-        detector = detector_for(body.get("settings") or {}, body.get("context"))
-        detection = Detection(state=detector.state.to_json())
-        if previous is not None and points:
-            detection = judge_forecast(detector, previous, points)
+        detection = await self._judge(body, previous, backlog=False)
         forecast_json = forecast.to_json()
         written = await self._write(series, forecast_json, detection.anomalies)
         written += await self._append_events(series, detection.events)
         result = forecast_result(
-            forecast_json, detection.anomalies, count, len(points), self.clock() - started,
-            written,
+            forecast_json, detection.anomalies, detection.count, detection.judged,
+            self.clock() - started, written,
         )
         return {**result, **detection.result_fields()}
 
     async def _cold_start(self, body: Mapping[str, Any], started: float) -> dict[str, Any]:
         """No model yet: judge the new points with the cold-start detector; write no forecast."""
         series = body["series"]
-        settings = job_settings(body)
-        detector = detector_for(body.get("settings") or {}, body.get("context"))
-        points, count = await self._read(series, COLD_START_READ)
-        detection = judge_cold_start(detector, points, settings.interval_level)
+        detection = await self._judge(body, None)
         source = await self.reader.precision()
         target = await self.writer.precision()
         _, appended = output_points(
@@ -259,10 +245,31 @@ class JobRunner:
         written += await self._append_events(series, detection.events)
         return {
             "kind": "forecast", "forecast": None, "cold_start": True,
-            "anomalies": detection.anomalies, "count": count, "points": len(points),
+            "anomalies": detection.anomalies, "count": detection.count,
+            "points": detection.read,
             "duration": round(self.clock() - started, 6), "written": written,
             **detection.result_fields(),
         }
+
+    async def _judge(
+        self, body: Mapping[str, Any], previous: Any, backlog: bool = True
+    ) -> Detection:
+        """Judge the points since the last judged one, with the history before them.
+
+        Without backlog, a series never judged yet (a model's first forecast, no cold start
+        before it: history loaded at once) starts from its next points, not its history.
+        """
+        settings = body.get("settings") or {}
+        detector = detector_for(settings, body.get("context"), job_settings(body).interval_level)
+        if not backlog and previous is None and detector.state.last_ts is None:
+            count, _ = await self.reader.count(body["series"])
+            return Detection(state=detector.state.to_json(), count=count)
+        points, count = await self._read(body["series"], HISTORY_READ)
+        unit = 1.0 / PRECISION_FACTORS[await self.reader.precision()]
+        detection = judge_points(detector, [p[0] for p in points], [p[1] for p in points],
+                                 previous, unit)
+        detection.count, detection.read = count, len(points)
+        return detection
 
     async def _append_events(self, series: str, events: list[dict[str, Any]]) -> list[str]:
         """Write the closed events (see actors/worker/detection.py) once each."""

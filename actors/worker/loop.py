@@ -25,7 +25,7 @@ from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
 from protocol.jobs import JobKind
-from protocol.transport import Channel, connect, make_socket
+from protocol.transport import Channel, connect, make_socket, poll
 from protocol.types import PROTOCOL_VERSION, MessageType
 
 log = logging.getLogger(__name__)
@@ -124,12 +124,7 @@ class Worker:
             if self.stopping:
                 deadline = min(deadline, self._stop_deadline)
             timeout = max(0.0, deadline - self.clock())
-            try:
-                ready = dict(self.poller.poll(timeout * 1000))
-            except zmq.ZMQError as exc:
-                if exc.errno == zmq.EINTR:
-                    continue
-                raise
+            ready = poll(self.poller, timeout)
             self._read(ready)
         self._shutdown()
 

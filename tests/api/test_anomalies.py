@@ -11,10 +11,12 @@ from tests.api.checks import assert_error
 
 def test_post_series_with_anomaly_settings(client, state):
     result = client.simulate_post("/series", json={
-        "name": "cpu", "anomaly": {"direction": "above", "min_deviation": 5, "k": 2, "n": 4}})
+        "name": "cpu", "anomaly": {"direction": "above", "min_deviation": 5, "k": 2, "n": 4,
+                                   "sensitivity": 1e-5}})
     assert result.status_code == 201, result.text
     assert result.json["anomaly"] == {"direction": "above", "min_deviation": 5.0, "k": 2,
-                                      "n": 4, "event_gap": 100}
+                                      "n": 4, "event_gap": 100, "sensitivity": 1e-5,
+                                      "views": None, "combine": None}
     assert client.simulate_get("/series/cpu").json["anomaly"]["k"] == 2
 
 
@@ -24,6 +26,7 @@ def test_post_series_with_anomaly_settings(client, state):
         ({"direction": "up"}, "anomaly: direction must be one of both, above, below"),
         ({"k": 5, "n": 2}, "anomaly: k must not exceed n"),
         ({"persistence": 3}, "anomaly: unknown key 'persistence'"),
+        ({"sensitivity": 2}, "anomaly: sensitivity must be a probability"),
     ],
 )
 def test_bad_anomaly_settings_are_400_and_add_nothing(client, anomaly, needle):

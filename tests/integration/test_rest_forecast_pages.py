@@ -16,11 +16,10 @@ import time
 import pytest
 import ujson
 
-from actors.hub.store import Store
 from api.routing import series_path
 from protocol.settings import MAX_HORIZON
 from tests.api.gunicorn_proc import Gunicorn
-from tests.support.hub import HubProcess
+from tests.support.hub import HubProcess, store_forecast
 
 NAME = "pages/cpu"
 READER = "reader-token-5f2d"
@@ -45,20 +44,6 @@ def request(api: Gunicorn, method: str, path: str, token: str, body=None):
     return api.request(method, path, body, headers={"Authorization": f"Bearer {token}"})
 
 
-def put_forecast(hub: HubProcess, n: int) -> None:
-    """Store a forecast of n points for NAME while the hub is stopped, as a result would."""
-    hub.stop()
-    store = Store(str(hub.data_dir))
-    store.put_output(NAME, "forecast", {
-        "timestamps": list(range(10**12, 10**12 + n)), "mean": [i * 0.5 for i in range(n)],
-        "lower": [i * 0.5 - 3.25 for i in range(n)], "upper": [i * 0.5 + 3.25 for i in range(n)],
-        "level": 0.95,
-    })
-    store.commit()
-    store.close()
-    hub.start()
-
-
 def test_horizon_capped_forecast_paged_status_fast_read_token_reads_only(stack):
     hub, api = stack
     full = "full-token-1"
@@ -66,7 +51,7 @@ def test_horizon_capped_forecast_paged_status_fast_read_token_reads_only(stack):
     status, _, body = request(api, "POST", "/settings", full, {"horizon": 100_000})
     assert status == 400 and "horizon" in body["error"]["message"]
     assert request(api, "POST", "/settings", full, {"horizon": MAX_HORIZON})[0] == 200
-    put_forecast(hub, MAX_HORIZON)
+    store_forecast(hub, NAME, MAX_HORIZON)
 
     path = series_path(NAME) + "/forecast"
     conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=10)

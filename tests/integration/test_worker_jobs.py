@@ -110,7 +110,11 @@ def test_train_fit_forecast_and_outputs_in_siridb(hub, worker, server):
     [anomaly] = out["anomalies"]
     assert anomaly["timestamp"] == stamps[1] and anomaly["score"] > 1
     assert set(anomaly) == {"timestamp", "value", "expected", "lower", "upper", "score",
-                            "point_score", "mean_score"}
+                            "view", "probability", "baseline", "surprise", "point_score",
+                            "mean_score"}
+    # Explained: the forecast's band as people see it, and the view that decided.
+    assert anomaly["view"] == "seasonal" and anomaly["probability"] < 1e-3
+    assert (anomaly["expected"], anomaly["upper"]) == (mean[1], forecast["upper"][1])
     assert out["summary"]["anomalies"] == 1 and out["written"][-1] == prefix + "anomalies"
 
     names = [prefix + kind for kind in ("forecast", "lower", "upper", "anomalies")]

@@ -1,7 +1,8 @@
 """A worker fed a flood of malformed jobs writes a burst of warnings, not one per job.
 
 The limit comes from setup_logging (actors/common/logs.py), as in every actor: this test
-checks it holds in a real worker process, on the jobs path a hostile hub would use.
+checks it holds in a real worker process, on the path a hostile hub would send jobs by
+(the worker's control session).
 """
 
 from __future__ import annotations
@@ -40,5 +41,5 @@ def test_malformed_jobs_are_counted_not_each_written(setup):
     # Same pipe, same order: the probe's outcome means every garbage job was read.
     hub.push_job(hub.codec.encode(Message(MessageType.TRAIN_MODEL, job("probe", "absent"))))
     assert hub.outcome("probe", timeout=60).type is MessageType.JOB_FAILED
-    written = worker.log_path.read_text().count("bad job message")
+    written = worker.log_path.read_text().count("bad message from the hub")
     assert written == REPEAT_BURST, written

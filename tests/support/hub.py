@@ -164,3 +164,19 @@ class Peer:
         """Run an API action over the control socket."""
         body = {"action": action, "params": params}
         return self.request(Message(MessageType.API_REQUEST, body), timeout)
+
+
+def store_forecast(hub: HubProcess, name: str, n: int) -> None:
+    """Store an n-point forecast of name while the hub is stopped, as a result would; restart it."""
+    from actors.hub.store import Store
+
+    hub.stop()
+    store = Store(str(hub.data_dir))
+    store.put_output(name, "forecast", {
+        "timestamps": list(range(10**12, 10**12 + n)), "mean": [i * 0.5 for i in range(n)],
+        "lower": [i * 0.5 - 3.25 for i in range(n)], "upper": [i * 0.5 + 3.25 for i in range(n)],
+        "level": 0.95,
+    })
+    store.commit()
+    store.close()
+    hub.start()

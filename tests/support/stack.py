@@ -133,6 +133,9 @@ class Stack:
         if self._with_api:
             self.api = Gunicorn("api.wsgi:app", env={
                 "ENODO_API_HUB_ADDRESS": self.hub.address("api"), "ENODO_API_TIMEOUT": "2",
+                # The console reads series history from this SiriDB itself.
+                "ENODO_SIRIDB_HOST": "127.0.0.1", "ENODO_SIRIDB_PORT": str(self.db.port),
+                "ENODO_SIRIDB_DATABASE": DATABASE,
                 **self._api_env,
             }).start()
         self.wait_online(workers=self._n_workers, listeners=int(self._with_listener))

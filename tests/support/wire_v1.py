@@ -1,14 +1,14 @@
 """A recorded conversation in wire format version 1: raw frames of peers and the hub's answers.
 
 `tests/data/wire_v1.json` holds the frames a listener, a worker, a client and the REST API
-sent, encoded by the code of main at 748b813 (the last commit without the typed protocol), and
+sent, encoded by the code of main at a9aa14a (the last commit without the typed protocol), and
 the answers that hub gave. tests/integration/test_wire_compat.py replays those frames,
 byte for byte, to today's hub and compares its answers: a peer built from that commit
 still talks to this hub, and the JSON the hub answers has not changed.
 
 Recorded with the old tree first on the path (its Codec and HubProcess are used):
 
-    git archive 748b813 | tar -x -C /tmp/old
+    git archive a9aa14a | tar -x -C /tmp/old
     PYTHONPATH=/tmp/old python tests/support/wire_v1.py tests/data/wire_v1.json
 """
 
@@ -174,7 +174,7 @@ def record(path: Path) -> None:
                 sock.close()
             ctx.term()
             hub.stop()
-    path.write_text(json.dumps({"commit": "748b813", "token": TOKEN, "steps": steps},
+    path.write_text(json.dumps({"commit": "a9aa14a", "token": TOKEN, "steps": steps},
                                indent=1, ensure_ascii=False) + "\n")
 
 

@@ -61,3 +61,14 @@ def test_shipped_hub_conf_loads():
     config = load_hub_config("configs/hub.conf")
     assert config.get("hub", "bind_host") == "127.0.0.1"
     assert len(config.section("hub")) == len([o for o in OPTIONS if o.section == "hub"])
+
+
+def test_a_retired_key_is_ignored_with_a_warning(tmp_path, caplog):
+    # An upgraded host keeps its hub.conf: jobs_port (gone with the jobs socket) must not
+    # stop the hub, and the operator is told to remove it.
+    conf = tmp_path / "hub.conf"
+    conf.write_text("[hub]\njobs_port = 5561\ncontrol_port = 6000\n")
+    config = load_config(SPEC, str(conf), env={})
+    assert config.get("hub", "control_port") == 6000
+    assert "hub.jobs_port" in caplog.text and "no longer used" in caplog.text
+    assert load_hub_config(str(conf)).get("hub", "control_port") == 6000

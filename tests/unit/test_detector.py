@@ -1,24 +1,35 @@
-"""The streaming detector: settings, direction, min deviation, k-of-n, sustained shifts, events,
-state carried between jobs, cold start."""
+"""The streaming detector's decision: settings, sensitivity, views and their combination,
+direction, min deviation, k-of-n, events, state carried between jobs."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 
 from actors.worker.detector import (
-    MEAN_WINDOW,
+    DEFAULT_SENSITIVITY,
     AnomalySettings,
     Detector,
-    cold_start_intervals,
-    normal_z,
-    robust_interval,
 )
+from actors.worker.views import Observation
 
-# Every point is judged against expected 10 with the interval [8, 12] (half-width 2).
+# Every point is observed against a baseline of 10; the test gives each view's surprise
+# (-log10 p). A sensitivity of 1e-4 (the hub's setting here) fires above a surprise of 4.
+
+
+def obs(ts, value, **surprise):
+    deviation = {view: float(value) - 10.0 for view in surprise}
+    return Observation(ts, float(value), 10.0, 2.0, None, surprise, deviation)
+
+
+def seasonal(value):
+    """A seasonal surprise of 2 |value - 10|: the score |value - 10| / 2 at 1e-4."""
+    return 2.0 * abs(value - 10.0)
 
 
 def feed(detector, values, start=1):
-    return [detector.judge(start + i, v, 10.0, 8.0, 12.0) for i, v in enumerate(values)]
+    return [detector.judge(obs(start + i, v, seasonal=seasonal(v))) for i, v in enumerate(values)]
 
 
 def anomalous(verdicts):
@@ -26,13 +37,14 @@ def anomalous(verdicts):
 
 
 def make(**settings):
-    return Detector(AnomalySettings.parse(settings))
+    return Detector(AnomalySettings.parse(settings), sensitivity=1e-4)
 
 
 def test_settings_defaults_and_round_trip():
     settings = AnomalySettings.parse(None)
     assert settings.to_json() == {"direction": "both", "min_deviation": 0.0, "k": 1, "n": 1,
-                                  "event_gap": 100}
+                                  "event_gap": 100, "sensitivity": None, "views": None,
+                                  "combine": None}
     assert AnomalySettings.parse(settings.to_json()) == settings
     assert AnomalySettings.parse({"min_deviation": 2}).min_deviation == 2.0
 
@@ -48,6 +60,11 @@ def test_settings_defaults_and_round_trip():
         ({"k": 3, "n": 2}, "k must not exceed n"),
         ({"event_gap": 0}, "event_gap must be an integer from 1"),
         ({"kn": 1}, "unknown key 'kn'"),
+        ({"sensitivity": 0}, "sensitivity must be a probability"),
+        ({"sensitivity": 0.6}, "sensitivity must be a probability"),
+        ({"views": "seasonal"}, "views must be a non-empty list"),
+        ({"views": ["seasonal", "astrology"]}, "views must be a non-empty list"),
+        ({"combine": "majority"}, "combine must be one of any, consensus"),
         ([1], "anomaly settings must be an object"),
     ],
 )
@@ -56,13 +73,47 @@ def test_bad_settings_are_refused_with_the_key(raw, message):
         AnomalySettings.parse(raw)
 
 
-def test_point_score_is_deviation_over_the_half_width_on_its_side():
+def test_score_is_surprise_over_the_sensitivity_threshold_and_explains_itself():
     detector = Detector()
-    above = detector.judge(1, 13.0, 10.0, 9.0, 12.0)   # upper side half-width 2
-    below = detector.judge(2, 8.0, 10.0, 9.0, 12.0)    # lower side half-width 1
-    inside = detector.judge(3, 11.0, 10.0, 9.0, 12.0)
-    assert (above.point_score, below.point_score, inside.point_score) == (1.5, 2.0, 0.5)
-    assert (above.anomalous, below.anomalous, inside.anomalous) == (True, True, False)
+    verdict = detector.judge(obs(1, 16.0, seasonal=6.0, level=1.0, forecast=3.0))
+    # The shipped default: seasonal, level and spread decide, any of them.
+    assert verdict.score == pytest.approx(6.0 / -math.log10(DEFAULT_SENSITIVITY))
+    assert verdict.view == "seasonal" and verdict.probability == pytest.approx(1e-6)
+    assert verdict.surprise == {"seasonal": 6.0, "level": 1.0, "forecast": 3.0}
+    # No forecast band: the baseline's own band at the forecast level, around the baseline.
+    assert verdict.expected == 10.0 and verdict.lower < 10.0 < verdict.upper
+    assert verdict.anomalous and verdict.alert
+    quiet = detector.judge(obs(2, 11.0, seasonal=1.0))
+    assert not quiet.anomalous and quiet.probability == pytest.approx(0.1)
+
+
+def test_the_sensitivity_is_per_series_or_global():
+    point = obs(1, 15.0, seasonal=5.0)
+    assert Detector().judge(point).anomalous                      # 1e-5 < the default
+    assert not Detector(sensitivity=1e-6).judge(point).anomalous  # the hub's setting
+    strict = AnomalySettings.parse({"sensitivity": 1e-6})
+    assert not Detector(strict, sensitivity=1e-2).judge(point).anomalous  # the series wins
+
+
+def test_the_forecast_band_is_shown_but_only_enabled_views_decide():
+    band = (10.0, 9.0, 11.0)
+    point = Observation(1, 30.0, 10.0, 2.0, band, {"forecast": 50.0, "seasonal": 1.0},
+                        {"forecast": 20.0, "seasonal": 20.0})
+    verdict = Detector(AnomalySettings.parse({"views": ["seasonal"]})).judge(point)
+    assert (verdict.expected, verdict.lower, verdict.upper) == band
+    assert not verdict.anomalous and verdict.view == "seasonal"
+    on = Detector(AnomalySettings.parse({"views": ["forecast", "seasonal"]})).judge(point)
+    assert on.anomalous and on.view == "forecast"
+
+
+def test_consensus_needs_two_views_to_agree():
+    settings = AnomalySettings.parse({"views": ["seasonal", "level", "spread"],
+                                      "combine": "consensus"})
+    lone = Detector(settings).judge(obs(1, 30.0, seasonal=20.0, level=1.0, spread=0.5))
+    assert not lone.anomalous and lone.view == "level"
+    both = Detector(settings, sensitivity=1e-4).judge(
+        obs(1, 30.0, seasonal=20.0, level=1.0, spread=6.0))
+    assert both.anomalous and both.view == "spread" and both.score == pytest.approx(1.5)
 
 
 def test_direction_above_and_below():
@@ -75,7 +126,7 @@ def test_direction_above_and_below():
 
 
 def test_min_deviation_keeps_small_excursions_quiet():
-    values = [10, 13, 10, 16]  # deviations 3 and 6, both outside the interval
+    values = [10, 13, 10, 16]  # deviations 3 and 6, both anomalous
     assert anomalous(feed(make(min_deviation=4.0), values)) == [4]
     assert anomalous(feed(make(min_deviation=3.0), values)) == [2, 4]
 
@@ -87,16 +138,6 @@ def test_k_of_n_persistence():
     assert anomalous(verdicts) == [4, 5]
     assert [v.score > 1 for v in verdicts] == [False, True, False, True, True, False, False,
                                                False, True]
-
-
-def test_a_sustained_shift_inside_the_interval_is_found_by_the_mean():
-    # Each point 1.4 above expected: 0.7 of the half-width, never outside the interval;
-    # the mean of MEAN_WINDOW of them is 1.4 / (0.6 * 2) = 1.17 of the mean's half-width.
-    verdicts = feed(make(), [11.4] * MEAN_WINDOW)
-    assert all(v.point_score == pytest.approx(0.7) for v in verdicts)
-    assert anomalous(verdicts) == [MEAN_WINDOW]
-    assert verdicts[-1].mean_score == pytest.approx(1.4 / 1.2)
-    assert anomalous(feed(make(), [11.0] * MEAN_WINDOW)) == []   # 0.5 / 0.6 < 1
 
 
 def test_events_open_extend_close_and_keep_their_peak():
@@ -125,19 +166,18 @@ def test_state_carries_over_between_jobs():
     expected = feed(whole, values)
     first = make(k=2, n=3, event_gap=2)
     part = feed(first, values[:6])
-    second = Detector(first.settings, first.state.to_json())
+    second = Detector(first.settings, first.state.to_json(), sensitivity=1e-4)
     part += feed(second, values[6:], start=7)
     assert part == expected
     assert second.state.to_json() == whole.state.to_json()
 
 
 def test_points_already_judged_are_skipped():
-    detector = Detector()
+    detector = Detector(sensitivity=1e-4)
     feed(detector, [10, 15, 10])
-    again = Detector(detector.settings, detector.state.to_json())
+    again = Detector(detector.settings, detector.state.to_json(), sensitivity=1e-4)
     assert feed(again, [15, 15, 15]) == [None, None, None]
-    assert again.judge(4, 15.0, 10.0, 8.0, 12.0).anomalous
-    assert detector.judge(5, float("nan"), 10.0, 8.0, 12.0) is None
+    assert again.judge(obs(4, 15.0, seasonal=10.0)).anomalous
 
 
 def test_malformed_state_starts_afresh():
@@ -145,30 +185,4 @@ def test_malformed_state_starts_afresh():
     assert detector.state.last_ts is None and detector.state.flags == []
     broken = Detector(None, {"last_ts": 5, "event": {"id": 1, "start": 1}})
     assert broken.state.last_ts is None and broken.state.event is None
-    assert broken.judge(6, 15.0, 10.0, 8.0, 12.0).alert
-
-
-def test_robust_interval_uses_median_and_mad():
-    median, lower, upper = robust_interval([1, 2, 3, 4, 100], 0.95)
-    # median 3, MAD 1 (deviations 2, 1, 0, 1, 97): the outlier does not widen it.
-    assert median == 3.0
-    assert upper - median == pytest.approx(normal_z(0.95) * 1.4826)
-    assert median - lower == pytest.approx(upper - median)
-
-
-def test_robust_interval_with_zero_mad_falls_back_to_mean_deviation():
-    median, lower, upper = robust_interval([0, 0, 0, 0, 5], 0.95)
-    assert median == 0.0 and upper == pytest.approx(normal_z(0.95) * 1.2533 * 1.0)
-    assert robust_interval([7, 7, 7], 0.95) == (7.0, 7.0, 7.0)
-
-
-def test_cold_start_uses_only_earlier_points():
-    values = [10.0 + (i % 3) for i in range(40)]
-    intervals = cold_start_intervals(values, 0, 0.99, window=25)
-    assert [i for i, *_ in intervals] == list(range(20, 40))
-    changed = values[:30] + [1000.0] * 10
-    assert cold_start_intervals(changed, 0, 0.99, window=25)[:11] == intervals[:11]
-    detector = Detector()
-    verdicts = [detector.judge(i, changed[i], *bounds)
-                for i, *bounds in cold_start_intervals(changed, 0, 0.99, window=25)]
-    assert anomalous(verdicts)[0] == 30
+    assert broken.judge(obs(6, 15.0, seasonal=10.0)).alert

@@ -6,7 +6,8 @@ import pytest
 
 from actors.hub.actions import run_action
 from actors.hub.handlers import handle_control
-from actors.hub.scheduler import Scheduler
+from actors.hub.scheduler import JOB_SETTINGS, Scheduler
+from actors.worker.detector import DEFAULT_SENSITIVITY
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.types import MessageType
@@ -28,11 +29,26 @@ def add(state, name="s", **extra):
 
 def test_anomaly_settings_are_checked_stored_and_shown(hub):
     state, _, _ = hub
-    detail = add(state, anomaly={"direction": "above", "k": 2, "n": 3})
-    expected = {"direction": "above", "min_deviation": 0.0, "k": 2, "n": 3, "event_gap": 100}
+    detail = add(state, anomaly={"direction": "above", "k": 2, "n": 3, "sensitivity": 1e-3,
+                                 "views": ["seasonal", "forecast"]})
+    expected = {"direction": "above", "min_deviation": 0.0, "k": 2, "n": 3, "event_gap": 100,
+                "sensitivity": 1e-3, "views": ["seasonal", "forecast"], "combine": None}
     assert detail["anomaly"] == expected
     assert state.series.get("s").config()["anomaly"] == expected
-    assert add(state, "t")["anomaly"]["direction"] == "both"  # defaults when not given
+    shown = add(state, "t")["anomaly"]
+    assert shown["direction"] == "both"  # defaults when not given
+    # The decision knobs stay unset, so the series follows the hub's (and the shipped) default.
+    assert shown["sensitivity"] is None and shown["views"] is None and shown["combine"] is None
+
+
+def test_the_global_anomaly_sensitivity_is_a_checked_setting_sent_with_forecasts(hub):
+    state, _, _ = hub
+    assert state.settings["anomaly_sensitivity"] == DEFAULT_SENSITIVITY
+    with pytest.raises(ProtocolError):
+        run_action(state, "set_settings", {"settings": {"anomaly_sensitivity": 0.9}})
+    after = run_action(state, "set_settings", {"settings": {"anomaly_sensitivity": 1e-6}})
+    assert after["anomaly_sensitivity"] == 1e-6
+    assert "anomaly_sensitivity" in JOB_SETTINGS
 
 
 @pytest.mark.parametrize(
@@ -42,6 +58,11 @@ def test_anomaly_settings_are_checked_stored_and_shown(hub):
         ({"k": 4, "n": 3}, "anomaly: k must not exceed n"),
         ({"min_deviation": "1"}, "anomaly: min_deviation must be a finite number >= 0"),
         ({"window": 5}, "anomaly: unknown key 'window'"),
+        ({"sensitivity": 0.7}, "anomaly: sensitivity must be a probability"),
+        ({"sensitivity": True}, "anomaly: sensitivity must be a probability"),
+        ({"views": ["tea leaves"]}, "anomaly: views must be a non-empty list"),
+        ({"views": []}, "anomaly: views must be a non-empty list"),
+        ({"combine": "all"}, "anomaly: combine must be one of any, consensus"),
     ],
 )
 def test_bad_anomaly_settings_are_refused_and_nothing_is_added(hub, anomaly, message):
@@ -80,11 +101,13 @@ def test_series_without_a_model_gets_cold_start_detection(hub, clock):
     assert job.type is MessageType.FORECAST_SERIE and job.body["state"] is None
     assert job.body["settings"]["anomaly"]["direction"] == "below"
     assert job.body["context"]["detector"] is None
-    detector = {"last_ts": 20, "flags": [1], "deviations": [], "quiet": 0, "event": None}
+    detector = {"last_ts": 20, "flags": [1], "views": {"residuals": [], "errors": []},
+                "quiet": 0, "event": None}
     event = {"id": 20, "start": 20, "end": 20, "peak": 4.0, "peak_ts": 20, "points": 1,
              "state": "open"}
     anomaly = {"timestamp": 20, "value": 1.0, "expected": 9.0, "lower": 7.0, "upper": 11.0,
-               "score": 4.0, "point_score": 4.0, "mean_score": 0.0}
+               "score": 4.0, "view": "seasonal", "probability": 1e-16, "baseline": 9.0,
+               "surprise": {"seasonal": 16.0}, "point_score": 4.0, "mean_score": 0.0}
     counts(state, 3)  # points that arrive while the job runs
     scheduler.on_result(result(job, MessageType.JOB_RESULT, result={
         "kind": "forecast", "forecast": None, "cold_start": True, "anomalies": [anomaly],

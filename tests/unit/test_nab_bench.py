@@ -1,4 +1,5 @@
-"""bench/nab.py end to end on a tiny NAB-format folder made here: streaming, results, tuning."""
+"""bench/nab.py on tiny NAB-format folders made here: the replayed jobs, the replayed decision,
+leave-one-group-out, results CSVs."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from actors.worker.detector import AnomalySettings
 from bench import nab
 from bench.nab_data import load_corpus, parse_time
+from bench.nab_stream import Pipeline, run_jobs
+from bench.nab_views import alerts, detector_alerts, observations
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 STEP = timedelta(minutes=5)
@@ -47,13 +51,21 @@ def test_load_corpus_turns_windows_into_rows(tmp_path):
     assert files[0].windows == [] and files[1].windows == [(680, 720)]
 
 
+def bench_args(tmp_path, scored, tune):
+    """Score one tiny folder with the knobs chosen on another; the fast model keeps it short."""
+    return ["--data-dir", str(scored / "data"), "--labels",
+            str(scored / "labels" / "combined_windows.json"), "--tune-dir", str(tune),
+            "--cache-dir", str(tmp_path / "cache"), "--processes", "1",
+            "--model", "seasonal_naive"]
+
+
 def test_bench_finds_the_spike_and_writes_nab_results(tmp_path, capsys):
     folder = make_folder(tmp_path / "nab")
+    tune = make_folder(tmp_path / "tune", spike_at=600)
     results = tmp_path / "results"
-    assert nab.main(["--data-dir", str(folder / "data"), "--labels",
-                     str(folder / "labels" / "combined_windows.json"),
-                     "--results-dir", str(results), "--jobs", "1"]) == 0
+    assert nab.main([*bench_args(tmp_path, folder, tune), "--results-dir", str(results)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
+    assert any(f"chosen on {tune} without it" in line for line in lines)
     assert lines[-1].startswith("NAB standard score: ")
     assert float(lines[-1].split(": ")[1]) > 90
     assert any(line.startswith("event level: precision") for line in lines)
@@ -64,31 +76,62 @@ def test_bench_finds_the_spike_and_writes_nab_results(tmp_path, capsys):
     assert all(0.0 <= float(r["anomaly_score"]) < 1.0 for r in rows)
     # A NAB scorer at threshold 0.5 sees exactly the alerts.
     assert [r["alert"] == "1" for r in rows] == [float(r["anomaly_score"]) > 0.5 for r in rows]
+    # The second run reads the model's jobs from the cache: the same figures.
+    assert nab.main(bench_args(tmp_path, folder, tune)) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == lines[-1]
 
 
-def test_stream_uses_no_point_after_the_one_judged(tmp_path):
+def test_replayed_jobs_see_no_point_after_their_own(tmp_path):
     folder = make_folder(tmp_path)
     [_, data] = load_corpus(folder / "data", folder / "labels" / "combined_windows.json")
     cut = 650
     short = type(data)(data.name, data.stamps[:cut], data.seconds[:cut], data.values[:cut], [])
-    full = nab.stream(data, nab.Pipeline(), nab.AnomalySettings(), 1.0)
-    head = nab.stream(short, nab.Pipeline(), nab.AnomalySettings(), 1.0)
-    assert list(full.scores[:cut]) == list(head.scores)
+    cfg = Pipeline(model="seasonal_naive")
+    full, head = run_jobs(data, cfg), run_jobs(short, cfg)
+    assert full[:len(head)] == head
+    # The hub's schedule: cold-start forecasts every 20 points from 20, a train at 100, then a
+    # fit (and its forecast) every 20 points.
+    assert [j["rows"] for j in head[:6]] == [20, 40, 60, 80, 100, 120]
+    assert [j["forecast"] is None for j in head[:6]] == [True] * 4 + [False] * 2
+    seen = observations(short, head, cfg.interval_level)
+    # Every point from the 20th is judged once, by the first job that sees it.
+    assert list(seen.rows) == list(range(20, head[-1]["rows"]))
 
 
-def test_threshold_is_tuned_on_another_folder_only(tmp_path, capsys):
-    scored = make_folder(tmp_path / "scored")
-    tune = make_folder(tmp_path / "tune", spike_at=600)
-    args = ["--data-dir", str(scored / "data"), "--labels",
-            str(scored / "labels" / "combined_windows.json"), "--jobs", "1"]
-    assert nab.main([*args, "--tune-dir", str(tune)]) == 0
-    assert f"tuned on {tune}" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        nab.main([*args, "--tune-dir", str(scored)])
+def test_the_fast_replay_is_the_product_detector(tmp_path):
+    folder = make_folder(tmp_path, spike_at=500)
+    [calm, spiky] = load_corpus(folder / "data", folder / "labels" / "combined_windows.json")
+    cfg = Pipeline(model="seasonal_naive")
+    for data in (calm, spiky):
+        seen = observations(data, run_jobs(data, cfg), cfg.interval_level)
+        for sensitivity in (1e-2, 1e-4, 1e-8):
+            fast, _ = alerts(seen, ("seasonal", "level"), "any", -math.log10(sensitivity), 100)
+            settings = AnomalySettings(views=("seasonal", "level"))
+            product, _ = detector_alerts(seen, settings, sensitivity, cfg.interval_level)
+            assert fast == product
+    assert 500 in alerts(seen, ("seasonal",), "any", 4.0, 100)[0]
 
 
-def test_data_dir_may_be_the_folder_holding_data_and_labels(tmp_path, capsys):
+def test_tuning_never_sees_the_group_it_scores(tmp_path, monkeypatch):
     folder = make_folder(tmp_path)
-    assert nab.main(["--data-dir", str(folder), "--jobs", "1"]) == 0
-    out = capsys.readouterr().out
-    assert f"labels {folder / 'labels' / 'combined_windows.json'}" in out
+    files = load_corpus(folder / "data", folder / "labels" / "combined_windows.json")
+    files[1].name = "h/spiky.csv"  # two groups: g (calm) and h (spiky)
+    seen_by_tune = []
+    monkeypatch.setattr(nab, "tune", lambda fs, _: seen_by_tune.append(
+        sorted(f.group for f in fs)) or nab.Choice(("seasonal",), "any", 1e-4))
+    nab.logo(files, [None, None])
+    assert seen_by_tune == [["h"], ["g"]]
+
+
+def test_without_the_model_the_schedule_and_the_model_free_views_are_the_same(tmp_path):
+    folder = make_folder(tmp_path, spike_at=500)
+    [_, data] = load_corpus(folder / "data", folder / "labels" / "combined_windows.json")
+    cfg = Pipeline(model="seasonal_naive")
+    with_model, without = run_jobs(data, cfg), run_jobs(data, cfg, model=False)
+    assert [j["rows"] for j in with_model] == [j["rows"] for j in without]
+    assert all(j["forecast"] is None for j in without)
+    a = observations(data, with_model, cfg.interval_level)
+    b = observations(data, without, cfg.interval_level)
+    assert list(a.rows) == list(b.rows)
+    # Only the forecast view reads the model.
+    assert (a.surprise[:, 1:] == b.surprise[:, 1:]).all() and not b.surprise[:, 0].any()

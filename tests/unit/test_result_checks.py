@@ -12,8 +12,8 @@ from tests.support.hub_state import add_series as add
 
 NOW = 1_700_000_000.0  # the fake clock's wall time in these tests
 MS = Bounds(NOW, "ms")
-DETECTOR = {"last_ts": 1_699_999_000_000, "flags": [0, 1], "deviations": [0.5, -1.0],
-            "quiet": 0, "event": None}
+DETECTOR = {"last_ts": 1_699_999_000_000, "flags": [0, 1],
+            "views": {"residuals": [0.5, -1.0], "errors": [0.25]}, "quiet": 0, "event": None}
 
 
 @pytest.fixture
@@ -49,6 +49,10 @@ def forecast_result(**changes) -> dict:
     {"detector": {**DETECTOR, "flags": [7]}},
     {"detector": {**DETECTOR, "quiet": -1}},
     {"detector": {**DETECTOR, "extra": "<script>"}},
+    {"detector": {**DETECTOR, "views": {"residuals": [0.5] * 101}}},
+    {"detector": {**DETECTOR, "views": {"residuals": "<script>"}}},
+    {"anomalies": [{"timestamp": 1, "view": "<script>"}]},
+    {"anomalies": [{"timestamp": 1, "surprise": {"level": "<b>"}}]},
     {"anomalies": [{"timestamp": 9 * 10**18}]},
     {"anomalies": [{"timestamp": 1, "value": "<script>alert(1)</script>"}]},
     {"events": [{"id": 1, "start": 1, "end": 9 * 10**18, "peak": 2.0, "peak_ts": 1,
@@ -81,6 +85,21 @@ def test_a_sane_result_is_stored_with_only_the_documented_keys(forecasting):
         {"timestamp": 1_699_999_000_000, "value": 9.0}]
     assert "note" not in state.store.get_output("s", "forecast")
     assert state.store.get_output("s", "detector") == DETECTOR
+
+
+def test_an_explained_anomaly_keeps_its_explanation():
+    record = {"timestamp": 1_699_999_000_000, "value": 9.0, "expected": 1.0, "lower": 0.0,
+              "upper": 2.0, "score": 2.5, "view": "seasonal", "probability": 1e-6,
+              "baseline": 1.1, "surprise": {"seasonal": 6.0, "level": 0.5},
+              "point_score": 2.5, "mean_score": 0.2}
+    assert clean_anomalies([record], MS) == [record]
+
+
+def test_the_hubs_view_names_are_the_detectors():
+    from actors.hub.result_checks import ANOMALY_VIEWS
+    from actors.worker.views import VIEWS
+
+    assert ANOMALY_VIEWS == VIEWS
 
 
 def test_bounds_follow_the_precision_and_default_to_the_finest():

@@ -81,3 +81,18 @@ def test_make_run_refuses_a_taken_port_before_starting_anything(tmp_path):
     assert "Nothing was started" in done.stderr
     assert "warning: ENODO_TYPO is set but no part of Enodo reads it" in done.stderr
     assert not (tmp_path / "run").exists()  # no state made, no supervisord
+
+
+def test_make_run_and_the_demo_print_the_console_url(tmp_path):
+    from api.config import load_api_config
+    from scripts.demo import banner
+    from scripts.run_stack import console_url, prepare
+
+    base = free_port()
+    env = prepare({**os.environ, "ENODO_PORT_BASE": str(base),
+                   "ENODO_RUN_DIR": str(tmp_path / "run")})
+    assert console_url(env) == f"http://127.0.0.1:{base}/ui/"
+    config = load_api_config({"ENODO_API_CONFIG": str(ROOT / "configs" / "api.conf")})
+    text = banner(f"http://127.0.0.1:{base}", config)
+    assert f"console (series, charts, clients, event log, settings): http://127.0.0.1:{base}/ui/" \
+        in text and "log in with the token in .enodo/hub/token" in text

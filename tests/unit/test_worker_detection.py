@@ -6,10 +6,12 @@ from __future__ import annotations
 import math
 
 from actors.worker.detection import (
-    MAX_COLD_START_JUDGED,
+    MAX_JUDGED,
     anomaly_settings,
-    cold_start_start,
+    detector_for,
     event_points,
+    first_new,
+    global_sensitivity,
 )
 from tests.support.memory_siridb import MemorySiriDB
 from tests.support.worker_jobs import body, run_job, seasonal
@@ -35,7 +37,11 @@ def test_cold_start_job_judges_new_points_and_writes_no_forecast():
     assert first["cold_start"] is True and first["forecast"] is None
     assert first["count"] == 60 and first["judged"] == 40  # each after 20 earlier points
     assert [a["timestamp"] for a in first["anomalies"]] == [points[50][0]]
-    assert first["anomalies"][0]["score"] > 1
+    [anomaly] = first["anomalies"]
+    # It says why: the view that fired, what was expected, how rare the point is.
+    assert anomaly["score"] > 1 and anomaly["view"] == "seasonal"
+    assert anomaly["probability"] < 1e-4 and abs(anomaly["baseline"] - 50.0) < 2.0
+    assert anomaly["lower"] < anomaly["expected"] < anomaly["upper"] < 90.0
     [event] = first["events"]
     assert (event["start"], event["state"]) == (points[50][0], "closed")
     assert "enodo.s.forecast" not in db.series
@@ -74,13 +80,21 @@ def test_unusable_settings_fall_back_to_defaults():
     assert anomaly_settings({}).k == 1
 
 
-def test_cold_start_start_skips_judged_points_and_bounds_the_backlog():
-    points = [(t, 0.0) for t in range(10)]
-    assert cold_start_start(points, None) == 0
-    assert cold_start_start(points, 4) == 5
-    assert cold_start_start(points, 99) == 10
-    many = [(t, 0.0) for t in range(MAX_COLD_START_JUDGED + 50)]
-    assert cold_start_start(many, None) == 50
+def test_global_sensitivity_comes_with_the_job_and_the_series_setting_wins():
+    assert global_sensitivity({"anomaly_sensitivity": 1e-6}) == 1e-6
+    assert global_sensitivity({"anomaly_sensitivity": 2}) == global_sensitivity({})
+    assert detector_for({"anomaly_sensitivity": 1e-6}, None).threshold == 6.0
+    job = {"anomaly_sensitivity": 1e-6, "anomaly": {"sensitivity": 1e-3}}
+    assert detector_for(job, {}).threshold == 3.0
+
+
+def test_first_new_skips_judged_points_and_bounds_the_backlog():
+    stamps = list(range(100))
+    assert first_new(stamps, None) == 20          # the baseline needs 20 points before
+    assert first_new(stamps, 44) == 45
+    assert first_new(stamps, 99) == 100
+    assert first_new(stamps, None, since=70) == 70  # since the previous forecast was made
+    assert first_new(list(range(MAX_JUDGED + 50)), None) == 50
 
 
 def test_event_points_only_for_closed_events():
