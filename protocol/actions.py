@@ -12,25 +12,23 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from protocol.anomaly import AnomalySettings
 from protocol.bodies import AddSerie, Empty
+from protocol.console import (  # noqa: F401 - the console's shapes, named with the others
+    CONSOLE_ACTIONS,
+    AnomalyChanged,
+    ConsoleClients,
+    ConsoleSeries,
+    ConsoleSeriesParams,
+    JobHistory,
+    SetAnomaly,
+)
 from protocol.jobs import JobKind
-from protocol.names import SeriesName, name_length_problem
+from protocol.names import Named
 from protocol.settings import RuntimeSettings
 from protocol.typed import UNSET, Meta, Shape, UnsetType
 
 Limit = Annotated[int, Meta(ge=1, le=1000)]
 Number = float | None
 Stamp = float | None  # wall-clock seconds, or None: never
-
-
-class Named(Shape):
-    """Params naming one series."""
-
-    name: SeriesName
-
-    def __post_init__(self) -> None:
-        problem = name_length_problem(self.name)
-        if problem:
-            raise ValueError(f"'name' {problem}")
 
 
 #: POST /series and ADD_SERIE: the model by name ("arima") or legacy id (1, 2); the hub checks it.
@@ -72,23 +70,6 @@ class QueueJob(Named):
     job_type: JobKind
 
     BOUNDS: ClassVar[dict[str, str]] = {"job_type": "train, fit or forecast"}
-
-
-class ConsoleSeriesParams(Shape):
-    """One page of the console's series list: names containing `filter`, sorted by name."""
-
-    filter: str | UnsetType = UNSET
-    desc: bool | UnsetType = UNSET
-    offset: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
-    limit: Annotated[int, Meta(ge=1, le=200)] | UnsetType = UNSET
-
-    BOUNDS: ClassVar[dict[str, str]] = {"offset": ">= 0", "limit": "1 to 200"}
-
-
-class SetAnomaly(Named):
-    """Change some of a series' anomaly settings (the others kept)."""
-
-    anomaly: dict[str, Any]
 
 
 class JobRequest(Shape):
@@ -297,35 +278,6 @@ class JobQueued(Shape):
     jobs: dict[JobKind, SeriesJob]
 
 
-class ConsoleSeries(Shape):
-    """A page of the console's series list (each row a summary with what the list shows)."""
-
-    total: int
-    offset: int
-    limit: int
-    series: list[dict[str, Any]]
-
-
-class AnomalyChanged(Shape):
-    """A series' anomaly settings after a change."""
-
-    name: str
-    anomaly: AnomalySettings
-
-
-class ConsoleClients(Shape):
-    """list_clients with what each online worker is doing."""
-
-    clients: list[dict[str, Any]]
-
-
-class JobHistory(Shape):
-    """A series' last finished jobs, newest first."""
-
-    name: str
-    jobs: list[dict[str, Any]]
-
-
 #: action -> (params, data of its RESPONSE_OK).
 ACTIONS: dict[str, tuple[type[Shape], Any]] = {
     "list_series": (Empty, SeriesList),
@@ -342,8 +294,5 @@ ACTIONS: dict[str, tuple[type[Shape], Any]] = {
     "get_anomalies": (AnomaliesParams, Anomalies),
     "get_accuracy": (Named, Accuracy),
     "queue_job": (QueueJob, JobQueued),
-    "console_series": (ConsoleSeriesParams, ConsoleSeries),
-    "set_anomaly": (SetAnomaly, AnomalyChanged),
-    "console_clients": (Empty, ConsoleClients),
-    "job_history": (Named, JobHistory),
+    **CONSOLE_ACTIONS,
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from protocol.typed import Meta
+from protocol.typed import Meta, Shape
 
 MAX_NAME_BYTES = 65535  # SiriDB's limit on a series name
 #: No NUL: SiriDB cuts a query at one, so such a series could never be read back.
@@ -29,3 +29,14 @@ def name_problem(value: str) -> str | None:
     if "\x00" in value:
         return "must not contain NUL"
     return name_length_problem(value)
+
+
+class Named(Shape):
+    """Params naming one series."""
+
+    name: SeriesName
+
+    def __post_init__(self) -> None:
+        problem = name_length_problem(self.name)
+        if problem:
+            raise ValueError(f"'name' {problem}")
