@@ -16,25 +16,10 @@ from api.console.history import HistoryReader
 from api.deadline import DEFAULT_BODY_TIMEOUT, BodyDeadline
 from api.errors import install_error_handling
 from api.openapi import OpenAPIResource
-from api.resources import (
-    ActionResource,
-    EventLog,
-    Health,
-    Hub,
-    Ready,
-    SeriesAccuracy,
-    SeriesAnomalies,
-    SeriesCollection,
-    SeriesForecast,
-    SeriesItem,
-    SeriesJobs,
-    Settings,
-)
+from api.resources import Hub, mount
 from api.routing import RawPathMiddleware, SeriesNameConverter
 from api.server_edges import ChunkedBody
 from api.telemetry import ApiMetrics, RequestMetrics
-
-NAME = "{name:series_name}"
 
 
 def json_handler() -> falcon.media.JSONHandler:
@@ -74,19 +59,8 @@ def create_app(
     app.router_options.converters["series_name"] = SeriesNameConverter
     install_error_handling(app)
 
-    app.add_route("/series", SeriesCollection(hub))
-    app.add_route(f"/series/{NAME}", SeriesItem(hub))
-    app.add_route(f"/series/{NAME}/forecast", SeriesForecast(hub))
-    app.add_route(f"/series/{NAME}/anomalies", SeriesAnomalies(hub))
-    app.add_route(f"/series/{NAME}/accuracy", SeriesAccuracy(hub))
-    app.add_route(f"/series/{NAME}/jobs", SeriesJobs(hub))
-    app.add_route("/settings", Settings(hub))
-    app.add_route("/siridb/status", ActionResource(hub, "siridb_status"))
-    app.add_route("/enodo/status", ActionResource(hub, "enodo_status"))
-    app.add_route("/enodo/log", EventLog(hub))
-    app.add_route("/enodo/clients", ActionResource(hub, "list_clients"))
-    app.add_route("/health", Health())
-    app.add_route("/ready", Ready(hub))
+    for path, resource in mount(hub):
+        app.add_route(path, resource)
     install_console(app, hub, bearer, read_bearer, history or HistoryReader(None))
     app.add_route("/openapi.json", OpenAPIResource(app, bearer=bearer is not None))
     return app

@@ -1,39 +1,22 @@
-"""Request bodies: read a JSON object and check its shape before anything goes to the hub."""
+"""Request bodies: read a JSON object and check it against its protocol shape before
+anything goes to the hub (the shapes are protocol/actions.py's, shared with the hub)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import falcon
 
-from actors.common.siridb_queries import NEW_SERIES_NAME
 from api.errors import api_error, bad_request
 from protocol.envelope import DEFAULT_MAX_MESSAGE_SIZE, dumps
 from protocol.errors import ProtocolError
-from protocol.schemas import BOOL, OBJ, STR, Field, check_fields
+from protocol.typed import convert
 
 #: Largest request body read; the hub would refuse a larger message anyway.
 MAX_BODY_SIZE = DEFAULT_MAX_MESSAGE_SIZE
 
-JOB_TYPES = ("train", "fit", "forecast")
-
-
-def _job_type(value: str) -> str | None:
-    return None if value in JOB_TYPES else "must be one of " + ", ".join(JOB_TYPES)
-
-
-#: POST /series: the model by name ("arima") or legacy numeric id (1, 2); the hub checks it.
-SERIES_BODY: dict[str, Field] = {
-    "name": NEW_SERIES_NAME,
-    "model": Field((str, int), required=False),
-    "model_parameters": Field(OBJ, required=False),
-    "realtime": Field(BOOL, required=False),
-    "anomaly": Field(OBJ, required=False),
-}
-
-#: POST /series/{name}/jobs.
-JOB_BODY: dict[str, Field] = {"type": Field(STR, check=_job_type)}
+S = TypeVar("S")
 
 
 def read_object(req: falcon.Request) -> dict[str, Any]:
@@ -57,10 +40,10 @@ def read_object(req: falcon.Request) -> dict[str, Any]:
     return body
 
 
-def check_body(body: Mapping[str, Any], schema: Mapping[str, Field]) -> None:
-    """Raise a 400 naming the first key of body that breaks schema."""
+def check_body(body: Mapping[str, Any], shape: type[S]) -> S:
+    """Return body as shape, or raise a 400 naming the first key that breaks it."""
     try:
-        check_fields(body, schema, "body")
+        return convert(body, shape, "body")
     except ProtocolError as exc:
         raise bad_request(exc.message) from None
 

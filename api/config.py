@@ -6,10 +6,9 @@ import os
 from collections.abc import Mapping
 
 from actors.common.auth import DEFAULT_TOKEN_FILE, TokenSource, token_source
-from actors.common.config import Config, ConfigError, Option, positive
+from actors.common.config import Config, ConfigError, Option, positive, siridb_options
 from actors.common.config import load_config as _load_config
 from actors.common.curve_keys import client_curve
-from actors.hub.config import siridb_options
 from api.console.history import HistoryReader, SiriDBAddress
 from api.deadline import DEFAULT_BODY_TIMEOUT
 from api.hub_client import DEFAULT_HUB_ADDRESS, DEFAULT_TIMEOUT, HubClient

@@ -1,9 +1,12 @@
-"""The REST API described as OpenAPI 3.0, served at GET /openapi.json.
+"""The REST API described as OpenAPI 3.1, served at GET /openapi.json.
 
 The paths come from the app's own router (every route and method it serves), the words
-from OPERATIONS below, keyed by method and path; a route added without an entry still
-appears (with the generic answers) and the API tests fail until it is described. The
-settings schema is built from the hub's settings table, so it cannot fall behind.
+from each resource's DOC (api/resources.py: a resource says its route, its handler and its
+description in one place); a route added without one still appears (with the generic
+answers) and the API tests fail until it is described. Every
+body and answer schema is generated from the protocol's shapes (protocol/actions.py,
+protocol/settings.py): the hub checks params against the same shapes and the API tests
+hold the hub's answers to them, so the document cannot drift from what is served.
 """
 
 from __future__ import annotations
@@ -13,16 +16,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import falcon
+import msgspec
 
 from actors.common.siridb_queries import MAX_PLAIN_NAME_BYTES
-from actors.hub.settings import SETTINGS
 from api.auth import OPEN_PATHS
 from api.server_edges import MAX_ENCODED_NAME
-from protocol.schemas import MAX_NAME_BYTES
+from protocol import actions as shapes
+from protocol.anomaly import AnomalySettings
+from protocol.names import MAX_NAME_BYTES
+from protocol.settings import KEYS, RuntimeSettings
 
-VERSION = "3.0.3"
+VERSION = "3.1.0"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 JSON = "application/json"
+REF = "#/components/schemas/{name}"
 
 OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -32,6 +39,34 @@ NAME_PARAM = {
                    "encodeURIComponent (`a/b` is `a%2Fb`).",
     "schema": {"type": "string", "minLength": 1},
 }
+
+#: Every shape the document names, generated once (with the shapes they contain).
+_TYPES = [shapes.SeriesList, shapes.SeriesDetail, shapes.AddSeries, shapes.Removed,
+          shapes.Forecast, shapes.Anomalies, shapes.Accuracy, shapes.JobRequest,
+          shapes.JobQueued, RuntimeSettings, shapes.SiriDBStatus, shapes.EnodoStatus,
+          shapes.EventLog, shapes.Clients, AnomalySettings]
+_REFS, COMPONENTS = msgspec.json.schema_components(_TYPES, ref_template=REF)
+_REF = dict(zip(_TYPES, _REFS, strict=True))
+# The wire keeps `anomaly` an object so that its checks word their own errors; the
+# document says what that object holds.
+COMPONENTS["AddSerie"]["properties"]["anomaly"] = _REF[AnomalySettings]
+COMPONENTS["AddSerie"]["properties"]["name"]["description"] = (
+    f"any text without NUL, at most {MAX_NAME_BYTES} UTF-8 bytes, short enough for Enodo's "
+    f"SiriDB queries about it (plain ASCII: {MAX_PLAIN_NAME_BYTES} bytes; a quote counts twice) "
+    f"and at most {MAX_ENCODED_NAME} bytes percent-encoded (a URL)")
+COMPONENTS["AddSerie"]["properties"]["model"]["description"] = (
+    "a model name (arima, prophet, ...) or legacy id (1, 2)")
+
+
+def query_limit(default: int | None = None) -> dict[str, Any]:
+    """The ?limit=1..1000 query parameter."""
+    schema = {**LIMIT, "default": default} if default is not None else dict(LIMIT)
+    return {"name": "limit", "in": "query", "required": False, "schema": schema}
+
+
+def ref(shape: Any) -> dict[str, Any]:
+    """The schema of a protocol shape: a reference to its component."""
+    return _REF[shape]
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -53,83 +88,21 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(s): _json(ERROR, what[s]) for s in sorted({*statuses, 500, 503})}
 
 
-SERIES_SUMMARY = {
-    "type": "object", "required": ["name"], "additionalProperties": True,
-    "properties": {"name": {"type": "string"}, "model": {"type": "string"}},
-}
-SERIES_DETAIL = {
-    "type": "object", "required": ["name", "model"], "additionalProperties": True,
-    "properties": {
-        "name": {"type": "string"}, "model": {"type": "string"},
-        "model_parameters": OBJECT, "realtime": {"type": "boolean"},
-        "points_counted": {"type": "integer"}, "jobs": OBJECT,
-    },
-}
-SERIES_BODY = {
-    "type": "object", "required": ["name"], "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string", "minLength": 1,
-                 "description": f"any text without NUL, at most {MAX_NAME_BYTES} UTF-8 bytes, "
-                                "short enough for Enodo's SiriDB queries about it (plain "
-                                f"ASCII: {MAX_PLAIN_NAME_BYTES} bytes; a quote counts twice) "
-                                f"and at most {MAX_ENCODED_NAME} bytes percent-encoded (a "
-                                "URL)"},
-        "model": {"oneOf": [{"type": "string"}, {"type": "integer"}],
-                  "description": "a model name (arima, prophet, ...) or legacy id (1, 2)"},
-        "model_parameters": OBJECT,
-        "realtime": {"type": "boolean"},
-    },
-}
-JOB_BODY = {
-    "type": "object", "required": ["type"], "additionalProperties": False,
-    "properties": {"type": {"type": "string", "enum": ["train", "fit", "forecast"]}},
-}
-NUMBER = {"type": "number", "nullable": True}
-INTEGER = {"type": "integer"}
-FORECAST = {
-    "type": "object", "required": ["name", "points", "total", "offset", "limit", "next_offset"],
-    "additionalProperties": True,
-    "properties": {
-        "name": {"type": "string"}, "forecast_at": NUMBER, "level": NUMBER,
-        "total": {"type": "integer", "description": "points in the whole forecast"},
-        "offset": INTEGER, "limit": INTEGER,
-        "next_offset": {"type": "integer", "nullable": True,
-                        "description": "offset of the next page; null after the last"},
-        "points": {"type": "array", "items": {
-            "type": "object", "additionalProperties": True,
-            "properties": {"timestamp": {"type": "integer"}, "mean": NUMBER,
-                           "lower": NUMBER, "upper": NUMBER},
-        }},
-    },
-}
-ANOMALIES = {
-    "type": "object", "required": ["name", "anomalies"], "additionalProperties": True,
-    "properties": {"name": {"type": "string"},
-                   "anomalies": {"type": "array", "items": OBJECT}},
-}
-_SETTING_TYPES = {int: "integer", float: "number", str: "string"}
+def settings_change() -> dict[str, Any]:
+    """POST /settings: any non-empty subset of the settings."""
+    schema = {k: v for k, v in COMPONENTS["RuntimeSettings"].items() if k != "required"}
+    return {**schema, "minProperties": 1, "additionalProperties": False}
 
 
-def settings_schema(partial: bool) -> dict[str, Any]:
-    """The settings object (every key when read; any non-empty subset when changed)."""
-    schema: dict[str, Any] = {
-        "type": "object", "additionalProperties": False,
-        "properties": {
-            key: {"type": _SETTING_TYPES[s.type], "description": f"{s.doc} ({s.rule})",
-                  "default": s.default}
-            for key, s in SETTINGS.items()
-        },
-    }
-    if partial:
-        schema["minProperties"] = 1
-    else:
-        schema["required"] = sorted(SETTINGS)
-    return schema
+#: Every setting is always in the answer (the shape's keys all have defaults).
+COMPONENTS["RuntimeSettings"]["required"] = sorted(KEYS)
+LIMIT = msgspec.json.schema(shapes.Limit)
 
 
-def _op(summary: str, ok: tuple[str, dict[str, Any], str], errors: tuple[int, ...] = (),
+def op(summary: str, ok: tuple[str, dict[str, Any], str], errors: tuple[int, ...] = (),
         body: dict[str, Any] | None = None, params: tuple[dict[str, Any], ...] = (),
         headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One operation: its summary, success (status, schema, words), errors, body, parameters."""
     status, schema, description = ok
     success = _json(schema, description)
     if headers:
@@ -143,92 +116,7 @@ def _op(summary: str, ok: tuple[str, dict[str, Any], str], errors: tuple[int, ..
     return operation
 
 
-_SERIES = "/series/{name}"
-#: (method, path) -> operation; the words of the document.
-OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
-    ("GET", "/series"): _op("List the watched series", (
-        "200", {"type": "object", "required": ["series"], "properties": {
-            "series": {"type": "array", "items": SERIES_SUMMARY}}}, "the series")),
-    ("POST", "/series"): _op(
-        "Watch a series", ("201", SERIES_DETAIL, "the series added"),
-        (400, 408, 409, 413, 415),
-        body=SERIES_BODY,
-        headers={"Location": {"schema": {"type": "string"},
-                              "description": "the series' path, already encoded"}}),
-    ("GET", _SERIES): _op("One series in full", ("200", SERIES_DETAIL, "the series"),
-                          (400, 404), params=(NAME_PARAM,)),
-    ("DELETE", _SERIES): _op(
-        "Stop watching a series",
-        ("200", {"type": "object", "required": ["name"],
-                 "properties": {"name": {"type": "string"}}}, "the series removed"),
-        (400, 404), params=(NAME_PARAM,)),
-    ("GET", _SERIES + "/forecast"): _op(
-        "A page of the latest forecast (no forecast yet: empty points, total 0)",
-        ("200", FORECAST, "the page"), (400, 404), params=(
-            NAME_PARAM,
-            {"name": "offset", "in": "query", "required": False,
-             "description": "index of the first point", "schema": {
-                 "type": "integer", "minimum": 0, "maximum": 2**31, "default": 0}},
-            {"name": "limit", "in": "query", "required": False,
-             "description": "points per page", "schema": {
-                 "type": "integer", "minimum": 1, "maximum": 1000, "default": 1000}},
-        )),
-    ("GET", _SERIES + "/anomalies"): _op(
-        "The anomalies found (the newest `limit`), oldest first",
-        ("200", ANOMALIES, "the anomalies"), (400, 404),
-        params=(NAME_PARAM, {"name": "limit", "in": "query", "required": False,
-                             "schema": {"type": "integer", "minimum": 1, "maximum": 1000,
-                                        "default": 1000}})),
-    ("GET", _SERIES + "/accuracy"): _op(
-        "Backtest accuracy of the model and of the seasonal-naive baseline",
-        ("200", OBJECT, "the accuracy report"), (400, 404), params=(NAME_PARAM,)),
-    ("POST", _SERIES + "/jobs"): _op(
-        "Queue a train, fit or forecast job now",
-        ("202", {"type": "object", "required": ["name", "job_type"],
-                 "additionalProperties": True,
-                 "properties": {"name": {"type": "string"}, "job_type": {"type": "string"},
-                                "jobs": OBJECT}}, "the job is queued"),
-        (400, 404, 408, 409, 413, 415), body=JOB_BODY, params=(NAME_PARAM,)),
-    ("GET", "/settings"): _op("Every setting", ("200", settings_schema(False), "the settings")),
-    ("POST", "/settings"): _op(
-        "Change some settings: all valid, or nothing changes",
-        ("200", settings_schema(False), "the full settings after the change"),
-        (400, 408, 413, 415), body=settings_schema(True)),
-    ("GET", "/siridb/status"): _op("The hub's SiriDB connection", ("200", {
-        "type": "object", "required": ["status"], "additionalProperties": True,
-        "properties": {"status": {"type": "string",
-                                  "enum": ["not_configured", "connected", "failing"]},
-                       "configured": {"type": "boolean"}, "connected": {"type": "boolean"}},
-    }, "the status")),
-    ("GET", "/enodo/status"): _op("The hub's health", ("200", {
-        "type": "object", "required": ["version", "protocol", "hub_id"],
-        "additionalProperties": True,
-        "properties": {"version": {"type": "string"}, "protocol": {"type": "integer"},
-                       "hub_id": {"type": "string"}, "uptime": {"type": "number"},
-                       "series": {"type": "integer"}, "peers": OBJECT, "jobs": OBJECT},
-    }, "the status")),
-    ("GET", "/enodo/log"): _op(
-        "The event log, newest first",
-        ("200", {"type": "object", "required": ["events"], "properties": {
-            "events": {"type": "array", "items": OBJECT}}}, "the events"), (400,),
-        params=({"name": "limit", "in": "query", "required": False,
-                 "schema": {"type": "integer", "minimum": 1, "maximum": 1000,
-                            "default": 100}},)),
-    ("GET", "/enodo/clients"): _op("Every client the hub has seen", ("200", {
-        "type": "object", "required": ["clients"], "properties": {
-            "clients": {"type": "array", "items": OBJECT}}}, "the clients")),
-    ("GET", "/health"): _op("The API process is up (asks nothing of the hub; no token)",
-                            ("200", {"type": "object", "required": ["status"], "properties": {
-                                "status": {"type": "string", "enum": ["ok"]}}}, "up")),
-    ("GET", "/ready"): _op(
-        "The hub answers and has SiriDB connected (no token)",
-        ("200", {"type": "object", "required": ["status"], "additionalProperties": True,
-                 "properties": {"status": {"type": "string", "enum": ["ready"]},
-                                "hub": {"type": "string"}, "siridb": {"type": "string"}}},
-         "ready; 503 with the error shape says what is missing")),
-    ("GET", "/openapi.json"): _op("This document", ("200", OBJECT, "the OpenAPI document")),
-}
-GENERIC = _op("(not described yet)", ("200", {}, "the action's data"), (400, 404))
+GENERIC = op("(not described yet)", ("200", {}, "the action's data"), (400, 404))
 
 
 def openapi_path(uri_template: str) -> str:
@@ -241,8 +129,8 @@ def openapi_path(uri_template: str) -> str:
     return "/".join(parts)
 
 
-def routes(app: falcon.App) -> Iterator[tuple[str, str]]:
-    """Yield (method, OpenAPI path) for every route and method the app serves."""
+def routes(app: falcon.App) -> Iterator[tuple[str, str, Any]]:
+    """Yield (method, OpenAPI path, resource) for every route and method the app serves."""
     stack = list(app._router._roots)  # falcon keeps no public list of its routes
     while stack:
         node = stack.pop()
@@ -252,14 +140,14 @@ def routes(app: falcon.App) -> Iterator[tuple[str, str]]:
             continue
         for method in METHODS:
             if hasattr(node.resource, f"on_{method.lower()}"):
-                yield method, openapi_path(node.uri_template)
+                yield method, openapi_path(node.uri_template), node.resource
 
 
 def openapi_document(app: falcon.App, bearer: bool = False) -> dict[str, Any]:
     """The OpenAPI document of app; with bearer, every path but this one needs a token."""
     paths: dict[str, dict[str, Any]] = {}
-    for method, path in sorted(routes(app)):
-        operation = dict(OPERATIONS.get((method, path), GENERIC))
+    for method, path, resource in sorted(routes(app), key=lambda r: r[:2]):
+        operation = dict(getattr(resource, "DOC", {}).get(method, GENERIC))
         if bearer and path not in OPEN_PATHS:
             writes = method not in ("GET", "HEAD")
             operation["responses"] = {**operation["responses"],
@@ -271,7 +159,7 @@ def openapi_document(app: falcon.App, bearer: bool = False) -> dict[str, Any]:
                  "description": "Forecasts and anomalies of SiriDB series. Every error has "
                                 "the shape {\"error\": {\"code\", \"message\"}}."},
         "paths": paths,
-        "components": {"schemas": {"Error": {
+        "components": {"schemas": {**COMPONENTS, "Error": {
             "type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message"],
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
@@ -289,6 +177,8 @@ def openapi_document(app: falcon.App, bearer: bool = False) -> dict[str, Any]:
 
 class OpenAPIResource:
     """GET /openapi.json: the document of the app it is mounted in (built on first use)."""
+
+    DOC = {"GET": op("This document", ("200", OBJECT, "the OpenAPI document"))}
 
     def __init__(self, app: falcon.App, bearer: bool = False) -> None:
         self.app = app

@@ -42,7 +42,7 @@ COLD_START_MIN_POINTS = 20
 
 @dataclass(frozen=True)
 class Pipeline:
-    """The hub's shipped defaults (actors/hub/settings.py) for a series added with no options."""
+    """The hub's shipped defaults (protocol/settings.py) for a series added with no options."""
 
     model: str = "auto"
     min_data_points: int = 100

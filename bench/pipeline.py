@@ -67,6 +67,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from protocol.envelope import Message  # noqa: E402
+from protocol.jobs import JOB_SETTINGS  # noqa: E402
 from protocol.types import MessageType  # noqa: E402
 from scripts.siridb_dev.testing import DevServer  # noqa: E402
 from tests.support.hub import HubProcess, Peer  # noqa: E402
@@ -79,7 +80,6 @@ TS0 = 1_700_000_000_000
 HOUR_MS = 3_600_000
 POLL = 0.1
 DEADLINE = 900.0
-JOB_SETTINGS = ("horizon", "interval_level", "max_points", "max_job_duration")
 
 
 def points(n: int, seed: int) -> list[list[Any]]:

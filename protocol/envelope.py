@@ -5,8 +5,12 @@ Frames of one message, after any routing frames a ROUTER socket adds:
     [PROTOCOL_TAG, signature, header, body]
 
 header is a JSON object {"type", "id", "reply_to", "sender"}; body is a JSON object
-whose keys are fixed by the type's schema; signature is the hex HMAC-SHA256 of
-header + body under the shared key, or empty when no key is configured.
+whose shape is fixed by the type (protocol/bodies.py); signature is the hex HMAC-SHA256
+of header + body under the shared key, or empty when no key is configured.
+
+Decoding reads the header and then the body straight into its typed shape (msgspec, in
+C); a sender's plain dict is checked against the same shape and written as it is, so the
+JSON on the wire does not depend on whether a sender built a dict or a shape.
 """
 
 from __future__ import annotations
@@ -19,14 +23,30 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import ujson
 
+from protocol.bodies import BODIES, CLOSED
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.schemas import CLOSED, INT64, validate_body
+from protocol.typed import INT64, Shape, convert, explain
 from protocol.types import PROTOCOL_TAG, MessageType, parse_type
 
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 HEADER_KEYS = frozenset({"type", "id", "reply_to", "sender"})
+
+
+class Header(msgspec.Struct, forbid_unknown_fields=True):
+    """Frame 2: who sent what, and what it answers."""
+
+    type: str
+    id: str
+    reply_to: str | None
+    sender: str
+
+
+_HEADER = msgspec.json.Decoder(Header)
+_BODY = {msg_type: msgspec.json.Decoder(shape) for msg_type, shape in BODIES.items()}
+_ANY = msgspec.json.Decoder()
 #: Raw JSON that may decode to what the wire must not carry: a lone UTF-16 surrogate (escaped,
 #: or as raw bytes ujson lets through), NaN or Infinity (not JSON), a float beyond the double
 #: range (read as inf), an integer beyond 64 bits. Only a frame that `_suspect` flags is
@@ -54,7 +74,8 @@ class Message:
     """One protocol message; sender is filled in by the Codec when it is sent."""
 
     type: MessageType
-    body: dict[str, Any] = field(default_factory=dict)
+    #: A typed shape once decoded (read it by attribute or by key); a sender may pass a dict.
+    body: Any = field(default_factory=dict)
     id: str = field(default_factory=new_message_id)
     reply_to: str | None = None
     sender: str = ""
@@ -68,7 +89,8 @@ def dumps(obj: Any) -> bytes:
     """Serialise a JSON value the way the wire wants it (UTF-8, no escaped slashes).
 
     Raises OverflowError for NaN and infinities (ujson would write them, JSON has no such
-    numbers) and UnicodeEncodeError for a lone surrogate.
+    numbers) and UnicodeEncodeError for a lone surrogate. Shapes are written as the JSON
+    objects they are (ujson calls their toDict()).
     """
     return ujson.dumps(
         obj, ensure_ascii=False, escape_forward_slashes=False, allow_nan=False
@@ -95,11 +117,11 @@ class Codec:
         return mac_hex(self.key, header, body)
 
     def encode(self, msg: Message, session_key: bytes | None = None) -> list[bytes]:
-        """Return the frames for msg (the body is validated first).
+        """Return the frames for msg (the body is checked against its type's shape first).
 
         With session_key, frame 1 also carries the session MAC: `<signature>.<session MAC>`.
         """
-        validate_body(msg.type, msg.body)
+        check_body(msg.type, msg.body)
         try:
             header = dumps({
                 "type": msg.type.value, "id": msg.id, "reply_to": msg.reply_to,
@@ -142,47 +164,31 @@ class Codec:
             signature, self.sign(raw_header, raw_body)
         ):
             raise ProtocolError(ErrorCode.BAD_SIGNATURE, "signature missing or wrong")
-        header = _load(raw_header, "header", numbers=False)  # its values must be strings
-        msg_id = header.get("id")
+        try:
+            header = _HEADER.decode(raw_header)
+        except msgspec.ValidationError as exc:
+            raise ProtocolError(ErrorCode.MALFORMED, _header_problem(exc)) from None
+        except msgspec.DecodeError as exc:
+            raise ProtocolError(ErrorCode.MALFORMED, f"header is not valid JSON: {exc}") from None
         try:
             msg = self._check_header(header)
-            closed = msg.type in CLOSED
-            body = _load(raw_body, "body", numbers=not closed)
-            try:
-                validate_body(msg.type, body)
-            except ProtocolError:
-                # A closed body's check reaches every number: one that passed it holds none
-                # the wire must not carry, one that failed is named here as not JSON-safe.
-                problem = _unsendable(body) if closed else None
-                if problem:
-                    raise ProtocolError(ErrorCode.MALFORMED, f"body: {problem}") from None
-                raise
+            msg.body = _decode_body(msg.type, raw_body)
         except ProtocolError as exc:
-            exc.reply_to = msg_id if isinstance(msg_id, str) else None
+            exc.reply_to = header.id
             raise
-        msg.body = body
         if dot:
             msg.session_mac, msg.signed = session, (raw_header, raw_body)
         return msg
 
     @staticmethod
-    def _check_header(header: dict[str, Any]) -> Message:
-        if header.keys() != HEADER_KEYS:
-            raise ProtocolError(
-                ErrorCode.MALFORMED, f"header keys must be {sorted(HEADER_KEYS)}"
-            )
-        for key in ("type", "id", "sender"):
-            if not isinstance(header[key], str):
-                raise ProtocolError(ErrorCode.MALFORMED, f"header {key!r} must be a string")
-        if header["reply_to"] is not None and not isinstance(header["reply_to"], str):
-            raise ProtocolError(ErrorCode.MALFORMED, "header 'reply_to' must be a string or null")
+    def _check_header(header: Header) -> Message:
         try:
-            msg_type = parse_type(header["type"])
+            msg_type = parse_type(header.type)
         except KeyError:
             raise ProtocolError(
-                ErrorCode.UNKNOWN_TYPE, f"unknown message type {header['type'][:64]!r}"
+                ErrorCode.UNKNOWN_TYPE, f"unknown message type {header.type[:64]!r}"
             ) from None
-        return Message(msg_type, {}, header["id"], header["reply_to"], header["sender"])
+        return Message(msg_type, {}, header.id, header.reply_to, header.sender)
 
 
 def mac_hex(key: bytes, header: bytes, body: bytes) -> bytes:
@@ -192,18 +198,65 @@ def mac_hex(key: bytes, header: bytes, body: bytes) -> bytes:
     return mac.hexdigest().encode()
 
 
-def _load(raw: bytes, what: str, numbers: bool = True) -> dict[str, Any]:
+def _header_problem(exc: msgspec.ValidationError) -> str:
+    text = str(exc)
+    if text.startswith(("Object missing", "Object contains")):
+        return f"header keys must be {sorted(HEADER_KEYS)}"
+    if text.startswith("Expected `object`"):
+        return "header must be a JSON object"
+    key = text.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in text else "?"
+    if key == "reply_to":
+        return "header 'reply_to' must be a string or null"
+    return f"header {key!r} must be a string"
+
+
+def check_body(msg_type: MessageType, body: Any) -> Any:
+    """Return body as its type's shape, or raise ProtocolError(INVALID) naming the bad key."""
+    shape = BODIES[msg_type]
+    if type(body) is shape:
+        return body
+    if not isinstance(body, dict):
+        raise ProtocolError(ErrorCode.INVALID, f"{msg_type}: body must be a JSON object")
+    return convert(body, shape, msg_type.value)
+
+
+def _decode_body(msg_type: MessageType, raw: bytes) -> Any:
+    """Decode raw straight into msg_type's shape; MALFORMED or INVALID with the reason."""
     try:
-        value = ujson.loads(raw)
-    except (ValueError, OverflowError, UnicodeDecodeError) as exc:
-        raise ProtocolError(ErrorCode.MALFORMED, f"{what} is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise ProtocolError(ErrorCode.MALFORMED, f"{what} must be a JSON object")
-    if _suspect(raw, numbers):
-        problem = _unsendable(value)
+        body = _BODY[msg_type].decode(raw)
+    except msgspec.ValidationError as exc:  # (a DecodeError too: caught first)
+        # What no JSON reader could carry on is MALFORMED, whichever key it sits in.
+        problem = _raw_problem(raw) if _suspect(raw) else None
         if problem:
-            raise ProtocolError(ErrorCode.MALFORMED, f"{what}: {problem}")
-    return value
+            raise ProtocolError(ErrorCode.MALFORMED, f"body: {problem}") from None
+        if str(exc).startswith("Expected `object`"):
+            raise ProtocolError(ErrorCode.MALFORMED, "body must be a JSON object") from None
+        shape = BODIES[msg_type]
+        try:
+            refused = _ANY.decode(raw) if hasattr(shape, "reword") else None  # to name the key
+        except msgspec.DecodeError as bad:  # further on than the first problem msgspec met
+            raise ProtocolError(ErrorCode.MALFORMED, f"body is not valid JSON: {bad}") from None
+        raise ProtocolError(ErrorCode.INVALID, explain(exc, msg_type.value, shape, refused)) \
+            from None
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(ErrorCode.MALFORMED, f"body is not valid JSON: {exc}") from None
+    # msgspec refuses NaN, infinities, out-of-range floats and lone surrogates as it reads;
+    # an integer beyond 64 bits can still sit in an untyped value (RESPONSE_OK's data).
+    if msg_type not in CLOSED and _suspect(raw):
+        problem = _raw_problem(raw)
+        if problem:
+            raise ProtocolError(ErrorCode.MALFORMED, f"body: {problem}")
+    return body
+
+
+def _raw_problem(raw: bytes) -> str | None:
+    try:
+        value = _ANY.decode(raw)
+    except msgspec.ValidationError:  # msgspec: "Number out of range"
+        return "a number is NaN or infinite (out of the double range)"
+    except msgspec.DecodeError as exc:
+        return f"not valid JSON: {exc}"
+    return _unsendable(value)
 
 
 def _suspect(raw: bytes, numbers: bool = True) -> bool:
@@ -242,6 +295,8 @@ def _unsendable(value: Any) -> str | None:
             stack.extend(item.values())
         elif kind is list:
             stack.extend(item)
+        elif isinstance(item, Shape):
+            stack.append(item.to_dict())
     return None
 
 

@@ -42,8 +42,6 @@ class MessageType(enum.StrEnum):
 #: Spellings accepted on input besides the canonical names (the seed wrote UNKNOW_CLIENT).
 TYPE_ALIASES: dict[str, MessageType] = {"UNKNOW_CLIENT": MessageType.UNKNOWN_CLIENT}
 
-JOB_TYPES = frozenset({MessageType.TRAIN_MODEL, MessageType.FIT_MODEL, MessageType.FORECAST_SERIE})
-
 
 class ClientType(enum.StrEnum):
     """What a peer says it is in its HANDSHAKE."""

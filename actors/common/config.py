@@ -171,3 +171,14 @@ def load_config(
         if o.secret and values[name] and name in raw and sources[name] == path
     ]
     return Config(values, sources, secret_files)
+
+
+def siridb_options(section: str, host: str = "127.0.0.1") -> list[Option]:
+    """The keys of a SiriDB connection section ([siridb], [siridb_output])."""
+    return [
+        Option(section, "host", str, host),
+        Option(section, "port", int, 9000, port),
+        Option(section, "user", str, "iris"),
+        Option(section, "password", str, "siri", secret=True),
+        Option(section, "database", str, "enodo"),
+    ]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import qpack
 
-from protocol.schemas import NAME, STR, Field
-
 #: Largest QUERY package body SiriDB accepts (siridb-connector packs [query, precision]).
 MAX_QUERY_BODY = 65535
 #: head N and tail N accept 1 <= N <= this, whatever select_points_limit is.
@@ -106,12 +104,3 @@ def name_problem(name: str) -> str | None:
 
 #: The longest name of plain ASCII characters (no quote) that fits: 65,439 bytes.
 MAX_PLAIN_NAME_BYTES = MAX_QUERY_BODY - (longest_query_body("n" * 1000) - 1000)
-
-
-def _new_series_name(value: str) -> str | None:
-    basic = NAME.check(value) if NAME.check is not None else None
-    return basic or name_problem(value)
-
-
-#: The name of a series being added: a NAME whose queries SiriDB can also answer.
-NEW_SERIES_NAME = Field(STR, check=_new_series_name)

@@ -1,69 +1,72 @@
-"""API actions: what API_REQUEST can ask, shared by the REST API and ZMQ clients."""
+"""API actions: what API_REQUEST can ask, shared by the REST API and ZMQ clients.
+
+Each action's params and data are typed in protocol/actions.py; the params are checked
+against their shape here, before the action runs, so an action reads typed fields.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from actors.common.siridb_queries import NEW_SERIES_NAME
+from actors.common.siridb_queries import name_problem
 from actors.hub.detection import anomaly_view, check_anomaly_settings
 from actors.hub.series import Series
 from actors.hub.state import HubState
+from protocol import actions as shapes
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.schemas import BOOL, INT, NAME, OBJ, STR, Field, check_fields
+from protocol.jobs import JobKind, OutputKind, SeriesJobState
+from protocol.typed import Shape, convert
 from protocol.types import PROTOCOL_VERSION
 
-Action = Callable[[HubState, dict[str, Any]], Any]
-ACTIONS: dict[str, tuple[dict[str, Field], Action]] = {}
+Action = Callable[[HubState, Any], Any]
+#: action -> (params shape, function); the shapes are protocol/actions.py's.
+ACTIONS: dict[str, tuple[type[Shape], Action]] = {}
 
 
-def action(action_name: str, /, **schema: Field) -> Callable[[Action], Action]:
-    """Register fn as the action `action_name` whose params follow schema."""
+def action(action_name: str, /) -> Callable[[Action], Action]:
+    """Register fn as the action `action_name` (its params shape is the protocol's)."""
 
     def register(fn: Action) -> Action:
-        ACTIONS[action_name] = (schema, fn)
+        ACTIONS[action_name] = (shapes.ACTIONS[action_name][0], fn)
         return fn
 
     return register
 
 
-def run_action(state: HubState, name: str, params: dict[str, Any]) -> Any:
-    """Validate params and run the action; ProtocolError for anything refused."""
+def run_action(state: HubState, name: str, params: Any) -> Any:
+    """Check params against the action's shape and run it; ProtocolError for anything refused."""
     entry = ACTIONS.get(name)
     if entry is None:
         raise ProtocolError(ErrorCode.INVALID, f"unknown action {name[:64]!r}")
-    schema, fn = entry
-    check_fields(params, schema, name)
-    return fn(state, params)
+    shape, fn = entry
+    typed = params if type(params) is shape else convert(params, shape, name)
+    return fn(state, typed)
 
 
 @action("list_series")
-def list_series(state: HubState, params: dict) -> dict:
+def list_series(state: HubState, params: shapes.Empty) -> dict:
     """Every watched series in short form."""
     return {"series": [s.summary() for s in state.series]}
 
 
-@action(
-    "add_series",
-    name=NEW_SERIES_NAME,
-    model=Field((str, int), required=False),
-    model_parameters=Field(OBJ, required=False),
-    realtime=Field(BOOL, required=False),
-    anomaly=Field(OBJ, required=False),
-)
-def add_series(state: HubState, params: dict) -> dict:
-    """Start watching a series."""
+@action("add_series")
+def add_series(state: HubState, params: shapes.AddSeries) -> dict:
+    """Start watching a series (its name must also fit in SiriDB's queries)."""
+    problem = name_problem(params.name)
+    if problem:
+        raise ProtocolError(ErrorCode.INVALID, f"add_series: 'name' {problem}")
     series = state.add_series(
-        params["name"], params.get("model"), params.get("model_parameters"),
+        params.name, params.get("model"), params.get("model_parameters"),
         params.get("realtime", False), params.get("anomaly"),
     )
     return _detail(state, series)
 
 
-@action("get_series", name=NAME)
-def get_series(state: HubState, params: dict) -> dict:
+@action("get_series")
+def get_series(state: HubState, params: shapes.Named) -> dict:
     """One series in full."""
-    return _detail(state, state.get_series(params["name"]))
+    return _detail(state, state.get_series(params.name))
 
 
 def _detail(state: HubState, series: Series) -> dict:
@@ -74,33 +77,33 @@ def _detail(state: HubState, series: Series) -> dict:
     return detail
 
 
-@action("remove_series", name=NAME)
-def remove_series(state: HubState, params: dict) -> dict:
+@action("remove_series")
+def remove_series(state: HubState, params: shapes.Named) -> dict:
     """Stop watching a series."""
-    state.remove_series(params["name"])
-    return {"name": params["name"]}
+    state.remove_series(params.name)
+    return {"name": params.name}
 
 
 @action("get_settings")
-def get_settings(state: HubState, params: dict) -> dict:
+def get_settings(state: HubState, params: shapes.Empty) -> dict:
     """The current settings."""
     return dict(state.settings)
 
 
-@action("set_settings", settings=Field(OBJ))
-def set_settings(state: HubState, params: dict) -> dict:
+@action("set_settings")
+def set_settings(state: HubState, params: shapes.SetSettings) -> dict:
     """Change some settings; all or nothing."""
-    return state.update_settings(params["settings"])
+    return state.update_settings(params.settings)
 
 
 @action("siridb_status")
-def siridb_status(state: HubState, params: dict) -> dict:
+def siridb_status(state: HubState, params: shapes.Empty) -> dict:
     """Whether the hub's SiriDB connection is configured, connected or failing."""
     return state.siridb_status()
 
 
 @action("enodo_status")
-def enodo_status(state: HubState, params: dict) -> dict:
+def enodo_status(state: HubState, params: shapes.Empty) -> dict:
     """The hub's health in one object."""
     return {
         "version": state.version,
@@ -113,45 +116,32 @@ def enodo_status(state: HubState, params: dict) -> dict:
     }
 
 
-def _limit(value: int) -> str | None:
-    return None if 1 <= value <= 1000 else "must be 1 to 1000"
-
-
-@action("event_log", limit=Field(INT, required=False, check=_limit))
-def event_log(state: HubState, params: dict) -> dict:
+@action("event_log")
+def event_log(state: HubState, params: shapes.EventLogParams) -> dict:
     """The newest events first."""
     return {"events": state.store.recent_events(params.get("limit", 100))}
 
 
 @action("list_clients")
-def list_clients(state: HubState, params: dict) -> dict:
+def list_clients(state: HubState, params: shapes.Empty) -> dict:
     """Every client the hub has seen, online or not."""
     return {"clients": state.list_clients()}
 
 
-#: Points per page of get_forecast: about 100 KB of JSON, whatever the horizon.
-FORECAST_PAGE = 1000
-
-
-def _offset(value: int) -> str | None:
-    return None if value >= 0 else "must be >= 0"
-
-
-@action("get_forecast", name=NAME, offset=Field(INT, required=False, check=_offset),
-        limit=Field(INT, required=False, check=_limit))
-def get_forecast(state: HubState, params: dict) -> dict:
+@action("get_forecast")
+def get_forecast(state: HubState, params: shapes.ForecastParams) -> dict:
     """A page of the last forecast of a series as points: timestamp, mean, lower, upper.
 
     `offset` (default 0) and `limit` (1 to 1000, default 1000) choose the points; `total`
     says how many the forecast has and `next_offset` where the next page starts (null
     after the last), so no reply grows with the horizon.
     """
-    series = state.get_series(params["name"])
+    series = state.get_series(params.name)
     offset = params.get("offset", 0)
-    limit = params.get("limit", FORECAST_PAGE)
+    limit = params.get("limit", shapes.FORECAST_PAGE)
     page: dict[str, Any] = {"name": series.name, "forecast_at": None, "level": None,
                             "total": 0, "offset": offset, "limit": limit, "next_offset": None}
-    forecast = state.store.get_output(series.name, "forecast")
+    forecast = state.store.get_output(series.name, OutputKind.FORECAST)
     if forecast is None:
         return {**page, "points": []}
     columns = [forecast[key] for key in ("timestamps", "mean", "lower", "upper")]
@@ -165,32 +155,28 @@ def get_forecast(state: HubState, params: dict) -> dict:
             "total": total, "next_offset": stop if stop < total else None, "points": points}
 
 
-@action("get_anomalies", name=NAME, limit=Field(INT, required=False, check=_limit))
-def get_anomalies(state: HubState, params: dict) -> dict:
+@action("get_anomalies")
+def get_anomalies(state: HubState, params: shapes.AnomaliesParams) -> dict:
     """The newest anomalous points and anomaly events of a series, oldest first."""
-    return anomaly_view(state, state.get_series(params["name"]), params.get("limit", 1000))
+    return anomaly_view(state, state.get_series(params.name), params.get("limit", 1000))
 
 
-@action("get_accuracy", name=NAME)
-def get_accuracy(state: HubState, params: dict) -> dict:
+@action("get_accuracy")
+def get_accuracy(state: HubState, params: shapes.Named) -> dict:
     """Backtest accuracy of the series' model and of the seasonal-naive baseline."""
-    series = state.get_series(params["name"])
-    accuracy = state.store.get_output(series.name, "accuracy")
+    series = state.get_series(params.name)
+    accuracy = state.store.get_output(series.name, OutputKind.ACCURACY)
     if accuracy is None:
         return {"name": series.name, "measured_at": None, "model": None, "baseline": None}
     return {"name": series.name, **accuracy}
 
 
-def _job_kind(value: str) -> str | None:
-    return None if value in ("train", "fit", "forecast") else "must be train, fit or forecast"
-
-
-@action("queue_job", name=NAME, job_type=Field(STR, check=_job_kind))
-def queue_job(state: HubState, params: dict) -> dict:
+@action("queue_job")
+def queue_job(state: HubState, params: shapes.QueueJob) -> dict:
     """Queue a train, fit or forecast of a series now."""
-    series = state.get_series(params["name"])
-    kind = params["job_type"]
-    if kind != "train" and series.trained_at is None:
+    series = state.get_series(params.name)
+    kind = params.job_type
+    if kind is not JobKind.TRAIN and series.trained_at is None:
         raise ProtocolError(
             ErrorCode.CONFLICT, f"series {series.name!r} has no model yet: train it first"
         )
@@ -198,14 +184,8 @@ def queue_job(state: HubState, params: dict) -> dict:
     return {"name": series.name, "job_type": kind, "jobs": series.jobs}
 
 
-def _page_size(value: int) -> str | None:
-    return None if 1 <= value <= 200 else "must be 1 to 200"
-
-
-@action("console_series", filter=Field(STR, required=False), desc=Field(BOOL, required=False),
-        offset=Field(INT, required=False, check=_offset),
-        limit=Field(INT, required=False, check=_page_size))
-def console_series(state: HubState, params: dict) -> dict:
+@action("console_series")
+def console_series(state: HubState, params: shapes.ConsoleSeriesParams) -> dict:
     """One page of the console's series list: filtered and sorted by name, rows enriched.
 
     Only the page's rows read their stored accuracy and events, so a page costs the same
@@ -218,8 +198,8 @@ def console_series(state: HubState, params: dict) -> dict:
     rows = []
     for name in names[offset:offset + limit]:
         series = state.get_series(name)
-        accuracy = state.store.get_output(name, "accuracy") or {}
-        events = state.store.get_output(name, "anomaly_events") or []
+        accuracy = state.store.get_output(name, OutputKind.ACCURACY) or {}
+        events = state.store.get_output(name, OutputKind.ANOMALY_EVENTS) or []
         rows.append({**series.summary(), "forecast_at": series.forecast_at,
                      "jobs": series.jobs, "in_siridb": series.in_siridb,
                      "open_events": sum(1 for e in events if e.get("state") == "open"),
@@ -228,11 +208,11 @@ def console_series(state: HubState, params: dict) -> dict:
     return {"total": len(names), "offset": offset, "limit": limit, "series": rows}
 
 
-@action("set_anomaly", name=NAME, anomaly=Field(OBJ))
-def set_anomaly(state: HubState, params: dict) -> dict:
+@action("set_anomaly")
+def set_anomaly(state: HubState, params: shapes.SetAnomaly) -> dict:
     """Change some of a series' anomaly settings (the others kept); all or nothing."""
-    series = state.get_series(params["name"])
-    series.anomaly = check_anomaly_settings({**series.anomaly, **params["anomaly"]})
+    series = state.get_series(params.name)
+    series.anomaly = check_anomaly_settings({**series.anomaly, **params.anomaly})
     state.store.put_series_config(series.name, series.config())
     state.event("anomaly_settings", f"series {series.name!r} anomaly settings changed",
                 series.name)
@@ -240,12 +220,12 @@ def set_anomaly(state: HubState, params: dict) -> dict:
 
 
 @action("console_clients")
-def console_clients(state: HubState, params: dict) -> dict:
+def console_clients(state: HubState, params: shapes.Empty) -> dict:
     """list_clients with what each online worker is doing: busy, capacity, running jobs."""
     running: dict[str, list[str]] = {}
     for series in state.series:
         for kind, job in series.jobs.items():
-            if job["state"] == "running" and job.get("worker"):
+            if job["state"] == SeriesJobState.RUNNING and job.get("worker"):
                 running.setdefault(job["worker"], []).append(f"{kind} {series.name}")
     clients = []
     for client in state.list_clients():
@@ -259,10 +239,10 @@ def console_clients(state: HubState, params: dict) -> dict:
     return {"clients": clients}
 
 
-@action("job_history", name=NAME)
-def job_history(state: HubState, params: dict) -> dict:
+@action("job_history")
+def job_history(state: HubState, params: shapes.Named) -> dict:
     """The series' last finished jobs, newest first (kept in memory since the hub started)."""
-    series = state.get_series(params["name"])
+    series = state.get_series(params.name)
     # A series removed and added again under its name starts with no history.
     jobs = [j for j in state.finished_jobs(series.name) if j["ended_at"] >= series.created_at]
     return {"name": series.name, "jobs": jobs}

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from actors.common.config import Config, Option, load_config, one_of, port, positive
+from actors.common.config import (
+    Config,
+    Option,
+    load_config,
+    one_of,
+    port,
+    positive,
+    siridb_options,
+)
 from actors.common.telemetry import metrics_options
 from protocol.curve import check_z85_key
 
 DEFAULT_DATA_DIR = ".enodo/hub"
-
-
-def siridb_options(section: str, host: str = "127.0.0.1") -> list[Option]:
-    """The keys of a SiriDB connection section ([siridb], [siridb_output])."""
-    return [
-        Option(section, "host", str, host),
-        Option(section, "port", int, 9000, port),
-        Option(section, "user", str, "iris"),
-        Option(section, "password", str, "siri", secret=True),
-        Option(section, "database", str, "enodo"),
-    ]
 
 
 OPTIONS = [

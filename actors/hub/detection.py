@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from actors.worker.detector import AnomalySettings
+from protocol.anomaly import AnomalySettings
 from protocol.errors import ErrorCode, ProtocolError
 
 if TYPE_CHECKING:  # state.py imports this module

@@ -10,6 +10,7 @@ from collections import deque
 from actors.hub.jobs import ForgeryLog, Job
 from actors.hub.series import Series
 from actors.hub.state import HubState
+from protocol.jobs import JobStatus, SeriesJobState
 from protocol.types import ClientType, MessageType
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class JobBook:
         state = self.state
         adopt_until = state.clock() + state.heartbeat_interval * state.liveness
         for record in state.store.load_jobs():
-            was_out = record.get("status") in ("dispatched", "running")
+            was_out = record.get("status") in (JobStatus.DISPATCHED, JobStatus.RUNNING)
             job = Job.restore(record)
             if job.series in state.series and job.series not in self.active:
                 self.active[job.series] = job
@@ -57,7 +58,7 @@ class JobBook:
                     heapq.heappush(self.delayed, (adopt_until, job.series, job.uid))
                 else:
                     self.ready.append(job.series)
-                self._set_job_state(job, "queued")
+                self._set_job_state(job, SeriesJobState.QUEUED)
             else:
                 self._writes[job.uid] = None
 
@@ -130,11 +131,11 @@ class JobBook:
         del self.held_by[uid]
         now = self.state.clock() if now is None else now
         job.dispatches = int(dispatch)
-        job.status, job.worker = "running", worker
+        job.status, job.worker = JobStatus.RUNNING, worker
         job.lease_until = now + self.state.settings["max_job_duration"] + LEASE_GRACE
         self.by_job_id[job.job_id] = job
         self._mark_worker(worker, job, busy=True)
-        self._set_job_state(job, "running")
+        self._set_job_state(job, SeriesJobState.RUNNING)
         log.info("adopted job %s (%s of %r) from worker %s, which ran it before the restart",
                  job.job_id, job.kind, job.series, worker)
         return job

@@ -10,20 +10,13 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from actors.hub.series import Series
-from actors.worker.detector import COLD_START_MIN_POINTS
+from protocol.anomaly import COLD_START_MIN_POINTS
 from protocol.envelope import Message
-from protocol.types import MessageType
+from protocol.jobs import JobKind, JobStatus, SeriesJobState
 
 log = logging.getLogger(__name__)
 #: Seconds between two warnings about dropped forged results (the rest are counted).
 FORGERY_WARN_INTERVAL = 10.0
-
-KIND_TO_TYPE = {
-    "train": MessageType.TRAIN_MODEL,
-    "fit": MessageType.FIT_MODEL,
-    "forecast": MessageType.FORECAST_SERIE,
-}
-TYPE_TO_KIND = {t: k for k, t in KIND_TO_TYPE.items()}
 
 
 @dataclass
@@ -32,12 +25,12 @@ class Job:
 
     uid: str
     series: str
-    kind: str
+    kind: JobKind
     attempt: int = 0              # failed tries so far
     dispatches: int = 0           # times sent to a worker; part of job_id
     points_mark: int = 0          # series.points when dispatched
     counted_mark: int = 0         # series.points_counted when dispatched
-    status: str = "queued"        # queued, dispatched, running
+    status: JobStatus = JobStatus.QUEUED
     worker: str | None = None
     lease_until: float = 0.0      # monotonic; meaningless after a restart
     not_before: float = 0.0       # monotonic; backoff after a soft failure
@@ -53,7 +46,7 @@ class Job:
     @classmethod
     def new(cls, series: str, kind: str, now_wall: float) -> Job:
         """A fresh queued job."""
-        return cls(os.urandom(8).hex(), series, kind, created_at=now_wall)
+        return cls(os.urandom(8).hex(), series, JobKind(kind), created_at=now_wall)
 
     def record(self) -> dict[str, Any]:
         """What the store keeps (keyed by uid); every field is a plain value, so no deep copy."""
@@ -66,7 +59,8 @@ class Job:
         """Rebuild a stored job; one that was out with a worker is queued again."""
         fields = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
         job = cls(**fields)
-        job.status, job.worker, job.lease_until, job.not_before = "queued", None, 0.0, 0.0
+        job.kind = JobKind(job.kind)
+        job.status, job.worker, job.lease_until, job.not_before = JobStatus.QUEUED, None, 0.0, 0.0
         job.sent_at = 0.0
         return job
 
@@ -74,27 +68,27 @@ class Job:
 _FIELDS = tuple(f.name for f in fields(Job))
 
 
-def next_kind(series: Series, settings: dict[str, Any], now_wall: float) -> str | None:
+def next_kind(series: Series, settings: dict[str, Any], now_wall: float) -> JobKind | None:
     """Return the job a series needs now (train, fit, forecast) or None."""
     if series.requested:
-        return series.requested
+        return JobKind(series.requested)
     if series.trained_at is None:
         enough = series.points >= settings["min_data_points"]
         # After a failed training, wait for more data rather than retrying in a loop.
-        failed = series.jobs["train"]["state"] == "failed"
+        failed = series.jobs[JobKind.TRAIN]["state"] == SeriesJobState.FAILED
         if enough and (not failed or series.since_train >= settings["fit_every"]):
-            return "train"
+            return JobKind.TRAIN
         # No model yet: a forecast job without a model state is cold-start anomaly detection.
         if series.points >= COLD_START_MIN_POINTS and series.since_fit >= settings["fit_every"]:
-            return "forecast"
+            return JobKind.FORECAST
         return None
     if series.since_train >= settings["retrain_every"]:
-        return "train"
+        return JobKind.TRAIN
     interval = settings["retrain_interval"]
     if interval > 0 and now_wall - series.trained_at >= interval:
-        return "train"
+        return JobKind.TRAIN
     if series.since_fit >= settings["fit_every"]:
-        return "fit"
+        return JobKind.FIT
     return None
 
 

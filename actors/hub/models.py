@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.worker.models import registry
+from protocol import models as registry
 from protocol.errors import ErrorCode, ProtocolError
 
 

@@ -17,6 +17,7 @@ from actors.hub.result_checks import (
 )
 from actors.hub.series import Series
 from actors.hub.state import MAX_POINTS, HubState
+from protocol.jobs import JobKind, OutputKind, check_result
 
 FORECAST_COLUMNS = ("timestamps", "mean", "lower", "upper")
 
@@ -39,33 +40,12 @@ def apply_count(state: HubState, series: Series, count: int, counted_then: int) 
     state.series.touch(series.name)
 
 
-def check_forecast(forecast: Any, anomalies: Any) -> None:
-    """Raise TypeError/ValueError unless a forecast result can be stored and served later.
-
-    A forecast is four lists of one length: integer timestamps, then mean, lower and upper
-    (numbers, null where a model had none); anomalies are objects with an integer timestamp.
-    Checked before anything is stored, so a malformed result changes nothing.
-    """
-    if not isinstance(forecast, dict) or not isinstance(anomalies, list):
-        raise TypeError("forecast must be an object and anomalies a list")
-    columns = [forecast.get(key) for key in FORECAST_COLUMNS]
-    if not all(type(column) is list for column in columns):
-        raise TypeError(f"forecast needs the lists {', '.join(FORECAST_COLUMNS)}")
-    if len({len(column) for column in columns}) != 1:
-        raise ValueError("forecast lists differ in length")
-    if not all(type(t) is int for t in columns[0]):
-        raise TypeError("forecast timestamps must be integers")
-    for column in columns[1:]:
-        if not all(v is None or type(v) in (int, float) for v in column):
-            raise TypeError("forecast values must be numbers or null")
-    for anomaly in anomalies:
-        if not isinstance(anomaly, dict) or type(anomaly.get("timestamp")) is not int:
-            raise TypeError("anomalies must be objects with an integer timestamp")
-
-
 def checked_forecast(forecast: Any, anomalies: list, bounds: Bounds) -> dict[str, Any]:
-    """The forecast as stored and served: its four columns and level, checked."""
-    check_forecast(forecast, anomalies)
+    """The forecast as stored and served: its four columns and level, checked.
+
+    Its shape (four lists of one length, integer timestamps, numbers or null) was checked
+    with the whole result (protocol.jobs.check_result); here, what the shape cannot say.
+    """
     check_forecast_times(forecast["timestamps"], bounds)
     out = {key: forecast[key] for key in FORECAST_COLUMNS}
     level = forecast.get("level")
@@ -96,23 +76,24 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
     Every check runs before the first write: a result refused changes nothing.
     """
     now = state.wall()
+    # The result's shape for its kind first (ValueError names the key).
+    check_result(job.kind, result)
     count = result.get("count")
     if type(count) is int and not 0 <= count <= MAX_POINTS:
         raise ValueError(f"count {count} out of range")
-    if job.kind in ("train", "fit"):
+    if job.kind in (JobKind.TRAIN, JobKind.FIT):
         model_state = result["state"]
-        if not isinstance(model_state, dict):
-            raise TypeError("state must be an object")
-        accuracy = result.get("accuracy") if job.kind == "train" else None
+        accuracy = result.get("accuracy") if job.kind is JobKind.TRAIN else None
         if accuracy is not None:
             accuracy = check_accuracy(accuracy)  # before anything is stored
         state.store.put_model(series.name, model_state)
         series.since_fit = max(0, series.points - job.points_mark)
-        if job.kind == "train":
+        if job.kind is JobKind.TRAIN:
             series.trained_at = now
             series.since_train = series.since_fit
             if accuracy is not None:
-                state.store.put_output(series.name, "accuracy", {**accuracy, "measured_at": now})
+                state.store.put_output(series.name, OutputKind.ACCURACY,
+                                       {**accuracy, "measured_at": now})
     elif result["forecast"] is None:
         # Cold-start detection (no model yet): anomalies and events, no forecast.
         record_detection(state, series, checked_detection(state, result))
@@ -121,7 +102,7 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
         detection = checked_detection(state, result)
         forecast = checked_forecast(result["forecast"], detection["anomalies"],
                                     Bounds(now, state.time_precision()))
-        state.store.put_output(series.name, "forecast", forecast)
+        state.store.put_output(series.name, OutputKind.FORECAST, forecast)
         record_detection(state, series, detection)
         series.forecast_at = now
         series.last_forecast = forecast_summary(forecast, len(detection["anomalies"]))

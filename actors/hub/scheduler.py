@@ -9,13 +9,14 @@ from typing import Any
 import zmq
 
 from actors.hub.job_book import LEASE_GRACE, JobBook
-from actors.hub.jobs import KIND_TO_TYPE, Job, backoff, next_kind
+from actors.hub.jobs import Job, backoff, next_kind
 from actors.hub.peers import Peer
 from actors.hub.results import apply_result
 from actors.hub.series import Series
 from actors.hub.state import HubState
 from protocol.envelope import Message
 from protocol.errors import ProtocolError, TransportError
+from protocol.jobs import JOB_SETTINGS, JobKind, JobStatus, OutputKind, SeriesJobState
 from protocol.session import verify
 from protocol.transport import Channel
 from protocol.types import ClientType, MessageType
@@ -26,8 +27,6 @@ log = logging.getLogger(__name__)
 ACCEPT_TIMEOUT = 10.0
 RESULT_TYPES = frozenset({MessageType.JOB_ACCEPTED, MessageType.JOB_REFUSED,
                           MessageType.JOB_RESULT, MessageType.JOB_FAILED})
-JOB_SETTINGS = ("horizon", "interval_level", "max_points", "max_job_duration",
-                "anomaly_sensitivity")
 
 
 class Scheduler(JobBook):
@@ -65,7 +64,7 @@ class Scheduler(JobBook):
         job = Job.new(series.name, kind, self.state.wall())
         self.active[series.name] = job
         self.ready.append(series.name)
-        self._set_job_state(job, "queued")
+        self._set_job_state(job, SeriesJobState.QUEUED)
 
     # dispatching ----------------------------------------------------------
     def idle_capacity(self) -> int:
@@ -85,7 +84,7 @@ class Scheduler(JobBook):
             self.adoptable.pop(uid, None)
             self.held_by.pop(uid, None)
             job = self.active.get(name)
-            if job is not None and job.uid == uid and job.status == "queued":
+            if job is not None and job.uid == uid and job.status is JobStatus.QUEUED:
                 self.ready.append(name)
         if not self.ready:
             return
@@ -94,7 +93,7 @@ class Scheduler(JobBook):
             worker = min(idle, key=lambda w: len(w.busy_jobs))  # the least loaded first
             name = self.ready.popleft()
             job = self.active.get(name)
-            if job is None or job.status != "queued":
+            if job is None or job.status is not JobStatus.QUEUED:
                 continue
             if not self._send_job(job, worker, now):
                 self.ready.appendleft(name)
@@ -109,21 +108,22 @@ class Scheduler(JobBook):
             return True
         settings = {k: self.state.settings[k] for k in JOB_SETTINGS}
         context: dict[str, Any] = {}
-        if job.kind == "forecast":
-            context["previous_forecast"] = self.state.store.get_output(job.series, "forecast")
-            context["detector"] = self.state.store.get_output(job.series, "detector")
+        if job.kind is JobKind.FORECAST:
+            context["previous_forecast"] = self.state.store.get_output(
+                job.series, OutputKind.FORECAST)
+            context["detector"] = self.state.store.get_output(job.series, OutputKind.DETECTOR)
             settings["anomaly"] = series.anomaly
         job.dispatches += 1
         body = {
             "job_id": job.job_id, "series": job.series, "model": series.model,
             "model_parameters": series.model_parameters,
-            "state": None if job.kind == "train" else self.state.store.get_model(job.series),
+            "state": None if job.kind is JobKind.TRAIN else self.state.store.get_model(job.series),
             "settings": settings, "attempt": job.attempt, "context": context,
         }
         try:
             # Addressed to this worker's connection and MACed under its session key: no other
             # socket receives it, and the worker knows it comes from the hub it handshook with.
-            self.jobs.send(Message(KIND_TO_TYPE[job.kind], body), [worker.identity],
+            self.jobs.send(Message(job.kind.message_type, body), [worker.identity],
                            zmq.NOBLOCK, session_key=worker.session_key)
         except TransportError:
             job.dispatches -= 1
@@ -131,12 +131,12 @@ class Scheduler(JobBook):
         except ProtocolError as exc:
             self._fail(job, f"job could not be sent: {exc.message}", retry=False)
             return True
-        job.status, job.lease_until, job.sent_at = "dispatched", now + ACCEPT_TIMEOUT, now
+        job.status, job.lease_until, job.sent_at = JobStatus.DISPATCHED, now + ACCEPT_TIMEOUT, now
         job.worker = worker.client_id
         job.points_mark, job.counted_mark = series.points, series.points_counted
         self.by_job_id[job.job_id] = job
         self._mark_worker(job.worker, job, busy=True)
-        self._set_job_state(job, "queued")
+        self._set_job_state(job, SeriesJobState.QUEUED)
         return True
 
     # results --------------------------------------------------------------
@@ -155,7 +155,8 @@ class Scheduler(JobBook):
         # Who may speak for this dispatch: the worker it went to (or, for a job from before
         # a restart, the worker it was out with then).
         owner = job.worker if job is not None else self._claimant(job_id, msg.type)
-        if owner is None or (job is not None and job.status not in ("dispatched", "running")):
+        out = (JobStatus.DISPATCHED, JobStatus.RUNNING)
+        if owner is None or (job is not None and job.status not in out):
             self.late += 1  # nothing of it is used: no need to prove it first
             log.info("dropped a late %s for job %.64s", msg.type.value, job_id)
             return
@@ -168,10 +169,10 @@ class Scheduler(JobBook):
             if job is None:
                 return
         if msg.type is MessageType.JOB_ACCEPTED:
-            job.status = "running"
+            job.status = JobStatus.RUNNING
             duration = self.state.settings["max_job_duration"]
             job.lease_until = self.state.clock() + duration + LEASE_GRACE
-            self._set_job_state(job, "running")
+            self._set_job_state(job, SeriesJobState.RUNNING)
         elif msg.type is MessageType.JOB_REFUSED:
             if len(peer.busy_jobs) <= 1 and peer.reported_busy is None:
                 # Busy, and neither we nor its heartbeats knew: count it busy until its
@@ -195,9 +196,9 @@ class Scheduler(JobBook):
             return
         self.done += 1
         self._count_end(job, series, "ok")
-        self._set_series_job(series, job, "done", None)
-        if job.kind in ("train", "fit"):
-            self._queue(series, "forecast")
+        self._set_series_job(series, job, SeriesJobState.DONE, None)
+        if job.kind in (JobKind.TRAIN, JobKind.FIT):
+            self._queue(series, JobKind.FORECAST)
         else:
             self.consider(series)
 
@@ -222,9 +223,9 @@ class Scheduler(JobBook):
     def _record_failure(self, series: Series, job: Job, error: str) -> None:
         self.failed += 1
         self._count_end(job, series, "failed")
-        if job.kind == "train":
+        if job.kind is JobKind.TRAIN:
             series.since_train = 0
-        self._set_series_job(series, job, "failed", error)
+        self._set_series_job(series, job, SeriesJobState.FAILED, error)
         self.state.event("job_failed", f"{job.kind} of {series.name!r} failed: {error}",
                          series.name, level="error")
 
@@ -238,7 +239,7 @@ class Scheduler(JobBook):
     def _requeue(self, job: Job, front: bool = False, delay: float = 0.0) -> None:
         self.by_job_id.pop(job.job_id, None)
         self._mark_worker(job.worker, job, busy=False)
-        job.status, job.worker, job.lease_until = "queued", None, 0.0
+        job.status, job.worker, job.lease_until = JobStatus.QUEUED, None, 0.0
         if delay > 0:
             job.not_before = self.state.clock() + delay
             heapq.heappush(self.delayed, (job.not_before, job.series, job.uid))
@@ -246,7 +247,7 @@ class Scheduler(JobBook):
             self.ready.appendleft(job.series)
         else:
             self.ready.append(job.series)
-        self._set_job_state(job, "queued")
+        self._set_job_state(job, SeriesJobState.QUEUED)
 
     def _forget(self, job: Job) -> None:
         self.by_job_id.pop(job.job_id, None)
@@ -280,7 +281,7 @@ class Scheduler(JobBook):
 
     def stats(self) -> dict[str, Any]:
         """Counts for /enodo/status."""
-        by_status = {"queued": 0, "dispatched": 0, "running": 0}
+        by_status = {status.value: 0 for status in JobStatus}
         for job in self.active.values():
             by_status[job.status] += 1
         return {**by_status, "done": self.done, "failed": self.failed, "late_results": self.late,

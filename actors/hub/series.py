@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actors.hub.store import Store
+from protocol.jobs import JobKind, SeriesJobState
 
 log = logging.getLogger(__name__)
 
-JOB_KINDS = ("train", "fit", "forecast")
-JOB_STATES = ("none", "queued", "running", "done", "failed")
+JOB_KINDS = tuple(JobKind)
 #: Fewest series runtimes one fold_some() writes (about 4 ms of the hub's loop for 250).
 FOLD_SLICE = 250
 #: fold_some() writes at least 1/FOLD_SPREAD of the series waiting: called once a second,
@@ -23,7 +23,8 @@ FOLD_SPREAD = 30
 
 def _new_jobs() -> dict[str, dict[str, Any]]:
     return {
-        kind: {"state": "none", "error": None, "updated_at": None, "worker": None, "attempt": 0}
+        kind.value: {"state": SeriesJobState.NONE.value, "error": None, "updated_at": None,
+                     "worker": None, "attempt": 0}
         for kind in JOB_KINDS
     }
 

@@ -14,12 +14,12 @@ from actors.hub.detection import check_anomaly_settings
 from actors.hub.models import check_model
 from actors.hub.peers import Peer, PeerTable
 from actors.hub.series import Series, SeriesRegistry
-from actors.hub.settings import defaults, stored_settings, validate_changes
 from actors.hub.store import Store
 from actors.hub.telemetry import HubMetrics
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.session import new_nonce, session_key
+from protocol.settings import defaults, stored_settings, validate_changes
 from protocol.types import ClientType, MessageType
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,10 @@ class HubState:
             self.clients[client_id] = info
         self.hub_id = store.get_meta("hub_id") or uuid.uuid4().hex
         store.set_meta("hub_id", self.hub_id)
+        # Every key of the published SiriDBStatus (protocol/actions.py), as an unset link says.
         self.siridb_status: Callable[[], dict[str, Any]] = lambda: {
             "status": "not_configured", "configured": False, "connected": False, "error": None,
+            "host": None, "port": None, "database": None,
         }
         #: SiriDB's time precision when known (the SiriDB link sets it): bounds timestamps.
         self.time_precision: Callable[[], str | None] = lambda: None

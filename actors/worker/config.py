@@ -20,10 +20,10 @@ from actors.common.config import (
     one_of,
     port,
     positive,
+    siridb_options,
 )
 from actors.common.siridb_queries import MAX_HEAD_TAIL
 from actors.common.telemetry import metrics_options
-from actors.hub.config import siridb_options
 from protocol.curve import check_z85_key
 
 DEFAULT_STATE_DIR = ".enodo/worker"
@@ -66,7 +66,6 @@ OPTIONS = [
     Option("worker", "reconnect_min", float, 0.5, positive),
     Option("worker", "reconnect_max", float, 30.0, positive),
     Option("worker", "shutdown_grace", float, 10.0, positive),
-    Option("worker", "max_job_duration", float, 600.0, positive),
     Option("worker", "child_start_timeout", float, 120.0, positive),
     Option("worker", "max_message_size", int, 16 * 1024 * 1024, positive),
     Option("worker", "read_chunk_points", int, 100_000, _chunk_points),

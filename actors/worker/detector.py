@@ -24,100 +24,28 @@ judged time) is a small JSON object: the hub keeps it per series and sends it wi
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from actors.worker.views import VIEWS, Observation, ViewState
+from actors.worker.views import Observation, ViewState
+from protocol.anomaly import (  # noqa: F401 - re-exported: the detector's settings
+    COLD_START_MIN_POINTS,
+    COMBINES,
+    DEFAULT_COMBINE,
+    DEFAULT_EVENT_GAP,
+    DEFAULT_SENSITIVITY,
+    DEFAULT_VIEWS,
+    DIRECTIONS,
+    MAX_PERSISTENCE,
+    MAX_SENSITIVITY,
+    MIN_SENSITIVITY,
+    AnomalySettings,
+    check_sensitivity,
+)
 
-DIRECTIONS = ("both", "above", "below")
-COMBINES = ("any", "consensus")
 THRESHOLD = 1.0
 ESCALATION = 2.0
-COLD_START_MIN_POINTS = 20
-MAX_PERSISTENCE = 1000
-DEFAULT_EVENT_GAP = 100
-#: Chosen by `python -m bench.nab` on the five shipped NAB groups (see docs/anomalies.md).
-DEFAULT_SENSITIVITY = 1e-3
-DEFAULT_VIEWS = ("seasonal", "level")
-DEFAULT_COMBINE = "any"
-MIN_SENSITIVITY = 1e-12
-MAX_SENSITIVITY = 0.5
-
-
-@dataclass(frozen=True)
-class AnomalySettings:
-    """What an operator chooses per series; see the module docstring."""
-
-    direction: str = "both"
-    min_deviation: float = 0.0
-    k: int = 1
-    n: int = 1
-    event_gap: int = DEFAULT_EVENT_GAP
-    # None: the shipped default (the hub's anomaly_sensitivity, DEFAULT_VIEWS, DEFAULT_COMBINE),
-    # so a series follows a better default without being added again.
-    sensitivity: float | None = None
-    views: tuple[str, ...] | None = None
-    combine: str | None = None
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Any] | None) -> AnomalySettings:
-        """Checked settings with defaults filled; ValueError names the bad key."""
-        if raw is None:
-            return cls()
-        if not isinstance(raw, Mapping):
-            raise ValueError("anomaly settings must be an object")
-        unknown = sorted(set(raw) - set(cls.__dataclass_fields__))
-        if unknown:
-            known = ", ".join(cls.__dataclass_fields__)
-            raise ValueError(f"unknown key {unknown[0]!r} (known: {known})")
-        values = {**asdict(cls()), **raw}
-        if values["direction"] not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
-        deviation = values["min_deviation"]
-        if not _is_number(deviation) or not math.isfinite(deviation) or deviation < 0:
-            raise ValueError("min_deviation must be a finite number >= 0")
-        for key, high in (("k", MAX_PERSISTENCE), ("n", MAX_PERSISTENCE), ("event_gap", 10**6)):
-            if not _is_int(values[key]) or not 1 <= values[key] <= high:
-                raise ValueError(f"{key} must be an integer from 1 to {high}")
-        if values["k"] > values["n"]:
-            raise ValueError("k must not exceed n (k of the last n points)")
-        values["min_deviation"] = float(deviation)
-        values["sensitivity"] = check_sensitivity(values["sensitivity"], allow_none=True)
-        views = values["views"]
-        if views is not None:
-            if isinstance(views, str) or not isinstance(views, Sequence) or not views or any(
-                v not in VIEWS for v in views
-            ):
-                raise ValueError(f"views must be a non-empty list of {', '.join(VIEWS)}")
-            values["views"] = tuple(dict.fromkeys(views))
-        if values["combine"] is not None and values["combine"] not in COMBINES:
-            raise ValueError(f"combine must be one of {', '.join(COMBINES)}")
-        return cls(**values)
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain dict for ujson/json."""
-        out = asdict(self)
-        out["views"] = None if self.views is None else list(self.views)
-        return out
-
-
-def check_sensitivity(value: Any, allow_none: bool = False) -> float | None:
-    """A probability from MIN_SENSITIVITY to MAX_SENSITIVITY; ValueError otherwise."""
-    if value is None and allow_none:
-        return None
-    if not _is_number(value) or not MIN_SENSITIVITY <= value <= MAX_SENSITIVITY:
-        raise ValueError(f"sensitivity must be a probability from {MIN_SENSITIVITY:g} "
-                         f"to {MAX_SENSITIVITY:g}")
-    return float(value)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)

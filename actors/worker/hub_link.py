@@ -21,9 +21,10 @@ import zmq
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
+from protocol.jobs import JOB_TYPES
 from protocol.session import new_nonce, session_key, verify
 from protocol.transport import BadMessage, Channel, connect, make_socket
-from protocol.types import JOB_TYPES, MessageType
+from protocol.types import MessageType
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ state is not.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import time
@@ -34,13 +33,10 @@ from actors.worker.siridb_io import (
     convert_ts,
     output_names,
 )
+from protocol.jobs import JobKind, JobSettings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_POINTS = 50_000
-DEFAULT_HORIZON = 24
-DEFAULT_LEVEL = 0.95
-KINDS = {"TRAIN_MODEL": "train", "FIT_MODEL": "fit", "FORECAST_SERIE": "forecast"}
 
 
 class JobError(Exception):
@@ -54,9 +50,9 @@ class JobError(Exception):
 
 def precheck(kind: str, body: Mapping[str, Any]) -> JobError | None:
     """Return the error a job fails with before it runs (no state to fit or forecast)."""
-    if kind not in KINDS.values():
+    if kind not in JobKind._value2member_map_:
         return JobError(f"unknown job kind {kind!r}", False)
-    if kind == "fit" and body.get("state") is None:
+    if kind == JobKind.FIT and body.get("state") is None:
         return JobError("not trained: the job carries no model state", False)
     return None  # a forecast without a model state is cold-start anomaly detection
 
@@ -78,20 +74,12 @@ def classify(exc: BaseException) -> JobError:
     return JobError(f"internal error: {exc!r}", False)
 
 
-def setting(settings: Mapping[str, Any], key: str, default: float, low: float = 0) -> float:
-    """Return a numeric setting > low, or default when absent or unusable."""
-    value = settings.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return default
-    return value if value > low and math.isfinite(value) else default
-
-
-def interval_level(settings: Mapping[str, Any]) -> float:
-    """Return the prediction interval level in (0, 1); a percentage (95) is accepted."""
-    level = setting(settings, "interval_level", DEFAULT_LEVEL)
-    if 1 < level < 100:
-        level /= 100
-    return level if 0 < level < 1 else DEFAULT_LEVEL
+def job_settings(body: Mapping[str, Any]) -> JobSettings:
+    """The job's settings as the hub sent them (a wrong one fails the job, not retried)."""
+    try:
+        return JobSettings.of(body.get("settings"))
+    except ValueError as exc:
+        raise JobError(str(exc), False) from None
 
 
 def model_result(
@@ -106,20 +94,6 @@ def model_result(
         "last_ts": points[-1][0] if points else None,
         "duration": round(duration, 6),
     }
-
-
-def anomaly_json(anomaly: Any) -> dict[str, Any]:
-    """Return an anomaly as {timestamp, value, expected, lower, upper, score}."""
-    if hasattr(anomaly, "to_json"):
-        data = dict(anomaly.to_json())
-    elif dataclasses.is_dataclass(anomaly):
-        data = dataclasses.asdict(anomaly)
-    else:
-        data = dict(anomaly)
-    keys = ("timestamp", "value", "expected", "lower", "upper", "score")
-    out = {key: data[key] for key in keys}
-    out["timestamp"] = int(out["timestamp"])
-    return out
 
 
 def forecast_summary(forecast: Mapping[str, Any], anomalies: int) -> dict[str, Any]:
@@ -203,13 +177,12 @@ class JobRunner:
             raise error from exc
 
     async def _read(
-        self, series: str, settings: Mapping[str, Any], since: int | None = None,
-        until: int | None = None,
+        self, series: str, max_points: int, since: int | None = None, until: int | None = None,
     ) -> tuple[list[Point], int]:
         count, last_ts = await self.reader.count(series)
         if count == 0:
             raise JobError("series has no points", False)
-        want = min(count, int(setting(settings, "max_points", DEFAULT_MAX_POINTS)))
+        want = min(count, max_points)
         points = await self.reader.read_last(
             series, want, count, last_ts, self.chunk_points, since=since, until=until
         )
@@ -222,15 +195,14 @@ class JobRunner:
         params = dict(body.get("model_parameters") or {})
         if "time_precision" not in params:
             params["time_precision"] = await self.reader.precision()
-        points, count = await self._read(body["series"], body.get("settings") or {})
+        settings = job_settings(body)
+        points, count = await self._read(body["series"], settings.max_points)
         timestamps = [p[0] for p in points]
         values = [p[1] for p in points]
-        if kind == "train":
+        if kind == JobKind.TRAIN:
             from actors.worker.accuracy import backtest_params, safe_measure
 
-            settings = body.get("settings") or {}
-            horizon = int(setting(settings, "horizon", DEFAULT_HORIZON, low=0.5))
-            level = interval_level(settings)
+            horizon, level = settings.horizon, settings.interval_level
             params = backtest_params(model, params, horizon, level)
             began = self.clock()
             state = model.train(timestamps, values, params)
@@ -249,13 +221,12 @@ class JobRunner:
         from actors.worker.models.registry import get_model
 
         series = body["series"]
-        settings = body.get("settings") or {}
+        settings = job_settings(body)
         if body.get("state") is None:
             return await self._cold_start(body, started)
         model = get_model(body["model"])
-        horizon = int(setting(settings, "horizon", DEFAULT_HORIZON, low=0.5))
         began = self.clock()
-        forecast = model.forecast(dict(body["state"]), horizon, interval_level(settings))
+        forecast = model.forecast(dict(body["state"]), settings.horizon, settings.interval_level)
         self.model_seconds = self.clock() - began
         previous = _previous_forecast(body.get("context"), Forecast)
         detection = await self._judge(body, previous, backlog=False)
@@ -297,11 +268,11 @@ class JobRunner:
         before it: history loaded at once) starts from its next points, not its history.
         """
         settings = body.get("settings") or {}
-        detector = detector_for(settings, body.get("context"), interval_level(settings))
+        detector = detector_for(settings, body.get("context"), job_settings(body).interval_level)
         if not backlog and previous is None and detector.state.last_ts is None:
             count, _ = await self.reader.count(body["series"])
             return Detection(state=detector.state.to_json(), count=count)
-        points, count = await self._read(body["series"], {"max_points": HISTORY_READ})
+        points, count = await self._read(body["series"], HISTORY_READ)
         unit = 1.0 / PRECISION_FACTORS[await self.reader.precision()]
         detection = judge_points(detector, [p[0] for p in points], [p[1] for p in points],
                                  previous, unit)

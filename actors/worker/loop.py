@@ -19,12 +19,13 @@ from typing import Any
 import zmq
 
 from actors.worker.hub_link import HubLink
-from actors.worker.jobs import KINDS, precheck, setting
+from actors.worker.jobs import JobError, job_settings, precheck
 from actors.worker.runner import ModelRunner, RunnerEvent, RunningJob
 from actors.worker.telemetry import WorkerMetrics
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
+from protocol.jobs import JobKind
 from protocol.transport import Channel, connect, make_socket, poll
 from protocol.types import PROTOCOL_VERSION, MessageType
 
@@ -47,7 +48,6 @@ class WorkerSettings:
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
     shutdown_grace: float = 10.0
-    max_job_duration: float = 600.0
     curve: CurveClient | None = None
 
 
@@ -163,7 +163,9 @@ class Worker:
     def _on_job(self, msg: Message) -> None:
         body = msg.body
         job_id = body.get("job_id", "")
-        if msg.type.value not in KINDS:
+        try:
+            kind = JobKind.of(msg.type)
+        except KeyError:
             log.warning("unexpected %s on the jobs socket", msg.type.value)
             return
         if self.stopping or self.runner.busy:
@@ -171,7 +173,6 @@ class Worker:
             log.info("refusing job %s (%s)", job_id, reason)
             self._result(MessageType.JOB_REFUSED, {"job_id": job_id, "reason": reason})
             return
-        kind = KINDS[msg.type.value]
         log.info("job %s: %s %r (model %s, attempt %s)", job_id, kind, body["series"],
                  body["model"], body["attempt"])
         self._result(MessageType.JOB_ACCEPTED, {"job_id": job_id})
@@ -179,8 +180,11 @@ class Worker:
         if problem is not None:
             self._failed(job_id, problem.message, problem.retry)
             return
-        settings = body.get("settings") or {}
-        limit = setting(settings, "max_job_duration", self.settings.max_job_duration)
+        try:
+            limit = job_settings(body).max_job_duration
+        except JobError as exc:
+            self._failed(job_id, exc.message, exc.retry)
+            return
         self.runner.submit(kind, dict(body), float(limit))
         self._set_busy(job_id)
 

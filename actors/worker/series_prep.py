@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-DEFAULT_MAX_GAP_STEPS = 10
+from protocol.models import DEFAULT_MAX_GAP_STEPS, DEFAULT_MAX_PERIOD  # the catalogue's defaults
+
 DEFAULT_MIN_POINTS = 3
-DEFAULT_MAX_PERIOD = 500
 # An autocorrelation peak must reach this (or 3/sqrt(n)) and rise this much above the preceding
 # trough to count as seasonality: a trending or random-walk series has a high but flat ACF.
 MIN_PEAK_ACF = 0.2

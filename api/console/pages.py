@@ -10,11 +10,11 @@ from typing import Any
 
 import falcon
 
-from actors.hub.settings import SETTINGS
 from api.console.history import HistoryError, HistoryReader
 from api.console.views import chart_data, read_forecast, series_rows
 from api.console.web import Console, changed_fields
 from api.hub_client import HubError
+from protocol.settings import rules
 
 #: Series per page of the list.
 PAGE_SIZE = 50
@@ -129,8 +129,7 @@ class SettingsPage(Console):
     def show(self, resp: falcon.Response, session: Any, values: dict[str, Any],
              done: str | None, error: str | None, status: int = 200) -> None:
         """Render the form with a message (the hub's own on a refused change)."""
-        rules = {key: (s.rule, s.doc) for key, s in SETTINGS.items()}
-        self.render(resp, "settings.html", session, values=values, rules=rules, done=done,
+        self.render(resp, "settings.html", session, values=values, rules=rules(), done=done,
                     error=error, status=status)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:

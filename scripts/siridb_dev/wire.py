@@ -24,11 +24,6 @@ _FIXED_MAP0 = 0xF3
 Point = tuple[int, Any]
 
 
-def pack_scalar(value: Any) -> bytes:
-    """Encode an int, float, str or bytes as SiriDB does."""
-    return qpack.packb(value)
-
-
 def pack_points(points: Sequence[Point] | list[list[Any]]) -> bytes:
     """Encode points as an open array of fixed [ts, value] pairs."""
     if len(points) > 5:

@@ -3,41 +3,10 @@ actions (a real HubState behind the client interface: no sockets)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from falcon import testing
 
-from actors.hub.actions import run_action
 from actors.hub.detection import record_detection
-from api.app import create_app
-from api.hub_client import HubError
-from protocol.errors import ProtocolError
 from tests.api.checks import assert_error
-from tests.support.hub_state import make_state
-
-
-class StateHub:
-    """request(action, params) answered by run_action on a HubState, errors as HubError."""
-
-    def __init__(self, state) -> None:
-        self.state = state
-
-    def request(self, action: str, params: dict[str, Any] | None = None) -> Any:
-        try:
-            return run_action(self.state, action, params or {})
-        except ProtocolError as exc:
-            raise HubError(exc.code.value, exc.message) from None
-
-
-@pytest.fixture
-def state(tmp_path):
-    return make_state(tmp_path)
-
-
-@pytest.fixture
-def client(state) -> testing.TestClient:
-    return testing.TestClient(create_app(StateHub(state)))
 
 
 def test_post_series_with_anomaly_settings(client, state):

@@ -9,13 +9,13 @@ from api.app import create_app
 from api.auth import OPEN_PATHS
 from api.config import bearer_from_config, load_api_config
 from tests.api.checks import assert_error
-from tests.api.fake_hub import FakeHub
+from tests.api.state_hub import StateHub
 
 TOKEN = "rest-token-0123456789"
 
 
 @pytest.fixture
-def secured(hub: FakeHub) -> testing.TestClient:
+def secured(hub: StateHub) -> testing.TestClient:
     return testing.TestClient(create_app(hub, bearer=lambda: TOKEN))
 
 
@@ -37,7 +37,7 @@ def test_wrong_token_is_401_and_reaches_no_hub(secured, hub):
     assert_error(result, 401, "unauthorized")
     assert result.headers["www-authenticate"] == 'Bearer realm="enodo", error="invalid_token"'
     assert TOKEN not in result.text
-    assert hub.calls == [] and hub.series == {}
+    assert hub.calls == [] and len(hub.state.series) == 0
 
 
 def test_unknown_paths_need_the_token_too(secured):
@@ -85,7 +85,7 @@ READER = "read-only-token-987"
 
 
 @pytest.fixture
-def with_reader(hub: FakeHub) -> testing.TestClient:
+def with_reader(hub: StateHub) -> testing.TestClient:
     return testing.TestClient(create_app(hub, bearer=lambda: TOKEN, read_bearer=lambda: READER))
 
 
@@ -100,7 +100,7 @@ def test_read_only_token_may_read_but_change_nothing(with_reader, hub):
                                ("POST", "/series/a/jobs", {"type": "train"})):
         result = with_reader.simulate_request(method, path, json=body, headers=auth(READER))
         assert "only read" in assert_error(result, 403, "forbidden")
-    assert hub.calls == calls and set(hub.series) == {"a"}
+    assert hub.calls == calls and [s.name for s in hub.state.series] == ["a"]
     assert_error(with_reader.simulate_get("/series", headers=auth(READER + "x")), 401,
                  "unauthorized")
 

@@ -11,7 +11,6 @@ from api import metrics_files
 from api.app import create_app
 from api.routing import series_path
 from api.telemetry import UNROUTED, ApiMetrics
-from tests.api.fake_hub import FakeHub
 
 ITEM = "/series/{name:series_name}"
 
@@ -21,9 +20,9 @@ def count(metrics: ApiMetrics, route: str, method: str, status: str) -> float | 
         "enodo_api_requests_total", {"route": route, "method": method, "status": status})
 
 
-def test_requests_are_counted_by_route_template_method_and_status():
+def test_requests_are_counted_by_route_template_method_and_status(hub):
     metrics = ApiMetrics()
-    client = testing.TestClient(create_app(FakeHub(), metrics=metrics))
+    client = testing.TestClient(create_app(hub, metrics=metrics))
     assert client.simulate_post("/series", json={"name": "a/b"}).status_code == 201
     for _ in range(2):
         assert client.simulate_get(series_path("a/b")).status_code == 200
@@ -37,9 +36,9 @@ def test_requests_are_counted_by_route_template_method_and_status():
         "enodo_api_request_duration_seconds_count", {"route": ITEM, "method": "GET"}) == 3
 
 
-def test_requests_refused_before_routing_are_counted_too():
+def test_requests_refused_before_routing_are_counted_too(hub):
     metrics = ApiMetrics()
-    app = create_app(FakeHub(), bearer=lambda: "secret", metrics=metrics)
+    app = create_app(hub, bearer=lambda: "secret", metrics=metrics)
     assert testing.TestClient(app).simulate_get("/series").status_code == 401
     assert count(metrics, UNROUTED, "GET", "401") == 1
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from api.routing import encode_name, raw_path
 from tests.api.checks import assert_error
+from tests.support.hub_state import add_series
 
 NAMES = [
     "a/b",
@@ -48,9 +49,9 @@ def test_name_round_trips(client, hub, name):
     assert client.simulate_get(location + "/anomalies").json["name"] == name
     jobs = client.simulate_post(location + "/jobs", json={"type": "train"})
     assert jobs.status_code == 202
-    assert hub.jobs == [(name, "train")]
+    assert jobs.json["jobs"]["train"]["state"] == "queued"
     assert client.simulate_delete(location).json == {"name": name}
-    assert hub.series == {}
+    assert len(hub.state.series) == 0
 
 
 def test_encoded_slash_is_not_a_path_separator(client, hub):
@@ -94,8 +95,9 @@ NAME_TEXT = st.text(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_any_name_round_trips(client, hub, name):
-    hub.series = {name: {"name": name}}
-    assert client.simulate_get("/series/" + encode_name(name)).json == {"name": name}
+    if hub.state.series.get(name) is None:
+        add_series(hub.state, name)
+    assert client.simulate_get("/series/" + encode_name(name)).json["name"] == name
 
 
 @pytest.mark.parametrize(
@@ -116,9 +118,9 @@ def test_raw_path_from_environ(environ, expected):
 
 
 def test_without_raw_uri_path_info_is_used(client, hub):
-    hub.series = {"a b": {"name": "a b"}}
+    add_series(hub.state, "a b")
     result = client.simulate_get("/series/a%20b", extras={"RAW_URI": ""})
-    assert result.json == {"name": "a b"}
+    assert result.json["name"] == "a b"
 
 
 def test_encode_name_is_one_segment():

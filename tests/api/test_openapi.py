@@ -7,8 +7,8 @@ import schemathesis
 
 from api.app import create_app
 from api.hub_client import HubClient, HubError
-from api.openapi import GENERIC, OPERATIONS, openapi_document, routes
-from tests.api.fake_hub import FakeHub
+from api.openapi import GENERIC, openapi_document, routes
+from tests.api.state_hub import StateHub
 
 
 def test_the_document_lists_every_route_the_app_serves_and_describes_each(client):
@@ -16,12 +16,13 @@ def test_the_document_lists_every_route_the_app_serves_and_describes_each(client
     assert status_doc.status_code == 200
     document = status_doc.json
     assert document["openapi"].startswith("3.")
-    served = set(routes(create_app(FakeHub())))
+    served = {(method, path): resource
+              for method, path, resource in routes(create_app(StateHub(None)))}
     listed = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
-    assert listed == served
+    assert listed == set(served)
     assert ("GET", "/series/{name}") in served and ("POST", "/settings") in served
-    undescribed = sorted(route for route in served if route not in OPERATIONS)
-    assert not undescribed, f"describe these routes in api/openapi.py OPERATIONS: {undescribed}"
+    undescribed = sorted(r for r, resource in served.items() if r[0] not in resource.DOC)
+    assert not undescribed, f"describe these routes in their resource's DOC: {undescribed}"
     for path, ops in document["paths"].items():
         for method, operation in ops.items():
             assert operation is not GENERIC
@@ -33,13 +34,13 @@ def test_the_document_lists_every_route_the_app_serves_and_describes_each(client
 
 
 def test_the_document_is_valid_openapi():
-    schema = schemathesis.openapi.from_dict(openapi_document(create_app(FakeHub())))
+    schema = schemathesis.openapi.from_dict(openapi_document(create_app(StateHub(None))))
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == len(set(routes(create_app(FakeHub()))))
+    assert len(operations) == len(list(routes(create_app(StateHub(None)))))
 
 
 def test_with_a_bearer_token_the_document_says_so():
-    document = openapi_document(create_app(FakeHub()), bearer=True)
+    document = openapi_document(create_app(StateHub(None)), bearer=True)
     assert document["security"] == [{"bearer": []}]
     assert document["paths"]["/openapi.json"]["get"]["security"] == []
     assert "401" in document["paths"]["/series"]["get"]["responses"]
@@ -55,3 +56,42 @@ def test_a_body_the_wire_cannot_carry_is_refused_as_invalid_before_sending():
     finally:
         hub.close()
     assert caught.value.code == "invalid"
+
+
+def _body_schema(document: dict, method: str, path: str):
+    import jsonschema_rs  # schemathesis's validator
+
+    schema = document["paths"][path][method]["requestBody"]["content"]["application/json"]
+    return jsonschema_rs.Draft202012Validator(
+        {"components": document["components"], **schema["schema"]})
+
+
+@pytest.mark.parametrize(("body", "accepted"), [
+    ({"name": "cpu"}, True),
+    ({"name": "cpu", "model": 2, "realtime": True, "model_parameters": {"n_changepoints": 3}},
+     True),
+    ({"name": "cpu", "anomaly": {"direction": "above", "k": 2, "n": 3}}, True),
+    ({"name": "cpu", "anomaly": {"direction": "up"}}, False),
+    ({"name": "cpu", "colour": "red"}, False),
+    ({"name": ""}, False),
+    ({"model": "arima"}, False),
+])
+def test_the_published_series_body_is_the_one_the_api_takes(client, body, accepted):
+    # The issue that typed the protocol: the document refused an `anomaly` the API took.
+    document = client.simulate_get("/openapi.json").json
+    valid = _body_schema(document, "post", "/series").is_valid(body)
+    status = client.simulate_post("/series", json=body).status_code
+    assert valid is accepted
+    assert status == (201 if accepted else 400)
+
+
+def test_the_settings_schema_is_the_protocol_table(client):
+    from protocol.settings import KEYS, defaults
+
+    document = client.simulate_get("/openapi.json").json
+    settings = document["components"]["schemas"]["RuntimeSettings"]
+    assert sorted(settings["properties"]) == sorted(KEYS) == sorted(settings["required"])
+    assert {k: p["default"] for k, p in settings["properties"].items()} == defaults()
+    change = _body_schema(document, "post", "/settings")
+    assert change.is_valid({"horizon": 48}) and not change.is_valid({"horizon": 0})
+    assert not change.is_valid({}) and not change.is_valid({"nope": 1})

@@ -10,15 +10,14 @@ from api.app import create_app
 from api.openapi import openapi_document
 from api.server_edges import MAX_ENCODED_NAME
 from tests.api.checks import assert_error
-from tests.api.fake_hub import FakeHub
-from tests.api.test_anomalies import StateHub
+from tests.api.state_hub import StateHub
 from tests.support.hub_state import make_state
 
 TOKEN = "t0ken"
 
 
 @pytest.fixture
-def secured(hub: FakeHub) -> testing.TestClient:
+def secured(hub: StateHub) -> testing.TestClient:
     return testing.TestClient(create_app(hub, bearer=lambda: TOKEN))
 
 
@@ -29,7 +28,10 @@ def test_health_answers_without_token_or_hub(secured, hub):
     assert hub.calls == []
 
 
-def test_ready_when_hub_answers_and_siridb_connected(secured):
+def test_ready_when_hub_answers_and_siridb_connected(secured, hub):
+    hub.state.siridb_status = lambda: {  # what the hub's SiriDB link says once connected
+        "status": "connected", "configured": True, "connected": True, "error": None,
+        "host": "127.0.0.1", "port": 9000, "database": "dbtest"}
     result = secured.simulate_get("/ready")
     assert result.status_code == 200
     assert result.json == {"status": "ready", "hub": "ok", "siridb": "connected"}
@@ -42,7 +44,8 @@ def test_not_ready_while_the_hub_is_away(secured, hub):
 
 
 def test_not_ready_while_siridb_is_failing(secured, hub):
-    hub.do_siridb_status = lambda params: {"status": "failing", "error": "connection refused"}
+    hub.overrides["siridb_status"] = lambda params: {"status": "failing",
+                                                     "error": "connection refused"}
     message = assert_error(secured.simulate_get("/ready"), 503, "unavailable")
     assert "SiriDB is not connected (connection refused)" in message
 
@@ -75,4 +78,4 @@ def test_name_too_long_for_a_url_is_refused_at_add(client, hub):
     message = assert_error(client.simulate_post("/series", json={"name": too_long}), 400,
                            "invalid")
     assert f"at most {MAX_ENCODED_NAME}" in message
-    assert too_long not in hub.series
+    assert hub.state.series.get(too_long) is None

@@ -18,14 +18,16 @@ def test_list_empty(client):
 
 
 def test_add_returns_201_detail_and_location(client, hub):
-    result = add(client, "cpu", model="prophet", model_parameters={"p": 2}, realtime=True)
+    result = add(client, "cpu", model="prophet", model_parameters={"n_changepoints": 10},
+                 realtime=True)
     assert result.status_code == 201
     assert result.json["name"] == "cpu"
     assert result.json["model"] == "prophet"
     assert result.headers["location"] == "/series/cpu"
     assert hub.calls[-1] == (
         "add_series",
-        {"name": "cpu", "model": "prophet", "model_parameters": {"p": 2}, "realtime": True},
+        {"name": "cpu", "model": "prophet", "model_parameters": {"n_changepoints": 10},
+         "realtime": True},
     )
 
 
@@ -60,7 +62,7 @@ def test_delete(client, hub):
     result = client.simulate_delete("/series/cpu")
     assert result.status_code == 200
     assert result.json == {"name": "cpu"}
-    assert hub.series == {}
+    assert len(hub.state.series) == 0
     assert_error(client.simulate_get("/series/cpu"), 404, "not_found")
 
 
@@ -99,10 +101,19 @@ def test_outputs_of_unknown_series_are_404(client, kind):
 @pytest.mark.parametrize("job_type", ["train", "fit", "forecast"])
 def test_queue_job_is_202(client, hub, job_type):
     add(client, "cpu")
+    hub.state.series.get("cpu").trained_at = 1.0  # fit and forecast need a model
     result = client.simulate_post("/series/cpu/jobs", json={"type": job_type})
     assert result.status_code == 202
-    assert result.json["state"] == "queued"
+    assert result.json["job_type"] == job_type
+    assert result.json["jobs"][job_type]["state"] == "queued"
     assert hub.calls[-1] == ("queue_job", {"name": "cpu", "job_type": job_type})
+
+
+@pytest.mark.parametrize("job_type", ["fit", "forecast"])
+def test_fit_or_forecast_before_training_is_409(client, job_type):
+    add(client, "cpu")
+    result = client.simulate_post("/series/cpu/jobs", json={"type": job_type})
+    assert "train it first" in assert_error(result, 409, "conflict")
 
 
 @pytest.mark.parametrize(
@@ -134,7 +145,7 @@ def test_method_not_allowed_has_the_error_shape(client):
 
 
 def test_null_data_is_a_json_null(client, hub):
-    hub.do_enodo_status = lambda params: None
+    hub.overrides["enodo_status"] = lambda params: None
     result = client.simulate_get("/enodo/status")
     assert result.status_code == 200
     assert result.text == "null"

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from protocol.settings import defaults
 from tests.api.checks import assert_error
-from tests.api.fake_hub import SETTINGS
+from tests.support.hub_state import worker
+
+SETTINGS = defaults()
+
+
+def _events(state, n: int) -> None:
+    for i in range(n):
+        state.event("test", f"event {i}")
 
 
 def test_get_settings(client):
@@ -30,25 +38,31 @@ def test_bad_settings_are_400_and_change_nothing(client, hub, changes):
     assert client.simulate_get("/settings").json == SETTINGS
 
 
-def test_siridb_status(client):
+def test_siridb_status(client, hub):
+    assert client.simulate_get("/siridb/status").json["status"] == "not_configured"
+    hub.state.siridb_status = lambda: {  # what the hub's SiriDB link says once connected
+        "status": "connected", "configured": True, "connected": True, "error": None,
+        "host": "127.0.0.1", "port": 9000, "database": "dbtest"}
     result = client.simulate_get("/siridb/status")
     assert result.status_code == 200
     assert result.json["status"] == "connected"
 
 
-def test_enodo_status(client):
+def test_enodo_status(client, hub):
     result = client.simulate_get("/enodo/status")
     assert result.status_code == 200
-    assert result.json["hub_id"] == "hub-1"
+    assert result.json["hub_id"] == hub.state.hub_id and result.json["protocol"] == 1
 
 
-def test_clients(client):
+def test_clients(client, hub):
+    worker(hub.state)
     result = client.simulate_get("/enodo/clients")
     assert result.status_code == 200
     assert result.json["clients"][0]["client_type"] == "worker"
 
 
 def test_log_default_limit_is_the_hubs(client, hub):
+    _events(hub.state, 200)
     result = client.simulate_get("/enodo/log")
     assert result.status_code == 200
     assert len(result.json["events"]) == 100
@@ -56,6 +70,7 @@ def test_log_default_limit_is_the_hubs(client, hub):
 
 
 def test_log_with_limit(client, hub):
+    _events(hub.state, 20)
     result = client.simulate_get("/enodo/log", params={"limit": "7"})
     assert len(result.json["events"]) == 7
     assert hub.calls[-1] == ("event_log", {"limit": 7})
@@ -116,7 +131,7 @@ def test_every_hub_code_maps_to_its_status(client, hub, code, status):
     def fail(params):
         raise HubError(code, f"the hub says {code}")
 
-    hub.do_enodo_status = fail
+    hub.overrides["enodo_status"] = fail
     message = assert_error(client.simulate_get("/enodo/status"), status, code)
     assert message == f"the hub says {code}"
 
@@ -125,7 +140,7 @@ def test_unexpected_exception_is_500_in_the_shape(client, hub):
     def crash(params):
         raise RuntimeError("boom")
 
-    hub.do_enodo_status = crash
+    hub.overrides["enodo_status"] = crash
     message = assert_error(client.simulate_get("/enodo/status"), 500, "internal")
     assert "boom" not in message
 

@@ -8,14 +8,19 @@ the handlers behind the decoder are reached too.
 
 from __future__ import annotations
 
+import enum
 import struct
+import types
+import typing
+from typing import Any
 
+import msgspec
 import qpack
 from hypothesis import strategies as st
 
 from actors.hub.actions import ACTIONS
+from protocol.bodies import BODIES
 from protocol.envelope import dumps
-from protocol.schemas import SCHEMAS
 from protocol.types import PROTOCOL_TAG, MessageType
 
 TYPE_NAMES = [t.value for t in MessageType] + ["UNKNOW_CLIENT"]
@@ -76,19 +81,42 @@ def _splice(value: object, hostile: bytes | None) -> bytes:
     return raw.replace(b'"' + SENTINEL.encode() + b'"', hostile, 1)
 
 
+def _json_types(annotation: Any) -> tuple[type, ...]:
+    """The JSON types (as Python types) a shape's field annotation admits."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _json_types(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return tuple(t for arg in typing.get_args(annotation) for t in _json_types(arg))
+    if origin in (dict, list):
+        return (origin,)
+    if isinstance(annotation, type):
+        if issubclass(annotation, enum.Enum):
+            return (str,)
+        if issubclass(annotation, msgspec.Struct):
+            return (dict,)
+        if annotation in (str, int, float, bool, dict, list):
+            return (annotation,)
+    return ()
+
+
+def body_fields(msg_type: MessageType) -> dict[str, tuple[type, ...]]:
+    """Each key of msg_type's body and the JSON types it admits."""
+    return {f.name: _json_types(f.type) for f in msgspec.structs.fields(BODIES[msg_type])}
+
+
 @st.composite
 def schema_bodies(draw: st.DrawFn, msg_type: str) -> bytes:
     """A body shaped like msg_type's schema (or an API request's), with hostile values."""
     try:
-        keys = list(SCHEMAS[MessageType(msg_type)])
+        fields = body_fields(MessageType(msg_type))
     except ValueError:
-        keys = []
+        fields = {}
     body: dict[str, object] = {}
-    for key in keys:
+    for key, json_types in fields.items():
         if draw(st.integers(0, 9)) == 0:
             continue  # a required key missing now and then
-        field = SCHEMAS[MessageType(msg_type)][key]
-        body[key] = draw(typed_values(field.types) if draw(st.booleans()) else json_values)
+        body[key] = draw(typed_values(json_types) if draw(st.booleans()) else json_values)
     if msg_type == MessageType.API_REQUEST.value:
         body["action"] = draw(st.sampled_from(ACTION_NAMES) | st.text(max_size=10))
         params = draw(st.dictionaries(

@@ -18,8 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocol.envelope import Message
+from protocol.jobs import JOB_TYPES
 from protocol.session import new_nonce, session_key
-from protocol.types import JOB_TYPES, MessageType
+from protocol.types import MessageType
 from tests.fuzz.cases import fuzz_settings, tried
 from tests.fuzz.peers import LogTail, RawPeer, hub_token, with_token
 from tests.fuzz.strategies import wire_values as json_values

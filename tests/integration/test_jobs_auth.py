@@ -15,8 +15,9 @@ import pytest
 import zmq
 
 from protocol.envelope import Codec, Message
+from protocol.jobs import JOB_TYPES
 from protocol.session import verify
-from protocol.types import JOB_TYPES, MessageType
+from protocol.types import MessageType
 from tests.support.hub import HubProcess, Peer
 from tests.support.stack import HubClient
 from tests.support.waiting import free_port, wait_for

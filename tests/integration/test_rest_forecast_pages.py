@@ -16,8 +16,8 @@ import time
 import pytest
 import ujson
 
-from actors.hub.settings import MAX_HORIZON
 from api.routing import series_path
+from protocol.settings import MAX_HORIZON
 from tests.api.gunicorn_proc import Gunicorn
 from tests.support.hub import HubProcess, store_forecast
 

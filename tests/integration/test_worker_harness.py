@@ -21,9 +21,10 @@ from typing import Any
 import zmq
 
 from protocol.envelope import Codec, Message
+from protocol.jobs import JOB_TYPES
 from protocol.session import new_nonce, session_key, verify
 from protocol.transport import Channel, bind, make_socket
-from protocol.types import JOB_TYPES, MessageType
+from protocol.types import MessageType
 from tests.support.process import ActorProcess
 from tests.support.waiting import wait_for
 

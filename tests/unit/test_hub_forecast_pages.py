@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from actors.hub.actions import FORECAST_PAGE, run_action
-from actors.hub.settings import MAX_HORIZON
+from actors.hub.actions import run_action
+from protocol.actions import FORECAST_PAGE
 from protocol.envelope import dumps
 from protocol.errors import ErrorCode, ProtocolError
+from protocol.settings import MAX_HORIZON
 from tests.support.hub_state import make_state
 
 N = MAX_HORIZON

@@ -114,3 +114,15 @@ def test_forecast_json_round_trip():
 def test_malformed_forecast_rejected(wire):
     with pytest.raises(ValueError):
         Forecast.from_json(wire)
+
+
+def test_the_catalogue_and_the_worker_models_agree():
+    # The hub checks models from the catalogue (protocol/models.py) without importing a
+    # model; the worker runs the classes: both must know the same models and parameters.
+    from actors.worker.models.registry import MODELS
+    from protocol.models import MODEL_NAMES, PARAMETERS
+
+    assert set(MODELS) == set(MODEL_NAMES) == set(PARAMETERS)
+    for name, cls in MODELS.items():
+        assert cls.parameters is PARAMETERS[name]
+        assert cls.min_points <= cls.parameters["max_train_points"].ge

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import ujson
 
+from protocol.bodies import BODIES
 from protocol.envelope import Codec, Message, dumps
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.schemas import SCHEMAS
 from protocol.types import PROTOCOL_TAG, MessageType, parse_type
 
 JOB = {
@@ -45,7 +45,7 @@ SAMPLES: dict[MessageType, dict] = {
 
 
 def test_every_type_has_a_sample_and_a_schema():
-    assert set(SAMPLES) == set(MessageType) == set(SCHEMAS)
+    assert set(SAMPLES) == set(MessageType) == set(BODIES)
 
 
 @pytest.mark.parametrize("key", [None, b"secret"])

@@ -6,17 +6,16 @@ import pytest
 
 from actors.worker.jobs import (
     JobError,
-    anomaly_json,
     classify,
     forecast_result,
-    interval_level,
+    job_settings,
     model_result,
     output_points,
     precheck,
-    setting,
 )
 from actors.worker.series_prep import TooFewPoints
 from actors.worker.siridb_io import SeriesNotFound, SiriDBQueryFailed, SiriDBUnavailable
+from protocol.settings import defaults
 from tests.support.memory_siridb import MemorySiriDB
 from tests.support.worker_jobs import body, run_job, seasonal
 
@@ -46,15 +45,20 @@ def test_classify(exc, message, retry):
     assert (error.message, error.retry) == (message, retry)
 
 
-def test_settings_fall_back_to_defaults():
-    assert setting({"max_points": 10}, "max_points", 5) == 10
-    assert setting({"max_points": "10"}, "max_points", 5) == 5
-    assert setting({"max_points": True}, "max_points", 5) == 5
-    assert setting({"max_points": -1}, "max_points", 5) == 5
-    assert interval_level({}) == 0.95
-    assert interval_level({"interval_level": 0.8}) == 0.8
-    assert interval_level({"interval_level": 90}) == 0.9
-    assert interval_level({"interval_level": 250}) == 0.95
+def test_job_settings_are_the_hubs_with_the_tables_defaults():
+    # The worker adds no defaults of its own: what a job leaves out is the settings table's.
+    table = defaults()
+    got = job_settings(body())  # body() sends horizon 6 only
+    assert {k: getattr(got, k) for k in ("horizon", "interval_level", "max_points",
+                                         "max_job_duration")} == {
+        **{k: table[k] for k in ("interval_level", "max_points", "max_job_duration")},
+        "horizon": 6}
+    sent = job_settings({"settings": {"max_points": 10, "horizon": 3, "anomaly": {"k": 2}}})
+    assert (sent.max_points, sent.horizon, sent.max_job_duration) == (10, 3, 300.0)
+    for bad in ({"max_points": "10"}, {"max_points": True}, {"horizon": None}):
+        with pytest.raises(JobError) as info:
+            job_settings({"settings": bad})
+        assert not info.value.retry and "job settings" in info.value.message
 
 
 def test_model_result_shape():
@@ -73,7 +77,6 @@ def test_forecast_result_and_summary():
                                  "mean_last": 2.0, "anomalies": 1}
     assert {k: result[k] for k in ("kind", "count", "points", "written")} == {
         "kind": "forecast", "count": 100, "points": 3, "written": ["a"]}
-    assert anomaly_json({**anomaly, "anomalous": True}) == anomaly
 
 
 def test_output_points_convert_precision_and_skip_non_finite():

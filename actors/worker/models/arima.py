@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from actors.worker.models.base import Forecast, InvalidState, Model, check_forecast_args
-from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least, between, one_of
 from actors.worker.series_prep import (
     RegularSeries,
     choose_period,
     fourier_terms,
     future_timestamps,
 )
+from protocol.models import PARAMETERS, Param
 
 if TYPE_CHECKING:
     from actors.worker.models.arima_core import ArmaFit, Deterministic
@@ -52,30 +52,12 @@ def _core() -> ModuleType:
     return arima_core
 
 
-def _check_order(value: list[int]) -> str | None:
-    if len(value) != 3 or not (0 <= value[0] <= 5 and 0 <= value[1] <= 2 and 0 <= value[2] <= 5):
-        return "must be [p, d, q] with p, q in 0..5 and d in 0..2"
-    return None
-
-
 class ArimaModel(Model):
     """ARIMA(p, d, q) errors around a constant or drift plus Fourier seasonal terms."""
 
     name: ClassVar[str] = "arima"
     min_points: ClassVar[int] = MIN_POINTS
-    parameters: ClassVar[dict[str, Param]] = {
-        **COMMON_PARAMETERS,
-        "max_train_points": Param("int", 3000, check=at_least(MIN_POINTS)),
-        "order": Param("int_list", None, nullable=True, check=_check_order,
-                       doc="fixed [p, d, q]; null searches"),
-        "max_p": Param("int", 3, check=between(0, 5)),
-        "max_d": Param("int", 2, check=between(0, 2)),
-        "max_q": Param("int", 3, check=between(0, 5)),
-        "criterion": Param("str", "aicc", check=one_of("aicc", "aic", "bic")),
-        "fit_iterations": Param("int", FIT_MAXITER, check=between(0, 200),
-                                doc="optimiser iterations for fit (warm-started); 0 keeps the "
-                                    "ARMA coefficients and re-estimates only the rest"),
-    }
+    parameters: ClassVar[dict[str, Param]] = PARAMETERS["arima"]
 
     def train(
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]

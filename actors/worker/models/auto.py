@@ -27,26 +27,16 @@ import numpy as np
 
 from actors.worker import backtest
 from actors.worker.models.base import Forecast, InvalidState, Model, check_forecast_args
-from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least, between
 from actors.worker.series_prep import choose_period
+from protocol.models import COMBINATION, PARAMETERS, Param
 
 log = logging.getLogger(__name__)
 
 MIN_POINTS = 8
-SINGLE = ("seasonal_naive", "theta", "ets", "arima", "prophet")
-COMBINATION = "combination"
 BASELINE = "seasonal_naive"
 STATE_KEYS = ("choice", "members", "selection")
 # Parameters every model shares, passed on to the candidates.
 PASSED_ON = ("max_seasonal_period", "fourier_terms", "max_gap_steps", "time_precision")
-
-
-def _names(allowed: Sequence[str]) -> Any:
-    def check(value: str) -> str | None:
-        names = [v.strip() for v in value.split(",") if v.strip()]
-        bad = [v for v in names if v not in allowed]
-        return f"unknown model {bad[0]!r} (known: {', '.join(allowed)})" if bad else None
-    return check
 
 
 def split_names(value: str) -> list[str]:
@@ -59,26 +49,7 @@ class AutoModel(Model):
 
     name: ClassVar[str] = "auto"
     min_points: ClassVar[int] = MIN_POINTS
-    parameters: ClassVar[dict[str, Param]] = {
-        **COMMON_PARAMETERS,
-        "max_train_points": Param("int", 2000, check=at_least(MIN_POINTS)),
-        "candidates": Param("str", "seasonal_naive,theta,ets,arima,combination",
-                            check=_names((*SINGLE, COMBINATION)),
-                            doc="models compared by the backtest (comma-separated)"),
-        "combine": Param("str", "theta,ets", check=_names(SINGLE),
-                         doc="members of the candidate 'combination' (their forecasts' mean)"),
-        "combination_margin": Param("float", 0.5, check=between(0.0, 10.0),
-                                    doc="the combination is kept unless a single model's MASE "
-                                        "times (1 + margin) is below it"),
-        "backtest_horizon": Param("int", None, nullable=True, check=between(1, 10_000),
-                                  doc="steps forecast from each origin; null: one season, at "
-                                      "least 6"),
-        "backtest_origins": Param("int", 3, check=between(1, 20)),
-        "backtest_points": Param("int", 600, check=at_least(20),
-                                 doc="most recent points the backtest trains on (bounds its cost)"),
-        "backtest_level": Param("float", 0.95, check=between(0.5, 0.999),
-                                doc="interval level whose coverage the backtest reports"),
-    }
+    parameters: ClassVar[dict[str, Param]] = PARAMETERS["auto"]
 
     def train(
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]
@@ -205,5 +176,5 @@ def _model(name: Any) -> Model:
 def _cap(model: Model, params: Mapping[str, Any]) -> int:
     """Auto's max_train_points, within what the member model accepts."""
     spec = model.parameters["max_train_points"]
-    return params["max_train_points"] if spec.check is None or spec.check(
+    return params["max_train_points"] if spec.problem(
         params["max_train_points"]) is None else spec.default

@@ -22,21 +22,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from actors.worker.models.base import Forecast, Model, check_forecast_args
-from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least, one_of
 from actors.worker.models.seasonal import Seasons, plan_seasons
 from actors.worker.series_prep import (
     RegularSeries,
     future_timestamps,
     require_variation,
 )
+from protocol.models import PARAMETERS, Param
 
 MIN_POINTS = 8
 STATE_KEYS = ("components", "par", "m", "sigma2", "last_state", "seasons", "t_last")
-
-
-def _check_spec(value: str) -> str | None:
-    ok = len(value) == 3 and value[0] in "AMZ" and value[1] in "ANMZ" and value[2] in "ANMZ"
-    return None if ok else "must be three letters: error A/M/Z, trend N/A/M/Z, season N/A/M/Z"
 
 
 def _nan_to_none(values: Sequence[float]) -> list[float | None]:
@@ -48,14 +43,7 @@ class EtsModel(Model):
 
     name: ClassVar[str] = "ets"
     min_points: ClassVar[int] = MIN_POINTS
-    parameters: ClassVar[dict[str, Param]] = {
-        **COMMON_PARAMETERS,
-        "max_train_points": Param("int", 2000, check=at_least(MIN_POINTS)),
-        "spec": Param("str", "ZZZ", check=_check_spec,
-                      doc="error, trend, season: A additive, M multiplicative, N none, Z choose"),
-        "damped": Param("str", "auto", check=one_of("auto", "yes", "no"),
-                        doc="damped trend: auto chooses by AICc"),
-    }
+    parameters: ClassVar[dict[str, Param]] = PARAMETERS["ets"]
 
     def train(
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]

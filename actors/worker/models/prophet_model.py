@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from actors.worker.models.base import Forecast, Model, check_forecast_args
-from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least, between, one_of
 from actors.worker.series_prep import (
     RegularSeries,
     detect_period,
     future_timestamps,
 )
+from protocol.models import PARAMETERS, Param
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,19 +96,7 @@ class ProphetModel(Model):
 
     name: ClassVar[str] = "prophet"
     min_points: ClassVar[int] = MIN_POINTS
-    parameters: ClassVar[dict[str, Param]] = {
-        **COMMON_PARAMETERS,
-        "growth": Param("str", "linear", check=one_of("linear", "flat")),
-        "n_changepoints": Param("int", 25, check=between(0, 200)),
-        "changepoint_range": Param("float", 0.8, check=between(0.05, 1.0)),
-        "changepoint_prior_scale": Param("float", 0.05, check=between(1e-6, 1e3)),
-        "seasonality_prior_scale": Param("float", 10.0, check=between(1e-6, 1e3)),
-        "seasonality_mode": Param("str", "additive", check=one_of("additive", "multiplicative")),
-        "uncertainty_samples": Param("int", 100, check=between(10, 1000)),
-        "max_train_points": Param("int", 5000, check=at_least(MIN_POINTS)),
-        "fit_iterations": Param("int", 100, check=between(10, 10_000),
-                                doc="optimiser iterations for fit (warm-started); train converges"),
-    }
+    parameters: ClassVar[dict[str, Param]] = PARAMETERS["prophet"]
 
     def train(
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]

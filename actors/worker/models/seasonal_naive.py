@@ -17,12 +17,12 @@ import numpy as np
 from scipy.stats import norm
 
 from actors.worker.models.base import Forecast, Model, check_forecast_args
-from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least
 from actors.worker.series_prep import (
     RegularSeries,
     choose_period,
     future_timestamps,
 )
+from protocol.models import PARAMETERS, Param
 
 MIN_POINTS = 8
 STATE_KEYS = ("period", "last_season", "sigma")
@@ -33,10 +33,7 @@ class SeasonalNaiveModel(Model):
 
     name: ClassVar[str] = "seasonal_naive"
     min_points: ClassVar[int] = MIN_POINTS
-    parameters: ClassVar[dict[str, Param]] = {
-        **COMMON_PARAMETERS,
-        "max_train_points": Param("int", 5000, check=at_least(MIN_POINTS)),
-    }
+    parameters: ClassVar[dict[str, Param]] = PARAMETERS["seasonal_naive"]
 
     def train(
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]

@@ -25,13 +25,13 @@ import numpy as np
 from scipy.stats import norm
 
 from actors.worker.models.base import Forecast, Model, check_forecast_args
-from actors.worker.models.params import COMMON_PARAMETERS, Param, at_least, one_of
 from actors.worker.models.seasonal import Seasons, plan_seasons
 from actors.worker.series_prep import (
     RegularSeries,
     future_timestamps,
     require_variation,
 )
+from protocol.models import PARAMETERS, Param
 
 MIN_POINTS = 8
 VARIANTS = ("STM", "OTM", "DSTM", "DOTM")
@@ -63,16 +63,7 @@ class ThetaModel(Model):
 
     name: ClassVar[str] = "theta"
     min_points: ClassVar[int] = MIN_POINTS
-    parameters: ClassVar[dict[str, Param]] = {
-        **COMMON_PARAMETERS,
-        "max_train_points": Param("int", 1000, check=at_least(MIN_POINTS)),
-        "variant": Param("str", "auto", check=one_of("auto", *VARIANTS),
-                         doc="STM standard, OTM optimised, D* dynamic; auto chooses by MSE"),
-        "decomposition": Param("str", "multiplicative",
-                               check=one_of("multiplicative", "additive"),
-                               doc="classical decomposition for a short period (additive when "
-                                   "the data are not all positive)"),
-    }
+    parameters: ClassVar[dict[str, Param]] = PARAMETERS["theta"]
 
     def train(
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any]

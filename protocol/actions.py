@@ -1,0 +1,298 @@
+"""API actions: each one's params and the data of its RESPONSE_OK, as typed shapes.
+
+The hub checks params against these shapes before an action runs (actors/hub/actions.py),
+the REST API checks its request bodies against them before anything goes to the hub,
+and the OpenAPI document is built from them (api/openapi.py), so the three cannot drift.
+The results are what the hub answers; tests hold the real actions' answers to them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from protocol.anomaly import AnomalySettings
+from protocol.bodies import AddSerie, Empty
+from protocol.console import (  # noqa: F401 - the console's shapes, named with the others
+    CONSOLE_ACTIONS,
+    AnomalyChanged,
+    ConsoleClients,
+    ConsoleSeries,
+    ConsoleSeriesParams,
+    JobHistory,
+    SetAnomaly,
+)
+from protocol.jobs import JobKind
+from protocol.names import Named
+from protocol.settings import RuntimeSettings
+from protocol.typed import UNSET, Meta, Shape, UnsetType
+
+Limit = Annotated[int, Meta(ge=1, le=1000)]
+Number = float | None
+Stamp = float | None  # wall-clock seconds, or None: never
+
+
+#: POST /series and ADD_SERIE: the model by name ("arima") or legacy id (1, 2); the hub checks it.
+AddSeries = AddSerie
+
+
+class SetSettings(Shape):
+    """The settings to change (all valid, or nothing changes)."""
+
+    settings: dict[str, Any]
+
+
+class EventLogParams(Shape):
+    """How many events, newest first."""
+
+    limit: Limit | UnsetType = UNSET
+
+
+#: Points per page of get_forecast: about 100 KB of JSON, whatever the horizon.
+FORECAST_PAGE = 1000
+
+
+class ForecastParams(Named):
+    """A series and which page of its forecast."""
+
+    offset: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
+    limit: Limit | UnsetType = UNSET
+
+
+class AnomaliesParams(Named):
+    """A series and how many of its newest anomalies and events."""
+
+    limit: Limit | UnsetType = UNSET
+
+
+class QueueJob(Named):
+    """Queue a train, fit or forecast job of a series now."""
+
+    job_type: JobKind
+
+    BOUNDS: ClassVar[dict[str, str]] = {"job_type": "train, fit or forecast"}
+
+
+class JobRequest(Shape):
+    """POST /series/{name}/jobs: the job to queue."""
+
+    type: JobKind
+
+    BOUNDS: ClassVar[dict[str, str]] = {"type": "one of train, fit, forecast"}
+
+
+# --- Results -------------------------------------------------------------------------
+
+class SeriesJob(Shape):
+    """The last job of one kind of a series."""
+
+    state: Literal["none", "queued", "running", "done", "failed"]
+    error: str | None
+    updated_at: Stamp
+    worker: str | None
+    attempt: int
+
+
+class SeriesSummary(Shape):
+    """A series in lists."""
+
+    name: str
+    model: str
+    realtime: bool
+    points: int
+    jobs: dict[JobKind, str]
+
+
+class SeriesDetail(Shape):
+    """Everything worth showing about a series."""
+
+    name: str
+    model: str
+    realtime: bool
+    points: int
+    jobs: dict[JobKind, SeriesJob]
+    model_parameters: dict[str, Any]
+    anomaly: AnomalySettings
+    created_at: float
+    points_counted: int
+    points_siridb: int | None
+    drift: int
+    new_points_since_fit: int
+    new_points_since_train: int
+    trained_at: Stamp
+    forecast_at: Stamp
+    last_forecast: dict[str, Any] | None
+    in_siridb: bool | None
+    appeared_at: Stamp            # when SiriDB was first seen to have it
+    siridb_note: str | None       # what to tell a user about it in SiriDB
+
+
+class SeriesList(Shape):
+    """Every watched series in short form."""
+
+    series: list[SeriesSummary]
+
+
+class Removed(Shape):
+    """The series no longer watched."""
+
+    name: str
+
+
+class SiriDBStatus(Shape):
+    """The hub's SiriDB connection."""
+
+    status: Literal["not_configured", "connecting", "connected", "failing"]
+    configured: bool
+    connected: bool
+    error: str | None
+    host: str | None
+    port: int | None
+    database: str | None
+
+
+class EnodoStatus(Shape):
+    """The hub's health in one object."""
+
+    version: str
+    protocol: int
+    hub_id: str
+    uptime: float
+    series: int
+    peers: dict[str, Any]
+    jobs: dict[str, Any]
+
+
+class Event(Shape):
+    """One entry of the hub's event log."""
+
+    id: int
+    ts: float
+    level: str
+    kind: str
+    message: str
+    series: str | None
+
+
+class EventLog(Shape):
+    """The newest events first."""
+
+    events: list[Event]
+
+
+class Client(Shape):
+    """A client the hub has seen."""
+
+    client_id: str
+    client_type: str
+    version: str
+    online: bool
+    last_seen: float
+    first_seen: float
+
+
+class Clients(Shape):
+    """Every client the hub has seen, online or not."""
+
+    clients: list[Client]
+
+
+class ForecastPoint(Shape):
+    """One step of a forecast (a bound is null where the model gave none)."""
+
+    timestamp: int
+    mean: Number
+    lower: Number
+    upper: Number
+
+
+class Forecast(Shape):
+    """A page of the last forecast of a series (none yet: no points, total 0)."""
+
+    name: str
+    forecast_at: Stamp
+    level: Number
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None
+    points: list[ForecastPoint]
+
+
+class AnomalyPoint(Shape):
+    """An anomalous point, its interval and scores (> 1: outside)."""
+
+    timestamp: int
+    value: float
+    expected: float
+    lower: float
+    upper: float
+    score: float
+    point_score: float | UnsetType = UNSET
+    mean_score: float | UnsetType = UNSET
+    view: str | None | UnsetType = UNSET          # the view that decided
+    probability: float | UnsetType = UNSET        # the tail probability it implies
+    baseline: float | UnsetType = UNSET           # what the seasonal baseline expected
+    surprise: dict[str, float] | UnsetType = UNSET  # -log10(p) of each view
+
+
+class AnomalyEvent(Shape):
+    """A run of anomalous points: open until event_gap normal points close it."""
+
+    id: int
+    start: int
+    end: int
+    peak: float
+    peak_ts: int
+    points: int
+    state: Literal["open", "closed"]
+
+
+class Anomalies(Shape):
+    """The newest anomalies and events of a series, oldest first."""
+
+    name: str
+    settings: AnomalySettings
+    anomalies: list[AnomalyPoint]
+    events: list[AnomalyEvent]
+
+
+class Accuracy(Shape, forbid_unknown_fields=False):
+    """Backtest accuracy of the series' model and of the seasonal-naive baseline."""
+
+    name: str
+    measured_at: Stamp
+    model: dict[str, Any] | None | UnsetType = UNSET
+    baseline: dict[str, Any] | None | UnsetType = UNSET
+    horizon: int | UnsetType = UNSET
+    origins: int | UnsetType = UNSET
+    level: float | UnsetType = UNSET
+    period: int | UnsetType = UNSET
+    error: str | UnsetType = UNSET
+
+
+class JobQueued(Shape):
+    """The job runs next."""
+
+    name: str
+    job_type: JobKind
+    jobs: dict[JobKind, SeriesJob]
+
+
+#: action -> (params, data of its RESPONSE_OK).
+ACTIONS: dict[str, tuple[type[Shape], Any]] = {
+    "list_series": (Empty, SeriesList),
+    "add_series": (AddSeries, SeriesDetail),
+    "get_series": (Named, SeriesDetail),
+    "remove_series": (Named, Removed),
+    "get_settings": (Empty, RuntimeSettings),
+    "set_settings": (SetSettings, RuntimeSettings),
+    "siridb_status": (Empty, SiriDBStatus),
+    "enodo_status": (Empty, EnodoStatus),
+    "event_log": (EventLogParams, EventLog),
+    "list_clients": (Empty, Clients),
+    "get_forecast": (ForecastParams, Forecast),
+    "get_anomalies": (AnomaliesParams, Anomalies),
+    "get_accuracy": (Named, Accuracy),
+    "queue_job": (QueueJob, JobQueued),
+    **CONSOLE_ACTIONS,
+}
