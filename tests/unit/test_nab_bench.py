@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from actors.worker.detector import AnomalySettings
+from actors.worker.jobs import JobError, JobRunner
 from bench import nab
 from bench.nab_data import load_corpus, parse_time
 from bench.nab_stream import Pipeline, run_jobs
@@ -135,3 +136,29 @@ def test_without_the_model_the_schedule_and_the_model_free_views_are_the_same(tm
     assert list(a.rows) == list(b.rows)
     # Only the forecast view reads the model.
     assert (a.surprise[:, 1:] == b.surprise[:, 1:]).all() and not b.surprise[:, 0].any()
+
+
+def test_after_a_failed_job_the_replay_follows_the_hub(tmp_path, monkeypatch):
+    """A failed train waits fit_every points, with cold-start forecast jobs meanwhile (not a
+    train at every point and no judging); a failed fit is tried again at the next point."""
+    folder = make_folder(tmp_path)
+    [_, data] = load_corpus(folder / "data", folder / "labels" / "combined_windows.json")
+    tried: list[tuple[str, int]] = []
+    real = JobRunner.run
+
+    async def flaky(self, kind, body):
+        rows = self.reader.visible
+        tried.append((kind, rows))
+        if (kind == "train" and rows < 160) or (kind == "fit" and rows == 200):
+            raise JobError("ValueError: refused", False)
+        return await real(self, kind, body)
+
+    monkeypatch.setattr(JobRunner, "run", flaky)
+    jobs = run_jobs(type(data)(data.name, data.stamps[:230], data.seconds[:230],
+                               data.values[:230], []), Pipeline(model="seasonal_naive"))
+    assert [k for k in tried if k[0] != "forecast"] == [
+        ("train", 100), ("train", 120), ("train", 140), ("train", 160), ("fit", 180),
+        ("fit", 200), ("fit", 201), ("fit", 221)]
+    assert [(j["rows"], j["forecast"] is None) for j in jobs] == [
+        (20, True), (40, True), (60, True), (80, True), (101, True), (121, True), (141, True),
+        (160, False), (180, False), (201, False), (221, False)]
