@@ -8,6 +8,7 @@ import json
 import math
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from actors.worker.detector import AnomalySettings
@@ -162,3 +163,24 @@ def test_after_a_failed_job_the_replay_follows_the_hub(tmp_path, monkeypatch):
     assert [(j["rows"], j["forecast"] is None) for j in jobs] == [
         (20, True), (40, True), (60, True), (80, True), (101, True), (121, True), (141, True),
         (160, False), (180, False), (201, False), (221, False)]
+
+
+def test_a_flat_series_is_modelled_quiet_and_its_change_found(tmp_path):
+    """NAB art_flatline: `auto` trains on a constant history (a zero-width band), and the views
+    neither divide by zero nor flag the flat points, but find a step on it."""
+    folder = make_folder(tmp_path)
+    [_, data] = load_corpus(folder / "data", folder / "labels" / "combined_windows.json")
+    values = [45.0] * 300 + [48.0] * 60
+    flat = type(data)(data.name, data.stamps[:360], data.seconds[:360],
+                      np.asarray(values), [])
+    cfg = Pipeline()  # auto, the shipped default
+    jobs = run_jobs(flat, cfg)
+    assert [j["rows"] for j in jobs][:6] == [20, 40, 60, 80, 100, 120]
+    band = jobs[5]["forecast"]
+    assert band["mean"][0] == band["lower"][0] == band["upper"][0] == 45.0
+    seen = observations(flat, jobs, cfg.interval_level)
+    assert np.isfinite(seen.surprise).all()
+    for views in (("seasonal", "level"), ("forecast", "seasonal", "level")):
+        found, _ = detector_alerts(seen, AnomalySettings(views=views), 1e-3, cfg.interval_level)
+        assert found and all(300 <= row < 305 for row in found[:1]), (views, found)
+        assert not [row for row in found if row < 300], (views, found)
