@@ -184,3 +184,20 @@ def test_a_flat_series_is_modelled_quiet_and_its_change_found(tmp_path):
         found, _ = detector_alerts(seen, AnomalySettings(views=views), 1e-3, cfg.interval_level)
         assert found and all(300 <= row < 305 for row in found[:1]), (views, found)
         assert not [row for row in found if row < 300], (views, found)
+
+
+def test_the_false_alarm_series_are_the_demo_as_it_is():
+    """The bench reads the demo's generator (it crashed when the demo was rewritten)."""
+    from bench.nab_report import demo_files
+    from scripts import demo_data as demo
+
+    files = {data.name: (data, bulk, skip) for data, bulk, skip in demo_files()}
+    assert sorted(files) == ["demo/co2", "demo/cpu", "demo/humidity", "demo/latency",
+                             "demo/temperature"]
+    co2, bulk, skip = files["demo/co2"]
+    assert len(co2.values) - bulk == demo.CO2_LIVE and not skip
+    cpu, bulk, skip = files["demo/cpu"]
+    spike = next(i for i in demo.INCIDENTS if i.series == "demo.cpu")
+    row = demo.SENSOR_HISTORY + spike.start
+    assert bulk == demo.SENSOR_HISTORY and {row, row + 1} <= skip and row + 2 not in skip
+    assert cpu.values[row] > cpu.values[row - 1] + 20  # the planted spike is in the data
