@@ -3,15 +3,15 @@
 False alarms are counted with the shipped defaults, per 1,000 judged points: anomalous points
 (what the API lists and SiriDB gets) and alerts (events opening or escalating). The series:
 NAB's artificialNoAnomaly group, and the demo series from `scripts.demo_data` (its public
-generator functions, as the demo loads them: CO2 history in one insert, then 484 weekly points,
-the last 300 real ones and the generated continuation, whose every 150th point is a deliberate
-spike and not counted; the CPU series, 1,000 hourly points of history, then 1,000 live).
+generator functions, as the demo loads them: CO2's real weeks, all but the last 300 in one
+insert, those 300 live; each sensor's week of history in one insert, then one 4-day cycle live,
+the rows of its planted incident and as many after them not counted), under the shipped
+defaults (`auto`, not the demo's per-series options).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 from pathlib import Path
 
@@ -23,11 +23,6 @@ from bench.nab_score import FileScore, summarise
 from bench.nab_stream import Pipeline, cached_jobs, code_version, run_jobs
 from bench.nab_tune import Choice
 from bench.nab_views import Observed, alerts, observations
-
-CO2_LIVE = 484
-CO2_REAL_LIVE = 300
-CPU_HISTORY = 1000
-CPU_LIVE = 1000
 
 
 def report_groups(files: list[DataFile], scores: list[FileScore], verbose: bool) -> None:
@@ -72,23 +67,26 @@ def rates(seen: Observed, choice: Choice, first_row: int = 0, stop_row: int | No
 
 
 def demo_files() -> list[tuple[DataFile, int, frozenset[int]]]:
-    """(series, rows loaded at once, rows of deliberate spikes) for the demo's CO2 and CPU.
+    """(series, rows loaded at once, rows not counted) for the demo's CO2 and sensors.
 
-    CO2's live points are the last CO2_REAL_LIVE real weeks, then the generated continuation.
+    As the demo feeds them (scripts/demo_data.py): CO2's real weeks but the last CO2_LIVE as
+    history, those live; each sensor's SENSOR_HISTORY points as history, then one cycle of
+    CYCLE points live. The rows of a planted incident, and as many after it (its end is a
+    change too), are not counted as false alarms.
     """
-    from scripts.demo_data import BASE_MS, co2_continuation, co2_points, cpu_points
+    from scripts import demo_data as demo
 
-    co2 = co2_points()
-    history = co2[:-CO2_REAL_LIVE]
-    more = CO2_LIVE - CO2_REAL_LIVE
-    generated = list(itertools.islice(
-        co2_continuation([v for _, v in co2], co2[-1][0] + (co2[1][0] - co2[0][0])), more))
-    # The generator's every 150th point is a deliberate spike (see its docstring).
-    spikes = frozenset(len(co2) + n - 1 for n in range(150, more + 1, 150))
-    cpu = list(cpu_points(BASE_MS, CPU_HISTORY + CPU_LIVE))
-    cpu_spikes = frozenset(i for i in range(1, len(cpu)) if i % 211 == 0)
-    return [(_as_file("demo/co2", co2 + generated), len(history), spikes),
-            (_as_file("demo/cpu", cpu), CPU_HISTORY, cpu_spikes)]
+    co2 = demo.co2_points()
+    out = [(_as_file("demo/co2", co2), len(co2) - demo.CO2_LIVE, frozenset[int]())]
+    stop = demo.SENSOR_HISTORY + demo.CYCLE
+    for sensor in demo.SENSORS:
+        planted = frozenset(
+            row for incident in demo.INCIDENTS if incident.series == sensor.name
+            for row in range(stop) for back in range(incident.length + 1)
+            if incident.covers(row - back))
+        out.append((_as_file(sensor.name.replace(".", "/"), demo.sensor_points(sensor, 0, stop)),
+                    demo.SENSOR_HISTORY, planted))
+    return out
 
 
 def _as_file(name: str, points: list[list[float]]) -> DataFile:
@@ -117,13 +115,6 @@ def false_alarms(
         jobs = (cached_jobs(data, demo_cfg, cache, code_version(), bulk) if model
                 else run_jobs(data, demo_cfg, bulk, model=False))
         observed = observations(data, jobs, cfg.interval_level)
-        parts = [("live", bulk, None)]
-        if data.name == "demo/co2":
-            # The generator's point is last year's plus a trend from two noisy points plus
-            # noise: about twice the data's noise, a variance change the views should see.
-            real_end = bulk + CO2_REAL_LIVE
-            parts = [("real live", bulk, real_end), ("generated", real_end, None)]
-        for label, first, stop in parts:
-            a, b, n = rates(observed, choice, first, stop, spikes)
-            print(f"  {data.name}, {label} ({n} points, deliberate spikes not counted): "
-                  f"{a:.2f} anomalous, {b:.2f} alerts")
+        a, b, n = rates(observed, choice, bulk, None, spikes)
+        print(f"  {data.name}, live ({n} points, planted incidents not counted): "
+              f"{a:.2f} anomalous, {b:.2f} alerts")

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from actors.worker.jobs import JobRunner
+from actors.hub.jobs import next_kind
+from actors.worker.jobs import JobError, JobRunner
 from actors.worker.siridb_io import Point, SeriesNotFound, SiriDB
 from bench.nab_data import DataFile
 
@@ -35,9 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 MODEL_CODE = ("actors/worker/models", "actors/worker/backtest.py", "actors/worker/accuracy.py",
               "actors/worker/series_prep.py")
 #: Bumped by hand when the way jobs are replayed here changes.
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"  # 2: after a failed job, the hub's schedule (no train at every point)
 SERIES = "nab"
-COLD_START_MIN_POINTS = 20
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class Pipeline:
     horizon: int = 24
     interval_level: float = 0.95
     max_points: int = 10_000
+    max_attempts: int = 3
 
 
 class ArraySiriDB(SiriDB):
@@ -119,15 +120,49 @@ def cache_path(
     return cache_dir / f"{stem}-{digest.hexdigest()[:16]}.json"
 
 
+@dataclass
+class Schedule:
+    """The hub's counters of one series that decide its next job (actors/hub/series.py)."""
+
+    points: int = 0
+    since_fit: int = 0
+    since_train: int = 0
+    trained_at: float | None = None    # data time of the last successful train
+    train_failed: bool = False         # the last train failed (the hub then waits fit_every)
+    requested: str | None = None       # never set here: no operator asks for jobs
+
+    @property
+    def jobs(self) -> dict[str, dict[str, Any]]:
+        return {"train": {"state": "failed" if self.train_failed else "done"}}
+
+    def arrived(self) -> None:
+        self.points += 1
+        self.since_fit += 1
+        self.since_train += 1
+
+    def done(self, kind: str, t: float) -> None:
+        """A job succeeded (actors/hub/results.py apply_result): its counters start again."""
+        self.since_fit = 0  # the replay runs a job at once: no point arrives meanwhile
+        if kind == "train":
+            self.trained_at, self.since_train, self.train_failed = t, 0, False
+
+    def failed(self, kind: str) -> None:
+        """A job failed for good (scheduler._record_failure): only a train resets a counter,
+        so the hub waits fit_every points before the next train (with cold-start forecast
+        jobs meanwhile), but tries a failed fit or forecast again at the next point."""
+        if kind == "train":
+            self.since_train, self.train_failed = 0, True
+
+
 def run_jobs(
     data: DataFile, cfg: Pipeline, bulk: int = 1, model: bool = True
 ) -> list[dict[str, Any]]:
     """[{rows, forecast}]: each forecast job's visible row count and forecast (None: cold).
 
     The first `bulk` points arrive at once (history loaded in one insert), the rest one by one.
-    Without the model the hub's schedule is the same (a train or fit, then a forecast, every
-    fit_every points) but no job runs: every forecast is None, and only the views that do not
-    read the model's forecast see anything.
+    Without the model the hub's schedule is the same as for a model that never fails (a train
+    or fit, then a forecast, every fit_every points) but no job runs: every forecast is None,
+    and only the views that do not read the model's forecast see anything.
     """
     logging.getLogger("actors.worker").setLevel(logging.ERROR)
     reader = ArraySiriDB(data.seconds, data.values)
@@ -136,59 +171,60 @@ def run_jobs(
     settings = {"horizon": cfg.horizon, "interval_level": cfg.interval_level,
                 "max_points": cfg.max_points}
     state: dict | None = None
-    since_fit = since_train = bulk - 1
-    trained_at = 0
+    sched = Schedule(points=bulk - 1, since_fit=bulk - 1, since_train=bulk - 1)
     out: list[dict[str, Any]] = []
+
+    def run(kind: str, body: dict) -> dict | None:
+        """The job's result, or None when it failed for good (after max_attempts tries of
+        a failure the worker calls worth retrying, as the hub does)."""
+        for attempt in range(cfg.max_attempts):
+            try:
+                return loop.run_until_complete(runner.run(kind, dict(body, attempt=attempt)))
+            except JobError as exc:
+                if not exc.retry:
+                    return None
+        return None
+
     try:
         for i in range(bulk - 1, len(data.values)):
             reader.visible = i + 1
             t = int(data.seconds[i])
-            since_fit += 1
-            since_train += 1
-            kind = _next_kind(cfg, i + 1, state is not None, since_fit, since_train,
-                              t - trained_at)
+            sched.arrived()
+            kind = _next_kind(cfg, sched, t)
             if kind is None:
                 continue
             body = {"job_id": str(i), "series": SERIES, "model": cfg.model,
                     "model_parameters": {}, "state": state, "settings": settings, "context": {}}
             if not model:
                 state = state if kind == "forecast" else {}
-                since_fit = 0
-                if kind == "train":
-                    since_train, trained_at = 0, t
+                sched.done(kind, t)
                 out.append({"rows": i + 1, "forecast": None})
                 continue
             if kind in ("train", "fit"):
-                try:
-                    result = loop.run_until_complete(runner.run(kind, body))
-                except Exception:  # noqa: BLE001 - a failed job leaves the old model, as the hub does
-                    since_fit = 0
+                result = run(kind, body)
+                if result is None:  # the old model (if any) stays, as on the hub
+                    sched.failed(kind)
                     continue
-                state = result["state"]
-                if kind == "train":
-                    since_train, trained_at = 0, t
-                body["state"] = state
-            since_fit = 0
-            result = loop.run_until_complete(runner.run("forecast", body))
+                state = body["state"] = result["state"]
+                sched.done(kind, t)
+            # After a train or fit the hub queues a forecast at once (scheduler._finish).
+            result = run("forecast", body)
+            if result is None:
+                sched.failed("forecast")
+                continue
+            sched.done("forecast", t)
             out.append({"rows": i + 1, "forecast": result["forecast"]})
     finally:
         loop.close()
     return out
 
 
-def _next_kind(
-    cfg: Pipeline, points: int, trained: bool, since_fit: int, since_train: int, age: float
-) -> str | None:
-    """The job the hub queues now (actors/hub/jobs.py next_kind, with data time for wall)."""
-    if not trained:
-        if points >= cfg.min_data_points:
-            return "train"
-        if points >= COLD_START_MIN_POINTS and since_fit >= cfg.fit_every:
-            return "forecast"
-        return None
-    if since_train >= cfg.retrain_every or 0 < cfg.retrain_interval <= age:
-        return "train"
-    return "fit" if since_fit >= cfg.fit_every else None
+def _next_kind(cfg: Pipeline, sched: Schedule, now: float) -> str | None:
+    """The job the hub queues now: the hub's own rule (actors/hub/jobs.py next_kind), with
+    data time for its wall clock."""
+    settings = {"min_data_points": cfg.min_data_points, "fit_every": cfg.fit_every,
+                "retrain_every": cfg.retrain_every, "retrain_interval": cfg.retrain_interval}
+    return next_kind(sched, settings, now)  # type: ignore[arg-type] - the fields it reads
 
 
 def cached_jobs(

@@ -144,3 +144,62 @@ def test_accuracy_of_auto_comes_from_its_selection(auto_state, series):
     assert report["model"]["name"] == f"auto:{choice}"
     assert report["model"]["mase"] == auto_state["selection"]["scores"][choice]["mase"]
     assert report["baseline"]["mase"] == auto_state["selection"]["scores"]["seasonal_naive"]["mase"]
+
+
+HOUR_S = 3600
+
+
+def hourly(n: int) -> np.ndarray:
+    return 1_600_000_000 + HOUR_S * np.arange(n)
+
+
+def test_auto_trains_on_a_flat_series_and_chooses_again_once_it_varies():
+    """NAB art_flatline: a constant history failed the train (ConstantSeries) for good."""
+    model = get_model("auto")
+    ts, flat = hourly(300), np.full(300, 45.0)
+    state = model.train(ts[:100], flat[:100], {})
+    assert state["choice"] == "seasonal_naive" and state["selection"]["constant"]
+    out = model.forecast(model.fit(state, ts[:120], flat[:120]), 24)
+    assert out.mean == [45.0] * 24 and out.lower == out.mean == out.upper
+    json.dumps(state)  # the state stays JSON
+    # Still flat: the choice stays. Varying (NAB art_daily_*: flat, then a daily pattern):
+    # the fit makes the choice again on what it now sees.
+    daily = 45.0 + 10 * np.sin(2 * np.pi * np.arange(300) / 24)
+    moving = np.concatenate([flat[:100], daily[100:]])
+    refit = model.fit(state, ts, moving)
+    assert "constant" not in refit["selection"]
+    assert refit["selection"]["origins"] > 0
+
+
+def test_auto_fit_survives_a_member_whose_fit_fails():
+    """NAB exchange-4_cpc, Twitter_volume_KO: ETS chosen multiplicative on positive data, a
+    zero later, and AutoETS refuses the fit; the whole fit failed until the next train."""
+    model = get_model("auto")
+    rng = np.random.default_rng(3)
+    n = 400
+    values = 50 * (1 + 0.3 * np.sin(2 * np.pi * np.arange(n) / 24)) * rng.lognormal(0, .2, n)
+    ts = hourly(n)
+    state = model.train(ts[:300], values[:300], {"candidates": "ets", "combine": "ets"})
+    ets = state["members"][0]
+    assert ets["model"] == "ets"
+    ets["components"] = "MNNN"  # as AutoETS chooses on some positive series
+    later = values.copy()
+    later[350] = 0.0
+    with pytest.raises(ValueError):
+        get_model("ets").fit(ets, ts, later)
+    fitted = model.fit(state, ts, later)
+    assert "ets" in fitted["selection"]["refit"]
+    out = model.forecast(fitted, 24)
+    assert np.all(np.isfinite(out.mean)) and fitted["last_ts"] == int(ts[-1])
+
+
+def test_auto_fit_survives_a_window_gone_constant():
+    """A flag that moved once and then stays still: ETS and Theta refuse a constant fit."""
+    model = get_model("auto")
+    values = np.zeros(400)
+    values[50:60] = 1.0
+    ts = hourly(400)
+    state = model.train(ts[:100], values[:100], {"max_train_points": 100})
+    fitted = model.fit(state, ts, values)
+    out = model.forecast(fitted, 24)
+    assert np.allclose(out.mean, 0.0, atol=1e-6)

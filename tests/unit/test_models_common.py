@@ -164,10 +164,16 @@ def test_too_few_points(trained, data):
 
 
 def test_constant_series(trained, data):
+    """A constant history: refused, or (seasonal naive, auto) a flat forecast, a 0-wide band."""
     model, _ = trained
     ts, _ = data
-    with pytest.raises(ConstantSeries):
-        model.train(ts[:200], np.full(200, 3.0), {})
+    if not model.constant_ok:
+        with pytest.raises(ConstantSeries):
+            model.train(ts[:200], np.full(200, 3.0), {})
+        return
+    state = model.train(ts[:200], np.full(200, 3.0), {})
+    out = model.forecast(model.fit(state, ts[:210], np.full(210, 3.0)), 5)
+    assert out.mean == [3.0] * 5 and out.lower == out.mean and out.upper == out.mean
 
 
 def test_other_models_state_rejected(trained):

@@ -8,9 +8,11 @@ import json
 import math
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from actors.worker.detector import AnomalySettings
+from actors.worker.jobs import JobError, JobRunner
 from bench import nab
 from bench.nab_data import load_corpus, parse_time
 from bench.nab_stream import Pipeline, run_jobs
@@ -135,3 +137,67 @@ def test_without_the_model_the_schedule_and_the_model_free_views_are_the_same(tm
     assert list(a.rows) == list(b.rows)
     # Only the forecast view reads the model.
     assert (a.surprise[:, 1:] == b.surprise[:, 1:]).all() and not b.surprise[:, 0].any()
+
+
+def test_after_a_failed_job_the_replay_follows_the_hub(tmp_path, monkeypatch):
+    """A failed train waits fit_every points, with cold-start forecast jobs meanwhile (not a
+    train at every point and no judging); a failed fit is tried again at the next point."""
+    folder = make_folder(tmp_path)
+    [_, data] = load_corpus(folder / "data", folder / "labels" / "combined_windows.json")
+    tried: list[tuple[str, int]] = []
+    real = JobRunner.run
+
+    async def flaky(self, kind, body):
+        rows = self.reader.visible
+        tried.append((kind, rows))
+        if (kind == "train" and rows < 160) or (kind == "fit" and rows == 200):
+            raise JobError("ValueError: refused", False)
+        return await real(self, kind, body)
+
+    monkeypatch.setattr(JobRunner, "run", flaky)
+    jobs = run_jobs(type(data)(data.name, data.stamps[:230], data.seconds[:230],
+                               data.values[:230], []), Pipeline(model="seasonal_naive"))
+    assert [k for k in tried if k[0] != "forecast"] == [
+        ("train", 100), ("train", 120), ("train", 140), ("train", 160), ("fit", 180),
+        ("fit", 200), ("fit", 201), ("fit", 221)]
+    assert [(j["rows"], j["forecast"] is None) for j in jobs] == [
+        (20, True), (40, True), (60, True), (80, True), (101, True), (121, True), (141, True),
+        (160, False), (180, False), (201, False), (221, False)]
+
+
+def test_a_flat_series_is_modelled_quiet_and_its_change_found(tmp_path):
+    """NAB art_flatline: `auto` trains on a constant history (a zero-width band), and the views
+    neither divide by zero nor flag the flat points, but find a step on it."""
+    folder = make_folder(tmp_path)
+    [_, data] = load_corpus(folder / "data", folder / "labels" / "combined_windows.json")
+    values = [45.0] * 300 + [48.0] * 60
+    flat = type(data)(data.name, data.stamps[:360], data.seconds[:360],
+                      np.asarray(values), [])
+    cfg = Pipeline()  # auto, the shipped default
+    jobs = run_jobs(flat, cfg)
+    assert [j["rows"] for j in jobs][:6] == [20, 40, 60, 80, 100, 120]
+    band = jobs[5]["forecast"]
+    assert band["mean"][0] == band["lower"][0] == band["upper"][0] == 45.0
+    seen = observations(flat, jobs, cfg.interval_level)
+    assert np.isfinite(seen.surprise).all()
+    for views in (("seasonal", "level"), ("forecast", "seasonal", "level")):
+        found, _ = detector_alerts(seen, AnomalySettings(views=views), 1e-3, cfg.interval_level)
+        assert found and all(300 <= row < 305 for row in found[:1]), (views, found)
+        assert not [row for row in found if row < 300], (views, found)
+
+
+def test_the_false_alarm_series_are_the_demo_as_it_is():
+    """The bench reads the demo's generator (it crashed when the demo was rewritten)."""
+    from bench.nab_report import demo_files
+    from scripts import demo_data as demo
+
+    files = {data.name: (data, bulk, skip) for data, bulk, skip in demo_files()}
+    assert sorted(files) == ["demo/co2", "demo/cpu", "demo/humidity", "demo/latency",
+                             "demo/temperature"]
+    co2, bulk, skip = files["demo/co2"]
+    assert len(co2.values) - bulk == demo.CO2_LIVE and not skip
+    cpu, bulk, skip = files["demo/cpu"]
+    spike = next(i for i in demo.INCIDENTS if i.series == "demo.cpu")
+    row = demo.SENSOR_HISTORY + spike.start
+    assert bulk == demo.SENSOR_HISTORY and {row, row + 1} <= skip and row + 2 not in skip
+    assert cpu.values[row] > cpu.values[row - 1] + 20  # the planted spike is in the data

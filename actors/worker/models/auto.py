@@ -27,7 +27,7 @@ import numpy as np
 
 from actors.worker import backtest
 from actors.worker.models.base import Forecast, InvalidState, Model, check_forecast_args
-from actors.worker.series_prep import choose_period
+from actors.worker.series_prep import RegularSeries, TooFewPoints, choose_period
 from protocol.models import COMBINATION, PARAMETERS, Param
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,9 @@ class AutoModel(Model):
 
     name: ClassVar[str] = "auto"
     min_points: ClassVar[int] = MIN_POINTS
+    # A constant history (a flag, a disk that never changes) gets the naive forecast, flat
+    # with a zero-width band, instead of a failed train; see _constant().
+    constant_ok: ClassVar[bool] = True
     parameters: ClassVar[dict[str, Param]] = PARAMETERS["auto"]
 
     def train(
@@ -56,11 +59,13 @@ class AutoModel(Model):
     ) -> dict:
         """Backtest the candidates, choose, train the choice on the whole history."""
         params, series = self.training_series(timestamps, values, params)
+        inner = {key: params[key] for key in PASSED_ON}
+        inner["seasonal_period"] = params["seasonal_period"]
+        if float(np.ptp(series.values)) == 0.0:
+            return self._constant(params, series, inner)
         period = choose_period(series.values, params["seasonal_period"],
                                params["max_seasonal_period"])
         period = period if period >= 2 else 1
-        inner = {key: params[key] for key in PASSED_ON}
-        inner["seasonal_period"] = params["seasonal_period"]
         selection = self._select(series.timestamps, series.values, params, inner, period)
         members = self._members(selection["choice"], params)
         states, failed = [], {}
@@ -84,12 +89,47 @@ class AutoModel(Model):
         }
 
     def fit(self, state: dict, timestamps: Sequence[int], values: Sequence[float]) -> dict:
-        """Fit each chosen model on the history; the choice stays."""
+        """Fit each chosen model on the history; the choice stays.
+
+        Two exceptions. A choice made on a constant history is provisional: once the history
+        varies, the choice is made again (a train), since a flat start says nothing of what
+        model suits the series. And a member whose fit fails on the new history (an ETS form
+        chosen multiplicative meets a zero, a window gone constant) is trained again on it,
+        or replaced by the seasonal naive model: one member must not fail the whole fit and
+        leave the series with no forecast until the next train, thousands of points later.
+        """
         self.check_state(state, STATE_KEYS)
-        members = [_model(m.get("model")).fit(m, timestamps, values) for m in state["members"]]
+        if state["selection"].get("constant") and _varies(values, state["params"]):
+            return self.train(timestamps, values, state["params"])
+        members, refit = [], {}
+        for member in state["members"]:
+            model = _model(member.get("model"))
+            try:
+                members.append(model.fit(member, timestamps, values))
+            except (TooFewPoints, InvalidState):
+                raise  # no other model does better with too few points or a bad state
+            except Exception as exc:  # noqa: BLE001 - see above: one member must not fail all
+                refit[model.name] = f"{type(exc).__name__}: {exc}"[:200]
+                members.append(_refit(model, member, timestamps, values))
         last = members[0]
-        return dict(state, members=members, step=last["step"], last_ts=last["last_ts"],
-                    n_obs=last.get("n_obs"))
+        out = dict(state, members=members, step=last["step"], last_ts=last["last_ts"],
+                   n_obs=last.get("n_obs"))
+        if refit:
+            out["selection"] = {**state["selection"], "refit": refit}
+        return out
+
+    def _constant(self, params: dict, series: RegularSeries, inner: dict) -> dict:
+        """The state of a constant history: the naive forecast (flat, a zero-width band)."""
+        member = _model(BASELINE).train(series.timestamps, series.values,
+                                        {**inner, "seasonal_period": 0})
+        value = float(series.values[-1])
+        selection = {"period": 1, "horizon": None, "origins": 0,
+                     "level": params["backtest_level"], "scores": {}, "choice": BASELINE,
+                     "constant": True,
+                     "reason": f"constant history ({len(series)} points equal {value!r}): "
+                               f"naive forecast until it varies"}
+        return {**self.state_header(params, series), "choice": BASELINE, "members": [member],
+                "selection": selection}
 
     def forecast(self, state: dict, horizon: int, level: float = 0.95) -> Forecast:
         """The chosen model's forecast, or the mean of the combination's members."""
@@ -165,6 +205,26 @@ def _choose(scored: Mapping[str, Mapping[str, Any]], margin: float) -> tuple[str
         return COMBINATION, (f"combination MASE {finite[COMBINATION]} within {margin:.0%} of "
                              f"the best single model ({best} {finite[best]})")
     return best, f"lowest backtest MASE ({finite[best]})"
+
+
+def _varies(values: Sequence[float], params: Mapping[str, Any]) -> bool:
+    """Whether the recent history (what a train would read) holds two different values."""
+    recent = np.asarray(values, dtype=np.float64)[-int(params["max_train_points"]):]
+    recent = recent[np.isfinite(recent)]
+    return len(recent) > 0 and float(np.ptp(recent)) > 0.0
+
+
+def _refit(model: Model, member: dict, timestamps: Sequence[int],
+           values: Sequence[float]) -> dict:
+    """A member whose fit failed: trained again with its parameters, else the naive model."""
+    try:
+        return model.train(timestamps, values, member["params"])
+    except Exception as exc:  # noqa: BLE001 - the naive model is the fallback of any failure
+        log.info("auto: %s could not be trained again (%s); seasonal naive instead",
+                 model.name, exc)
+        params = {k: v for k, v in member["params"].items()
+                  if k in _model(BASELINE).parameters and k != "max_train_points"}
+        return _model(BASELINE).train(timestamps, values, params)
 
 
 def _model(name: Any) -> Model:

@@ -88,6 +88,8 @@ class Model(ABC):
     #: Fewest regular points the model trains or fits on.
     min_points: ClassVar[int]
     parameters: ClassVar[dict[str, Param]]
+    #: Whether train() accepts a constant history (a flat metric: a disk that never changes).
+    constant_ok: ClassVar[bool] = False
 
     @classmethod
     def validate_parameters(cls, params: Mapping[str, Any] | None) -> dict:
@@ -111,10 +113,12 @@ class Model(ABC):
     def training_series(
         self, timestamps: Sequence[int], values: Sequence[float], params: Mapping[str, Any] | None
     ) -> tuple[dict, RegularSeries]:
-        """train()'s first step: the checked parameters and the regular grid, which must vary."""
+        """train()'s first step: the checked parameters and the regular grid, which must vary
+        (unless the model has a meaning for a constant history: `constant_ok`)."""
         params = self.validate_parameters(params)
         series = regular_series(timestamps, values, params, self.min_points)
-        require_variation(series.values)
+        if not self.constant_ok:
+            require_variation(series.values)
         return params, series
 
     def fitting_series(

@@ -33,6 +33,9 @@ class SeasonalNaiveModel(Model):
 
     name: ClassVar[str] = "seasonal_naive"
     min_points: ClassVar[int] = MIN_POINTS
+    # A constant history has a plain meaning here: a flat forecast with a zero-width band
+    # (the views floor the band's half-width, so nothing divides by zero).
+    constant_ok: ClassVar[bool] = True
     parameters: ClassVar[dict[str, Param]] = PARAMETERS["seasonal_naive"]
 
     def train(
@@ -40,6 +43,8 @@ class SeasonalNaiveModel(Model):
     ) -> dict:
         """Find the period; keep the last season and the seasonal-difference spread."""
         params, series = self.training_series(timestamps, values, params)
+        if float(np.ptp(series.values)) == 0.0:
+            return self._state(params, series, 0)  # no season to find in a flat line
         period = choose_period(series.values, params["seasonal_period"],
                                params["max_seasonal_period"])
         return self._state(params, series, period)
