@@ -26,6 +26,9 @@ class Incoming:
 
     route: list[bytes]
     msg: Message
+    #: The sender's network address (ZeroMQ's Peer-Address, e.g. "127.0.0.1"), read only for
+    #: identities the channel's `note_address` asks about; None otherwise.
+    address: str | None = None
 
     @property
     def peer(self) -> bytes:
@@ -105,12 +108,17 @@ class Channel:
     def __init__(
         self, sock: zmq.Socket, codec: Codec,
         admit: Callable[[list[bytes], list[bytes]], bool] | None = None,
+        note_address: Callable[[bytes], bool] | None = None,
     ) -> None:
         self.socket = sock
         self.codec = codec
         self.routed = sock.type == zmq.ROUTER
         #: Called with (route, frames) before decoding; False drops the message unread.
         self.admit = admit
+        #: Called with a ROUTER message's identity: True reads the sender's address into
+        #: Incoming.address (a frame received without copying carries it; the others are
+        #: copied, which is cheaper for small messages, so only new peers pay for it).
+        self.note_address = note_address if self.routed else None
 
     def send(
         self, msg: Message, route: list[bytes] | None = None, flags: int = 0,
@@ -146,9 +154,13 @@ class Channel:
 
         Raises BadMessage for a message that cannot be decoded.
         """
+        address = None
         for _ in range(self.MAX_DROPS):
             try:
-                frames = self.socket.recv_multipart(flags)
+                if self.note_address is None:
+                    frames = self.socket.recv_multipart(flags)
+                else:
+                    frames, address = self._recv_noting_address(flags)
             except zmq.Again:
                 return None
             except zmq.ZMQError as exc:
@@ -163,9 +175,28 @@ class Channel:
         else:
             return None
         try:
-            return Incoming(route, self.codec.decode(frames))
+            return Incoming(route, self.codec.decode(frames), address)
         except ProtocolError as exc:
             raise BadMessage(route, exc) from None
+
+    def _recv_noting_address(self, flags: int) -> tuple[list[bytes], str | None]:
+        """recv_multipart, part by part as pyzmq's own does, and the sender's address when
+        note_address asks for it (raises zmq.Again before the first part only)."""
+        sock = self.socket
+        frames = [sock.recv(flags)]
+        want = self.note_address(frames[0])
+        address = None
+        while sock.getsockopt(zmq.RCVMORE):
+            if want and address is None:
+                frame = sock.recv(copy=False)
+                try:
+                    address = frame.get("Peer-Address")  # the identity frame has none
+                except zmq.ZMQError:  # not on this transport (inproc)
+                    want = False
+                frames.append(frame.bytes)
+            else:
+                frames.append(sock.recv())
+        return frames, address
 
     def close(self) -> None:
         """Close the socket at once (linger 0)."""

@@ -235,6 +235,7 @@ def console_clients(state: HubState, params: shapes.Empty) -> dict:
             **client, "capacity": peer.capacity if working else None,
             "busy": (bool(peer.busy_jobs) or peer.reported_busy is not None) if working else None,
             "jobs": running.get(client["client_id"], []),
+            "address": peer.address if peer is not None else None,
         })
     return {"clients": clients}
 

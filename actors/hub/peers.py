@@ -31,6 +31,8 @@ class Peer:
     session_key: bytes | None = field(default=None, repr=False)
     hub_nonce: str | None = None
     instance: str | None = None
+    #: Where its connection comes from (ZeroMQ's Peer-Address), read at the handshake.
+    address: str | None = None
 
     def free(self, out: dict) -> int:
         """Jobs this worker can take now, given the jobs out by dispatch id."""

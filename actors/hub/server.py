@@ -61,6 +61,9 @@ class HubServer:
         # socket's own, smaller limit bounds what each such connection costs.
         self.control = channel(zmq.ROUTER, min(control_max_size or codec.max_size, codec.max_size))
         self.control.admit = self.gate.admit
+        # A peer's address is read once, from the messages of an identity not yet known (its
+        # handshake); the console's clients page shows it.
+        self.control.note_address = lambda identity: state.peers.get(identity) is None
         self.api = channel(zmq.ROUTER)
         # Jobs go over the control socket, each to one handshaken worker (no jobs socket: a
         # PUSH socket hands jobs to any PULL that connects, authenticated or not).
@@ -162,6 +165,10 @@ class HubServer:
             reply = error(msg.id, ErrorCode.INTERNAL, "internal error; see the hub's log")
         if reply is not None:
             self.state.outbox.send(incoming.peer, reply)
+        if incoming.address is not None and msg.type is MessageType.HANDSHAKE:
+            peer = self.state.peers.get(incoming.peer)
+            if peer is not None:
+                peer.address = incoming.address
 
     def _on_api(self, incoming: Incoming) -> tuple[list[bytes], Message]:
         msg = incoming.msg

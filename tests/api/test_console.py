@@ -154,7 +154,9 @@ def test_the_clients_page_says_which_worker_runs_which_job(client, hub):
     series = state.get_series("busy one")
     series.jobs["train"].update(state="running", worker="worker-1")
     peer.busy_jobs.add("job-1")
+    peer.address = "192.0.2.7"  # read from its handshake's frames (test_hub_process.py)
     page = client.simulate_get("/ui/clients", headers=headers).text
     row = re.search(r"<td>worker-1</td>(.*?)</tr>", page, re.S).group(1)
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)
     assert cells[:4] == ["worker", "yes", "yes", "train busy one"]
+    assert cells[5] == "192.0.2.7"  # after capacity: where the worker connects from

@@ -112,3 +112,15 @@ def test_hub_refuses_a_broken_config(tmp_path):
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "hub.control_port" in done.stderr and "ENODO_HUB_CONTROL_PORT" in done.stderr
+
+
+def test_the_console_knows_where_each_peer_connects_from(hub):
+    # The address is read from the handshake's frames (ZeroMQ's Peer-Address): a worker on
+    # another host shows up with its address on the console's clients page.
+    with Peer(hub.address("control"), "addr-worker", "worker") as worker, \
+            Peer(hub.address("control"), "addr-admin", "client") as admin:
+        assert worker.handshake().type is MessageType.HANDSHAKE_OK
+        assert admin.handshake().type is MessageType.HANDSHAKE_OK
+        clients = {c["client_id"]: c for c in admin.api("console_clients").body["data"]["clients"]}
+        assert clients["addr-worker"]["address"] == "127.0.0.1"
+        assert clients["addr-admin"]["address"] == "127.0.0.1"
