@@ -9,16 +9,30 @@ registry handed in, so that tests use a fresh registry each.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, start_http_server, values
 
 from actors.common.config import Option, port
 
 #: Buckets for work measured in seconds, from a fast hub turn to a long model fit.
 SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
                    2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+
+
+def keep_values_in_process() -> None:
+    """Hold this process's metric values in memory, whatever the environment says.
+
+    prometheus_client writes values into files when PROMETHEUS_MULTIPROC_DIR is set (gunicorn's
+    config sets it for the REST API). An actor is one process serving its own registry: an
+    inherited folder would make another program serve the actor's values as its own (the API
+    once showed the listener's points). Called by each actor's main() before any metric.
+    """
+    for name in ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"):
+        os.environ.pop(name, None)
+    values.ValueClass = values.MutexValue
 
 
 def metrics_options(section: str, default_port: int) -> list[Option]:

@@ -15,7 +15,7 @@ from actors.common.auth import hub_token, warn_exposed_secrets
 from actors.common.config import Config, ConfigError
 from actors.common.curve_keys import hub_curve
 from actors.common.logs import repeat_limit, setup_logging
-from actors.common.telemetry import serve_metrics
+from actors.common.telemetry import keep_values_in_process, serve_metrics
 from actors.common.version import software_version
 from actors.hub.config import load_hub_config
 from actors.hub.datadir import DataDirBusy, DataDirLock
@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = zmq.Context()
     try:
         # The default registry: it carries the process collector (CPU, memory, fds) too.
+        keep_values_in_process()
         server, link = build(config, ctx, HubMetrics(REGISTRY))
     except ConfigError as exc:
         log.error("config error: %s", exc)

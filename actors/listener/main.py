@@ -15,7 +15,7 @@ from actors.common.auth import token_source, warn_exposed_secrets
 from actors.common.config import Config, ConfigError
 from actors.common.curve_keys import client_curve
 from actors.common.logs import setup_logging
-from actors.common.telemetry import serve_metrics
+from actors.common.telemetry import keep_values_in_process, serve_metrics
 from actors.common.version import software_version
 from actors.listener.config import (
     default_client_id,
@@ -39,6 +39,7 @@ async def serve(config: Config) -> int:
     curve = client_curve("listener", opts["curve_server_key"], opts["curve_server_key_file"])
     ctx = zmq.asyncio.Context()
     counter = PointCounter()
+    keep_values_in_process()
     link = HubLink(
         ctx,
         f"tcp://{opts['hub_host']}:{opts['control_port']}",

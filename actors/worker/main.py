@@ -15,7 +15,7 @@ from actors.common.auth import token_source, warn_exposed_secrets
 from actors.common.config import Config, ConfigError
 from actors.common.curve_keys import client_curve
 from actors.common.logs import setup_logging
-from actors.common.telemetry import serve_metrics
+from actors.common.telemetry import keep_values_in_process, serve_metrics
 from actors.common.version import software_version
 from actors.worker.config import load_worker_config, resolve_identity, siridb_settings
 from actors.worker.loop import Worker, WorkerSettings
@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = zmq.Context()
     try:
         # The default registry: it carries the process collector (CPU, memory, fds) too.
+        keep_values_in_process()
         worker = build(config, identity.worker_id, ctx, WorkerMetrics(REGISTRY))
     except ConfigError as exc:
         log.error("config error: %s", exc)
