@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from actors.worker.detector import DEFAULT_EVENT_GAP
-from actors.worker.views import VIEWS
 from bench.nab_data import DataFile
 from bench.nab_score import FileScore, score_file, summarise
 from bench.nab_views import Observed, alerts, observations
+from protocol.anomaly import VIEWS
 
 SENSITIVITIES = tuple(10.0 ** -x for x in np.arange(2.0, 10.01, 0.5))
 POINT_VIEWS = ("forecast", "seasonal")

@@ -18,8 +18,9 @@ import numpy as np
 from actors.worker.detection import HISTORY_READ, observe_new
 from actors.worker.detector import ESCALATION, AnomalySettings, Detector
 from actors.worker.models.base import Forecast
-from actors.worker.views import VIEWS, Observation, ViewState
+from actors.worker.views import Observation, ViewState
 from bench.nab_data import DataFile
+from protocol.anomaly import VIEWS
 
 
 @dataclass

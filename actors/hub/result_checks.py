@@ -16,15 +16,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from protocol.anomaly import VIEWS  # an anomaly's `view` names one, `surprise` maps some
+
 #: Ticks per second of each SiriDB time precision.
 TICKS = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 SKEW = 86_400.0                    # seconds a judged point may lie ahead of the hub's clock
 FORECAST_REACH = 100 * 365 * 86_400.0  # seconds ahead a forecast step may lie
 ANOMALY_NUMBERS = ("value", "expected", "lower", "upper", "score", "point_score", "mean_score",
                    "probability", "baseline")
-#: The detector's views (actors/worker/views.py VIEWS; a unit test keeps the two equal): an
-#: anomaly's `view` names one, its `surprise` maps some of them to numbers.
-ANOMALY_VIEWS = ("forecast", "seasonal", "level", "spread")
 #: The longest residual lists a detector state carries between jobs (views.py's windows are
 #: 12 and 24; a margin, not a contract).
 MAX_VIEW_WINDOW = 100
@@ -71,14 +70,14 @@ def clean_anomalies(raw: Any, bounds: Bounds) -> list[dict[str, Any]]:
             if key in item:
                 record[key] = _number(item[key], f"anomaly {key}")
         if item.get("view") is not None:
-            if item["view"] not in ANOMALY_VIEWS:
-                raise ValueError(f"anomaly view must be one of {', '.join(ANOMALY_VIEWS)}")
+            if item["view"] not in VIEWS:
+                raise ValueError(f"anomaly view must be one of {', '.join(VIEWS)}")
             record["view"] = item["view"]
         elif "view" in item:
             record["view"] = None
         if "surprise" in item:
             surprise = item["surprise"]
-            if not isinstance(surprise, dict) or not set(surprise) <= set(ANOMALY_VIEWS):
+            if not isinstance(surprise, dict) or not set(surprise) <= set(VIEWS):
                 raise ValueError("anomaly surprise must map views to numbers")
             record["surprise"] = {view: _number(value, f"anomaly surprise {view}",
                                                 nullable=False)

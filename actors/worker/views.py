@@ -33,7 +33,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from actors.worker.baseline import CHUNK, TAIL_FLOOR, Baseline, fit_baseline, tail_quantiles
 
-VIEWS = ("forecast", "seasonal", "level", "spread")
 LEVEL_WINDOW = 12
 SPREAD_WINDOW = 24
 #: Surprise at which a view's band is drawn in the state of the art before this (p = 1e-4).

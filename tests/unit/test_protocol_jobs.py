@@ -51,11 +51,3 @@ def test_a_result_that_cannot_be_kept_is_a_value_error_naming_the_key(kind, resu
     with pytest.raises(ValueError) as info:
         check_result(kind, result)
     assert words in str(info.value)
-
-
-def test_the_anomaly_views_the_protocol_names_are_the_detectors():
-    # The hub checks a series' views from protocol/anomaly.py without importing the detector.
-    from actors.worker.views import VIEWS
-    from protocol.anomaly import VIEWS as NAMED
-
-    assert tuple(VIEWS) == NAMED

@@ -95,13 +95,6 @@ def test_an_explained_anomaly_keeps_its_explanation():
     assert clean_anomalies([record], MS) == [record]
 
 
-def test_the_hubs_view_names_are_the_detectors():
-    from actors.hub.result_checks import ANOMALY_VIEWS
-    from actors.worker.views import VIEWS
-
-    assert ANOMALY_VIEWS == VIEWS
-
-
 def test_bounds_follow_the_precision_and_default_to_the_finest():
     assert Bounds(NOW, "s").judged == int(NOW) + 86_400
     assert Bounds(NOW, None).judged == Bounds(NOW, "ns").judged > 9 * 10**17
