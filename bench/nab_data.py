@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -104,3 +107,19 @@ def write_results(
                                              strict=True):
             writer.writerow([stamp, repr(float(value)), f"{score:.6f}", int(flag)])
     return path
+
+
+T = TypeVar("T")
+
+
+def map_files(
+    fn: Callable[[Any], T], work: Sequence[Any], files: Sequence[DataFile], processes: int,
+) -> list[T]:
+    """fn over work (one item per file), in `processes` processes, largest files first so
+    that the long ones do not start last; results in the order of work."""
+    if processes <= 1:
+        return [fn(w) for w in work]
+    order = sorted(range(len(work)), key=lambda k: -len(files[k].values))
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        done = dict(zip(order, pool.map(fn, [work[k] for k in order]), strict=True))
+    return [done[k] for k in range(len(work))]

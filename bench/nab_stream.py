@@ -29,7 +29,7 @@ import numpy as np
 from actors.hub.jobs import next_kind
 from actors.worker.jobs import JobError, JobRunner
 from actors.worker.siridb_io import Point, SeriesNotFound, SiriDB
-from bench.nab_data import DataFile
+from bench.nab_data import DataFile, map_files
 
 REPO = Path(__file__).resolve().parent.parent
 #: Source files whose change changes the forecasts (and so invalidates the cache).
@@ -250,15 +250,9 @@ def all_jobs(
     files: list[DataFile], cfg: Pipeline, cache_dir: Path, processes: int, model: bool = True
 ) -> list[list[dict]]:
     """The forecast jobs of every file, largest files first over `processes` processes."""
-    from concurrent.futures import ProcessPoolExecutor
 
     if not model:
         return [run_jobs(f, cfg, model=False) for f in files]
     version = code_version()
     work = [(f, cfg, cache_dir, version) for f in files]
-    if processes <= 1:
-        return [_cached_job(w) for w in work]
-    order = sorted(range(len(work)), key=lambda k: -len(files[k].values))
-    with ProcessPoolExecutor(max_workers=processes) as pool:
-        done = dict(zip(order, pool.map(_cached_job, [work[k] for k in order]), strict=True))
-    return [done[k] for k in range(len(work))]
+    return map_files(_cached_job, work, files, processes)

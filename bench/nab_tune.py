@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from actors.worker.detector import DEFAULT_EVENT_GAP
-from bench.nab_data import DataFile
+from bench.nab_data import DataFile, map_files
 from bench.nab_score import FileScore, score_file, summarise
 from bench.nab_views import Observed, alerts, observations
 from protocol.anomaly import VIEWS
@@ -58,12 +57,7 @@ def observe_all(
 ) -> list[Observed]:
     """Observations of every file (in `processes` processes, largest files first)."""
     work = [(f, j, level) for f, j in zip(files, jobs, strict=True)]
-    if processes <= 1:
-        return [_observe(w) for w in work]
-    order = sorted(range(len(work)), key=lambda k: -len(files[k].values))
-    with ProcessPoolExecutor(max_workers=processes) as pool:
-        done = dict(zip(order, pool.map(_observe, [work[k] for k in order]), strict=True))
-    return [done[k] for k in range(len(work))]
+    return map_files(_observe, work, files, processes)
 
 
 def score_choice(
