@@ -16,6 +16,7 @@ from actors.hub.peers import Peer, PeerTable
 from actors.hub.series import Series, SeriesRegistry
 from actors.hub.store import Store
 from actors.hub.telemetry import HubMetrics
+from protocol.alerts import AlertSink, NoAlerts
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.session import new_nonce, session_key
@@ -63,8 +64,11 @@ class HubState:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         metrics: HubMetrics | None = None,
+        alerts: AlertSink | None = None,
     ) -> None:
         self.store = store
+        #: Where alert changes go (protocol/alerts.py); sources call self.alerts.notify().
+        self.alerts: AlertSink = alerts or NoAlerts()
         self.metrics = metrics or HubMetrics()  # a fresh registry unless main gives one
         self.heartbeat_interval = heartbeat_interval
         self.liveness = liveness
