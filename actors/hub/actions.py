@@ -71,7 +71,7 @@ def get_series(state: HubState, params: shapes.Named) -> dict:
 
 def _detail(state: HubState, series: Series) -> dict:
     detail = series.detail()
-    if series.in_siridb is None and not state.siridb_status().get("configured"):
+    if series.in_siridb is None and not state.siridb.status().get("configured"):
         # Never looked up, and never will be: say why rather than "not yet".
         detail["siridb_note"] = "the hub has no SiriDB configured: not looked up"
     return detail
@@ -99,7 +99,7 @@ def set_settings(state: HubState, params: shapes.SetSettings) -> dict:
 @action("siridb_status")
 def siridb_status(state: HubState, params: shapes.Empty) -> dict:
     """Whether the hub's SiriDB connection is configured, connected or failing."""
-    return state.siridb_status()
+    return state.siridb.status()
 
 
 @action("enodo_status")
@@ -112,7 +112,7 @@ def enodo_status(state: HubState, params: shapes.Empty) -> dict:
         "uptime": round(state.clock() - state.started_at, 3),
         "series": len(state.series),
         "peers": state.peers.counts(),
-        "jobs": state.job_stats(),
+        "jobs": state.scheduler.stats(),
     }
 
 
@@ -180,7 +180,7 @@ def queue_job(state: HubState, params: shapes.QueueJob) -> dict:
         raise ProtocolError(
             ErrorCode.CONFLICT, f"series {series.name!r} has no model yet: train it first"
         )
-    state.request_job(series, kind)
+    state.scheduler.request(series, kind)
     return {"name": series.name, "job_type": kind, "jobs": series.jobs}
 
 
@@ -245,5 +245,5 @@ def job_history(state: HubState, params: shapes.Named) -> dict:
     """The series' last finished jobs, newest first (kept in memory since the hub started)."""
     series = state.get_series(params.name)
     # A series removed and added again under its name starts with no history.
-    jobs = [j for j in state.finished_jobs(series.name) if j["ended_at"] >= series.created_at]
+    jobs = [j for j in state.scheduler.finished(series.name) if j["ended_at"] >= series.created_at]
     return {"name": series.name, "jobs": jobs}

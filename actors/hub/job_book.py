@@ -6,12 +6,15 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import deque
+from typing import TYPE_CHECKING
 
 from actors.hub.jobs import ForgeryLog, Job
 from actors.hub.series import Series
-from actors.hub.state import HubState
 from protocol.jobs import JobStatus, SeriesJobState
 from protocol.types import ClientType, MessageType
+
+if TYPE_CHECKING:  # the state owns the scheduler
+    from actors.hub.state import HubState
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,6 @@ from actors.common.version import software_version
 from actors.hub.config import load_hub_config
 from actors.hub.datadir import DataDirBusy, DataDirLock
 from actors.hub.memory import give_back_large_blocks
-from actors.hub.reconcile import Reconciler
-from actors.hub.scheduler import Scheduler
-from actors.hub.series import Series
 from actors.hub.server import HubServer
 from actors.hub.siridb_link import SiriDBLink
 from actors.hub.state import HubState
@@ -32,8 +29,6 @@ from protocol.envelope import Codec
 from protocol.errors import TransportError
 
 log = logging.getLogger("enodo.hub")
-
-
 
 
 def addresses(config: Config) -> dict[str, str]:
@@ -47,7 +42,7 @@ def addresses(config: Config) -> dict[str, str]:
 
 def build(config: Config, ctx: zmq.Context, metrics: HubMetrics | None = None,
           ) -> tuple[HubServer, SiriDBLink]:
-    """Create the store, state, server, scheduler and SiriDB link from a config.
+    """Create the SiriDB link, store, state (with its scheduler) and server from a config.
 
     Raises ConfigError when the token or the CURVE keys cannot be read or made.
     """
@@ -56,14 +51,19 @@ def build(config: Config, ctx: zmq.Context, metrics: HubMetrics | None = None,
     curve, public_cert = hub_curve(
         hub["curve"], hub["curve_secret_key"], hub["curve_secret_key_file"], hub["data_dir"]
     )
-    store = Store(hub["data_dir"])
+    metrics = metrics or HubMetrics()
+    # Each answer of the link's thread wakes the loop through this socket.
+    wakeup = "inproc://siridb-link"
+    link = SiriDBLink(config.section("siridb"), hub["siridb_check_interval"], ctx, wakeup,
+                      metrics)
     state = HubState(
-        store,
+        Store(hub["data_dir"]),
         heartbeat_interval=hub["heartbeat_interval"],
         liveness=hub["liveness"],
         token=token,
         version=software_version(),
         metrics=metrics,
+        siridb=link,
     )
     codec = Codec(
         sender=f"hub-{state.hub_id}",
@@ -78,34 +78,15 @@ def build(config: Config, ctx: zmq.Context, metrics: HubMetrics | None = None,
         "; messages are signed" if codec.key else "",
         f"; CURVE on (public key: {public_cert or 'of hub.curve_secret_key'})" if curve else "",
     )
-    scheduler = Scheduler(state, server.control)
-    server.on_result = scheduler.on_result
-
-    wakeup = "inproc://siridb-link"
+    metrics.watch(state)
     wake = ctx.socket(zmq.PULL)
     wake.bind(wakeup)
-    link = SiriDBLink(config.section("siridb"), hub["siridb_check_interval"], ctx, wakeup,
-                      state.metrics)
-    state.metrics.watch(state, scheduler, link.status)
-    state.siridb_status = link.status
-    state.time_precision = lambda: link.precision
-    reconciler = Reconciler(state, link)
-
-    def on_added(series: Series) -> None:
-        reconciler.urgent(series.name)
-        scheduler.consider(series)
 
     def on_wake() -> None:
         _drain_wakeups(wake)
-        reconciler.drain()
+        state.reconciler.drain()
 
-    def jobs_due(now: float) -> float:
-        scheduler.dispatch(now)
-        return min(scheduler.expire_leases(now), reconciler.tick(now))
-
-    state.on_added = on_added
     server.add_reader(wake, on_wake)
-    server.timers.append(jobs_due)
     return server, link
 
 

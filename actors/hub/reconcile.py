@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import deque
+from typing import TYPE_CHECKING
 
 from actors.hub.results import apply_count
 from actors.hub.series import Series
-from actors.hub.siridb_link import SiriDBLink
-from actors.hub.state import HubState
+from actors.hub.siridb_link import SiriDB
+
+if TYPE_CHECKING:  # the state owns the reconciler
+    from actors.hub.state import HubState
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,7 @@ def quote(name: str) -> str:
 class Reconciler:
     """Asks SiriDB for the count of every series once per reconcile_interval, a few at a time."""
 
-    def __init__(self, state: HubState, link: SiriDBLink, max_in_flight: int = 8) -> None:
+    def __init__(self, state: HubState, link: SiriDB, max_in_flight: int = 8) -> None:
         self.state = state
         self.link = link
         self.max_in_flight = max_in_flight
@@ -93,7 +96,7 @@ class Reconciler:
             points = (data or {}).get(name) or []
             count = points[0][1] if points else 0
             apply_count(self.state, series, int(count), counted_then)
-            self.state.on_points(series)
+            self.state.scheduler.consider(series)  # what SiriDB has beyond the tee counts
 
     def _note_presence(self, series: Series, present: bool) -> None:
         """Say (event log, subscribers) when SiriDB lacks a watched series, and when it appears."""

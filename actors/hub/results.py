@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actors.hub.detection import check_detection, record_detection
 from actors.hub.jobs import Job
@@ -15,9 +15,11 @@ from actors.hub.result_checks import (
     clean_event,
     forecast_summary,
 )
-from actors.hub.series import Series
-from actors.hub.state import MAX_POINTS, HubState
+from actors.hub.series import MAX_POINTS, Series
 from protocol.jobs import JobKind, OutputKind, check_result
+
+if TYPE_CHECKING:  # the state owns the scheduler, which applies results
+    from actors.hub.state import HubState
 
 FORECAST_COLUMNS = ("timestamps", "mean", "lower", "upper")
 
@@ -62,7 +64,7 @@ def checked_detection(state: HubState, result: dict[str, Any]) -> dict[str, Any]
     ValueError/TypeError when any value is out of range: nothing of the result is stored.
     """
     check_detection(result)
-    bounds = Bounds(state.wall(), state.time_precision())
+    bounds = Bounds(state.wall(), state.siridb.precision)
     events = result.get("events", [])
     check_detector(result.get("detector"), bounds)
     return {"anomalies": clean_anomalies(result.get("anomalies", []), bounds),
@@ -101,7 +103,7 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
     else:
         detection = checked_detection(state, result)
         forecast = checked_forecast(result["forecast"], detection["anomalies"],
-                                    Bounds(now, state.time_precision()))
+                                    Bounds(now, state.siridb.precision))
         state.store.put_output(series.name, OutputKind.FORECAST, forecast)
         record_detection(state, series, detection)
         series.forecast_at = now

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import heapq
 import logging
-from typing import Any
-
-import zmq
+from typing import TYPE_CHECKING, Any
 
 from actors.hub.job_book import LEASE_GRACE, JobBook
 from actors.hub.jobs import Job, backoff, next_kind
 from actors.hub.peers import Peer
 from actors.hub.results import apply_result
 from actors.hub.series import Series
-from actors.hub.state import HubState
 from protocol.envelope import Message
 from protocol.errors import ProtocolError, TransportError
 from protocol.jobs import JOB_SETTINGS, JobKind, JobStatus, OutputKind, SeriesJobState
 from protocol.session import verify
-from protocol.transport import Channel
 from protocol.types import ClientType, MessageType
+
+if TYPE_CHECKING:  # the state owns its scheduler
+    from actors.hub.state import HubState
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +29,17 @@ RESULT_TYPES = frozenset({MessageType.JOB_ACCEPTED, MessageType.JOB_REFUSED,
 
 
 class Scheduler(JobBook):
-    """One active job per series; jobs go out only while a worker is known to be idle."""
+    """One active job per series; jobs go out only while a worker is known to be idle.
 
-    def __init__(self, state: HubState, jobs: Channel) -> None:
+    The hub's state makes one and calls it when a series is added or gets points
+    (`consider`), a peer leaves (`on_peer_dropped`) and a turn ends (`flush`); the server's
+    loop calls `dispatch`, `expire_leases` and `on_result`. Jobs go out through the state's
+    outbox, sent by the server after the turn's commit like every other message.
+    """
+
+    def __init__(self, state: HubState) -> None:
         super().__init__(state)
-        self.jobs = jobs  # the control ROUTER: each job goes to one worker's session
         self.restore()
-        state.on_points = self.consider
-        state.before_flush.append(self.flush)
-        state.on_peer_dropped = self.on_peer_dropped
-        state.job_stats = self.stats
-        state.finished_jobs = self.finished
-        state.request_job = self.request
 
     # deciding -------------------------------------------------------------
     def consider(self, series: Series) -> None:
@@ -95,17 +93,15 @@ class Scheduler(JobBook):
             job = self.active.get(name)
             if job is None or job.status is not JobStatus.QUEUED:
                 continue
-            if not self._send_job(job, worker, now):
-                self.ready.appendleft(name)
-                idle.remove(worker)  # its pipe is full or it is gone: try another
-            elif worker.free(self.by_job_id) <= 0:
+            self._send_job(job, worker, now)
+            if worker.free(self.by_job_id) <= 0:
                 idle.remove(worker)
 
-    def _send_job(self, job: Job, worker: Peer, now: float) -> bool:
+    def _send_job(self, job: Job, worker: Peer, now: float) -> None:
         series = self.state.series.get(job.series)
         if series is None:
             self._forget(job)
-            return True
+            return
         settings = {k: self.state.settings[k] for k in JOB_SETTINGS}
         context: dict[str, Any] = {}
         if job.kind is JobKind.FORECAST:
@@ -120,24 +116,34 @@ class Scheduler(JobBook):
             "state": None if job.kind is JobKind.TRAIN else self.state.store.get_model(job.series),
             "settings": settings, "attempt": job.attempt, "context": context,
         }
-        try:
-            # Addressed to this worker's connection and MACed under its session key: no other
-            # socket receives it, and the worker knows it comes from the hub it handshook with.
-            self.jobs.send(Message(job.kind.message_type, body), [worker.identity],
-                           zmq.NOBLOCK, session_key=worker.session_key)
-        except TransportError:
-            job.dispatches -= 1
-            return False
-        except ProtocolError as exc:
-            self._fail(job, f"job could not be sent: {exc.message}", retry=False)
-            return True
+        job_id = job.job_id
+        # Addressed to this worker's connection and MACed under its session key: no other
+        # socket receives it, and the worker knows it comes from the hub it handshook with.
+        # Sent after the turn's commit, which records where it went.
+        self.state.outbox.send(
+            worker.identity, Message(job.kind.message_type, body), worker.session_key,
+            on_lost=lambda exc: self._lost(job, job_id, worker, exc))
         job.status, job.lease_until, job.sent_at = JobStatus.DISPATCHED, now + ACCEPT_TIMEOUT, now
         job.worker = worker.client_id
         job.points_mark, job.counted_mark = series.points, series.points_counted
-        self.by_job_id[job.job_id] = job
+        self.by_job_id[job_id] = job
         self._mark_worker(job.worker, job, busy=True)
         self._set_job_state(job, SeriesJobState.QUEUED)
-        return True
+
+    def _lost(self, job: Job, job_id: str, worker: Peer,
+              exc: TransportError | ProtocolError) -> None:
+        """The server could not send this dispatch (told after the turn's commit)."""
+        if self.by_job_id.get(job_id) is not job:
+            return  # nothing ends a dispatch between the turn and its sends; if it did
+        if isinstance(exc, ProtocolError):
+            self._fail(job, f"job could not be sent: {exc.message}", retry=False)
+            return
+        # The worker is gone or its pipe is full: the job is sent again (same id: nothing
+        # left), to a worker known idle; this one counts busy until its next heartbeat.
+        self._requeue(job, front=True)
+        job.dispatches -= 1
+        if worker.reported_busy is None:
+            worker.reported_busy = "?"
 
     # results --------------------------------------------------------------
     def on_result(self, msg: Message) -> None:
@@ -208,7 +214,7 @@ class Scheduler(JobBook):
         # While the hub cannot reach SiriDB either, a soft failure is the outage's, not the
         # job's: it does not use up max_attempts (the backoff still grows, to 60 s), so the
         # job runs once SiriDB is back instead of failing for good a few seconds into it.
-        outage = self.state.siridb_status().get("status") == "failing"
+        outage = self.state.siridb.status().get("status") == "failing"
         if retry and (job.attempt < self.state.settings["max_attempts"] or outage):
             log.info("job %s of %r failed (%s); retrying%s", job.kind, job.series, error,
                      " (SiriDB is failing: max_attempts waits)" if outage else "")

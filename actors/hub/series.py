@@ -14,6 +14,13 @@ from protocol.jobs import JobKind, SeriesJobState
 log = logging.getLogger(__name__)
 
 JOB_KINDS = tuple(JobKind)
+#: Most points a series may be counted with (2**53: exact in any JSON reader; sums of a
+#: few such counts stay far below SQLite's 64-bit integers).
+MAX_POINTS = 2**53
+#: A report with a count above this is checked against MAX_POINTS before anything is added;
+#: smaller counts are added at once and a total that still gets past it (2**22 reports of
+#: that size at the least) stops at MAX_POINTS (SeriesRegistry.count_many).
+CHECKED_COUNT = 2**31
 #: Fewest series runtimes one fold_some() writes (about 4 ms of the hub's loop for 250).
 FOLD_SLICE = 250
 #: fold_some() writes at least 1/FOLD_SPREAD of the series waiting: called once a second,

@@ -12,6 +12,7 @@ import zmq
 from actors.hub.actions import run_action
 from actors.hub.gate import PreHandshakeGate
 from actors.hub.handlers import handle_control
+from actors.hub.outbox import OnLost
 from actors.hub.stall import StallGuard
 from actors.hub.state import HubState
 from protocol.curve import CurveServer
@@ -79,12 +80,12 @@ class HubServer:
         self.extra: dict[zmq.Socket, Callable[[], None]] = {}
         self.timers: list[Callable[[float], float]] = [
             self._heartbeats, self._expire_peers, self._trim_events, self._fold_counts,
+            self._jobs_and_counts,
         ]
         self._next_trim = 0.0
         self._next_fold = 0.0
         self._next_heartbeat = 0.0
         self._running = False
-        self.on_result: Callable[[Message], None] = self._no_scheduler
         self.stall = StallGuard(self)
 
     def add_reader(self, sock: zmq.Socket, callback: Callable[[], None]) -> None:
@@ -126,7 +127,8 @@ class HubServer:
             self._drain(self.api, lambda inc: api_replies.append(self._on_api(inc)),
                         lambda bad: api_replies.append(self._error_reply(bad)))
         if self.results.socket in ready:
-            self._drain(self.results, lambda inc: self._guard(self.on_result, inc.msg))
+            self._drain(self.results,
+                        lambda inc: self._guard(self.state.scheduler.on_result, inc.msg))
         for sock, callback in self.extra.items():
             if sock in ready:
                 callback()
@@ -205,9 +207,6 @@ class HubServer:
         except Exception:  # noqa: BLE001 - one bad result never stops the loop
             log.exception("handling %s failed", msg.type.value)
 
-    def _no_scheduler(self, msg: Message) -> None:
-        log.warning("no scheduler: dropped %s", msg.type.value)
-
     def _commit_and_send(self, api_replies: list[tuple[list[bytes], Message]]) -> None:
         self.state.flush()
         # The commit runs on the store's writer thread; if the disk or a lock holds it,
@@ -215,23 +214,30 @@ class HubServer:
         pending = self.state.store.commit_in_background()
         self.stall.wait(pending)
         pending.result()
-        for identity, msg in self.state.outbox.take():
-            self._send_control(identity, msg)
+        for item in self.state.outbox.take():
+            self._send_control(*item)
         for route, msg in api_replies:
             try:
                 self.api.send(msg, route, zmq.NOBLOCK)
             except (TransportError, ProtocolError) as exc:
                 log.warning("api reply lost: %s", exc)
 
-    def _send_control(self, identity: bytes, msg: Message) -> None:
+    def _send_control(self, identity: bytes, msg: Message, session_key: bytes | None = None,
+                      on_lost: OnLost | None = None) -> None:
+        """Send msg to one peer; on_lost (a job's) hears of a failure instead of the log."""
         try:
-            self.control.send(msg, [identity], zmq.NOBLOCK)
+            self.control.send(msg, [identity], zmq.NOBLOCK, session_key=session_key)
         except TransportError as exc:
+            if on_lost is not None:
+                on_lost(exc)
+                return
             peer = self.state.peers.get(identity)
             log.warning("cannot send %s to %s: %s", msg.type.value,
                         peer.client_id if peer else identity.hex(), exc)
         except ProtocolError as exc:
             log.error("refused to send an invalid %s: %s", msg.type.value, exc.message)
+            if on_lost is not None:
+                on_lost(exc)
 
     # timers ---------------------------------------------------------------
     def _due(self) -> float:
@@ -263,6 +269,12 @@ class HubServer:
             self.state.series.fold_some()
             self._next_fold = now + FOLD_INTERVAL
         return self._next_fold
+
+    def _jobs_and_counts(self, now: float) -> float:
+        """Queue jobs for idle workers, end leases, ask SiriDB for the counts due."""
+        scheduler = self.state.scheduler
+        scheduler.dispatch(now)
+        return min(scheduler.expire_leases(now), self.state.reconciler.tick(now))
 
     def _shutdown(self) -> None:
         bye = Message(MessageType.SHUTDOWN, {"reason": "hub stopping"})

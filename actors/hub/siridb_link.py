@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import zmq
 
@@ -23,6 +23,57 @@ from actors.hub.telemetry import HubMetrics
 log = logging.getLogger(__name__)
 
 Result = tuple[str, Any, str | None]  # (tag, data, error)
+
+
+class SiriDB(Protocol):
+    """What the hub's state, scheduler and reconciler use of their SiriDB connection."""
+
+    #: False when no SiriDB host is set: nothing is queried.
+    configured: bool
+    #: The database's time precision (s, ms, us, ns) once known: bounds result timestamps.
+    precision: str | None
+    #: Answers to `submit`, as (tag, data, error), drained by the hub's loop.
+    results: queue.Queue[Result]
+
+    def status(self) -> dict[str, Any]:
+        """The connection's state: every key of the published SiriDBStatus."""
+        ...
+
+    def submit(self, tag: str, query: str) -> None:
+        """Run a query; its answer arrives in `results`."""
+        ...
+
+
+def initial_status(settings: dict[str, Any]) -> dict[str, Any]:
+    """The status of a link not yet connected (not_configured without a host)."""
+    configured = bool(settings.get("host"))
+    return {
+        "status": "connecting" if configured else "not_configured",
+        "configured": configured,
+        "connected": False,
+        "error": None,
+        "host": settings.get("host") or None,
+        "port": settings.get("port") if configured else None,
+        "database": settings.get("database") if configured else None,
+    }
+
+
+class NoSiriDB:
+    """The SiriDB of a hub state built without a link (tests, tools): not configured."""
+
+    configured = False
+    precision: str | None = None
+
+    def __init__(self) -> None:
+        self.results: queue.Queue[Result] = queue.Queue()
+
+    def status(self) -> dict[str, Any]:
+        """Not configured, as a SiriDBLink without a host says."""
+        return initial_status({})
+
+    def submit(self, tag: str, query: str) -> None:
+        """Answer at once that nothing can be asked."""
+        self.results.put((tag, None, "SiriDB is not configured"))
 
 
 class SiriDBLink:
@@ -42,15 +93,7 @@ class SiriDBLink:
         self.check_interval = check_interval
         self.results: queue.Queue[Result] = queue.Queue()
         self._lock = threading.Lock()
-        self._status: dict[str, Any] = {
-            "status": "connecting" if self.configured else "not_configured",
-            "configured": self.configured,
-            "connected": False,
-            "error": None,
-            "host": settings.get("host") or None,
-            "port": settings.get("port") if self.configured else None,
-            "database": settings.get("database") if self.configured else None,
-        }
+        self._status = initial_status(settings)
         self._ctx = ctx
         self._wakeup = wakeup
         self._loop: asyncio.AbstractEventLoop | None = None

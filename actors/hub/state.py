@@ -7,13 +7,16 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from actors.hub.detection import check_anomaly_settings
 from actors.hub.models import check_model
+from actors.hub.outbox import Outbox
 from actors.hub.peers import Peer, PeerTable
-from actors.hub.series import Series, SeriesRegistry
+from actors.hub.reconcile import Reconciler
+from actors.hub.scheduler import Scheduler
+from actors.hub.series import CHECKED_COUNT, MAX_POINTS, Series, SeriesRegistry
+from actors.hub.siridb_link import NoSiriDB, SiriDB
 from actors.hub.store import Store
 from actors.hub.telemetry import HubMetrics
 from protocol.alerts import AlertSink, NoAlerts
@@ -24,30 +27,6 @@ from protocol.settings import defaults, stored_settings, validate_changes
 from protocol.types import ClientType, MessageType
 
 log = logging.getLogger(__name__)
-
-#: Most points a series may be counted with (2**53: exact in any JSON reader; sums of a
-#: few such counts stay far below SQLite's 64-bit integers).
-MAX_POINTS = 2**53
-#: A report with a count above this is checked against MAX_POINTS before anything is added;
-#: smaller counts are added at once and a total that still gets past it (2**22 reports of
-#: that size at the least) stops at MAX_POINTS (SeriesRegistry.count_many).
-CHECKED_COUNT = 2**31
-
-
-@dataclass
-class Outbox:
-    """Messages to send on the control socket once this turn's changes are committed."""
-
-    items: list[tuple[bytes, Message]] = field(default_factory=list)
-
-    def send(self, identity: bytes, msg: Message) -> None:
-        """Queue msg for the peer with this identity."""
-        self.items.append((identity, msg))
-
-    def take(self) -> list[tuple[bytes, Message]]:
-        """Return and clear the queued messages."""
-        items, self.items = self.items, []
-        return items
 
 
 class HubState:
@@ -65,6 +44,7 @@ class HubState:
         wall: Callable[[], float] = time.time,
         metrics: HubMetrics | None = None,
         alerts: AlertSink | None = None,
+        siridb: SiriDB | None = None,
     ) -> None:
         self.store = store
         #: Where alert changes go (protocol/alerts.py); sources call self.alerts.notify().
@@ -89,22 +69,13 @@ class HubState:
             self.clients[client_id] = info
         self.hub_id = store.get_meta("hub_id") or uuid.uuid4().hex
         store.set_meta("hub_id", self.hub_id)
-        # Every key of the published SiriDBStatus (protocol/actions.py), as an unset link says.
-        self.siridb_status: Callable[[], dict[str, Any]] = lambda: {
-            "status": "not_configured", "configured": False, "connected": False, "error": None,
-            "host": None, "port": None, "database": None,
-        }
-        #: SiriDB's time precision when known (the SiriDB link sets it): bounds timestamps.
-        self.time_precision: Callable[[], str | None] = lambda: None
-        self.job_stats: Callable[[], dict[str, Any]] = dict
-        self.finished_jobs: Callable[[str], list[dict]] = lambda name: []  # the scheduler's
-        self.request_job: Callable[[Series, str], None] = self._no_scheduler
-        self.on_added: Callable[[Series], None] = lambda series: None
-        #: Called first by flush(): owners of other buffered state write theirs (the jobs).
-        self.before_flush: list[Callable[[], None]] = []
-
-    def _no_scheduler(self, series: Series, kind: str) -> None:
-        raise ProtocolError(ErrorCode.UNAVAILABLE, "this hub runs no scheduler")
+        #: The hub's SiriDB connection: its status, time precision, and count queries.
+        self.siridb: SiriDB = siridb or NoSiriDB()
+        # Last, as both read the series, settings and stored jobs above.
+        #: Which job each series needs, sent to idle workers; leases, results, job records.
+        self.scheduler = Scheduler(self)
+        #: SiriDB's count of each series now and then, to correct the listeners' counts.
+        self.reconciler = Reconciler(self, self.siridb)
 
     # events -----------------------------------------------------------------
     def event(
@@ -134,7 +105,8 @@ class HubState:
         for peer in self.peers.of_type(ClientType.LISTENER):
             self.outbox.send(peer.identity, note)
         self.publish(name, "added", series.summary())
-        self.on_added(series)
+        self.reconciler.urgent(name)  # at the next turn: it may come with history
+        self.scheduler.consider(series)  # its first job, if it has enough points already
         return series
 
     def remove_series(self, name: str) -> None:
@@ -257,7 +229,7 @@ class HubState:
         """Forget a peer and everything that points to it."""
         if remove:
             self.peers.remove(peer.identity)
-        self.on_peer_dropped(peer)
+        self.scheduler.on_peer_dropped(peer)  # a worker's jobs go back to the queue
         info = self.clients.get(peer.client_id)
         if info is not None and self.peers.by_client_id(peer.client_id) is None:
             info["online"] = False
@@ -266,17 +238,13 @@ class HubState:
             "client_offline", f"{peer.client_type.value} {peer.client_id} offline: {reason}"
         )
 
-    def on_peer_dropped(self, peer: Peer) -> None:
-        """Hook for the scheduler: re-queue what a departed worker held."""
-
     def list_clients(self) -> list[dict[str, Any]]:
         """Return every client ever seen with its online state."""
         return [{"client_id": cid, **info} for cid, info in sorted(self.clients.items())]
 
     def flush(self) -> None:
         """Write the turn's pending changes (jobs, series runtimes, client records)."""
-        for hook in self.before_flush:
-            hook()
+        self.scheduler.flush()
         self.series.flush()
         if self._clients_dirty:
             rows = [
@@ -296,7 +264,8 @@ class HubState:
         """
         if counts and max(counts.values()) > CHECKED_COUNT:
             self._check_room(counts)
-        return self.series.count_many(counts, self.on_points, MAX_POINTS)
+        # Each series that got points: the scheduler sees whether it needs a job now.
+        return self.series.count_many(counts, self.scheduler.consider, MAX_POINTS)
 
     def _check_room(self, counts: dict[str, int]) -> None:
         for name, count in counts.items():
@@ -305,6 +274,3 @@ class HubState:
                 raise ProtocolError(
                     ErrorCode.INVALID, f"count of {name[:64]!r} beyond {MAX_POINTS} points"
                 )
-
-    def on_points(self, series: Series) -> None:
-        """Hook for the scheduler: a series got new points."""

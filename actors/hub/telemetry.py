@@ -19,7 +19,6 @@ from prometheus_client.registry import Collector
 from actors.common.telemetry import SECONDS_BUCKETS
 
 if TYPE_CHECKING:
-    from actors.hub.scheduler import Scheduler
     from actors.hub.state import HubState
 
 #: A hub turn is usually well under a millisecond; a slow commit shows in the upper buckets.
@@ -80,10 +79,9 @@ class HubMetrics:
         tally[0] += 1
         tally[1] += points
 
-    def watch(self, state: HubState, scheduler: Scheduler,
-              link_status: Callable[[], dict[str, Any]]) -> None:
+    def watch(self, state: HubState) -> None:
         """Expose what the hub already keeps, read at scrape time."""
-        self.registry.register(HubCollector(state, scheduler, link_status))
+        self.registry.register(HubCollector(state))
 
 
 def _snapshot(read: Callable[[], Any], tries: int = 3) -> Any:
@@ -99,11 +97,9 @@ def _snapshot(read: Callable[[], Any], tries: int = 3) -> Any:
 class HubCollector(Collector):
     """Gauges and counters from the hub's own books, computed when scraped."""
 
-    def __init__(self, state: HubState, scheduler: Scheduler,
-                 link_status: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, state: HubState) -> None:
         self.state = state
-        self.scheduler = scheduler
-        self.link_status = link_status
+        self.scheduler = state.scheduler
 
     def collect(self) -> Iterator[Metric]:
         """Yield the current values (called on the metrics server's thread)."""
@@ -140,7 +136,7 @@ class HubCollector(Collector):
         yield CounterMetricFamily("enodo_hub_forged_results",
                                   "Job messages without a valid session MAC, dropped",
                                   value=self.scheduler.forged.count)
-        status = self.link_status()
+        status = self.state.siridb.status()
         yield GaugeMetricFamily("enodo_hub_siridb_connected",
                                 "1 while the hub's SiriDB link is connected",
                                 value=1 if status.get("connected") else 0)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from falcon import testing
 
-from actors.hub.scheduler import Scheduler
 from api.app import create_app
 from tests.api.state_hub import StateHub
-from tests.support.hub_state import FakeJobs, make_state
+from tests.support.hub_state import make_state
 
 
 @pytest.fixture
@@ -18,9 +17,7 @@ def state(tmp_path):
 
 @pytest.fixture
 def hub(state) -> StateHub:
-    # The real scheduler, its jobs recorded instead of pushed: queue_job answers as in the hub.
-    Scheduler(state, FakeJobs())
-    return StateHub(state)
+    return StateHub(state)  # the state's own scheduler: queue_job answers as in the hub
 
 
 @pytest.fixture

@@ -108,7 +108,7 @@ def test_series_forms_queue_jobs_edit_anomaly_settings_and_remove(client, hub):
     resp = post(client, "/ui/series/s/jobs", headers, type="fit", csrf=csrf)
     assert "error=" in resp.headers["location"] and "train+it+first" in resp.headers["location"]
     queued = []
-    hub.state.request_job = lambda series, kind: queued.append((series.name, kind))
+    hub.state.scheduler.request = lambda series, kind: queued.append((series.name, kind))
     resp = post(client, "/ui/series/s/jobs", headers, type="train", csrf=csrf)
     assert "done=train+queued" in resp.headers["location"] and queued == [("s", "train")]
     resp = post(client, "/ui/series/s/anomaly", headers, k="2", n="3", direction="above",

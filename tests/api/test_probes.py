@@ -11,7 +11,7 @@ from api.openapi import openapi_document
 from api.server_edges import MAX_ENCODED_NAME
 from tests.api.checks import assert_error
 from tests.api.state_hub import StateHub
-from tests.support.hub_state import make_state
+from tests.support.hub_state import SaidSiriDB, make_state
 
 TOKEN = "t0ken"
 
@@ -29,9 +29,7 @@ def test_health_answers_without_token_or_hub(secured, hub):
 
 
 def test_ready_when_hub_answers_and_siridb_connected(secured, hub):
-    hub.state.siridb_status = lambda: {  # what the hub's SiriDB link says once connected
-        "status": "connected", "configured": True, "connected": True, "error": None,
-        "host": "127.0.0.1", "port": 9000, "database": "dbtest"}
+    hub.state.siridb = SaidSiriDB()  # what the hub's SiriDB link says once connected
     result = secured.simulate_get("/ready")
     assert result.status_code == 200
     assert result.json == {"status": "ready", "hub": "ok", "siridb": "connected"}

@@ -6,7 +6,7 @@ import pytest
 
 from protocol.settings import defaults
 from tests.api.checks import assert_error
-from tests.support.hub_state import worker
+from tests.support.hub_state import SaidSiriDB, worker
 
 SETTINGS = defaults()
 
@@ -40,9 +40,7 @@ def test_bad_settings_are_400_and_change_nothing(client, hub, changes):
 
 def test_siridb_status(client, hub):
     assert client.simulate_get("/siridb/status").json["status"] == "not_configured"
-    hub.state.siridb_status = lambda: {  # what the hub's SiriDB link says once connected
-        "status": "connected", "configured": True, "connected": True, "error": None,
-        "host": "127.0.0.1", "port": 9000, "database": "dbtest"}
+    hub.state.siridb = SaidSiriDB()  # what the hub's SiriDB link says once connected
     result = client.simulate_get("/siridb/status")
     assert result.status_code == 200
     assert result.json["status"] == "connected"

@@ -1,14 +1,18 @@
-"""A HubState driven directly, for unit tests of the hub: clock, state, peers, job socket."""
+"""A HubState driven directly, for unit tests of the hub: clock, state, peers, job sends."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from actors.hub.actions import run_action
 from actors.hub.handlers import handle_control
 from actors.hub.series import Series
+from actors.hub.siridb_link import NoSiriDB, SiriDB
 from actors.hub.state import HubState
 from actors.hub.store import Store
 from protocol.envelope import Codec, Message
-from protocol.errors import TransportError
+from protocol.errors import ProtocolError, TransportError
+from protocol.jobs import JobKind
 from protocol.session import new_nonce
 from protocol.types import MessageType
 
@@ -23,13 +27,31 @@ class FakeClock:
         return self.now
 
 
-def make_state(path, token: str = "", clock: FakeClock | None = None) -> HubState:
+def make_state(path, token: str = "", clock: FakeClock | None = None,
+               siridb: SiriDB | None = None) -> HubState:
     """A HubState on a store in path (reopening the same path is a hub restart)."""
     clock = clock or FakeClock()
     return HubState(
         Store(str(path)), heartbeat_interval=1.0, liveness=3, token=token, version="t",
-        clock=clock, wall=clock,
+        clock=clock, wall=clock, siridb=siridb,
     )
+
+
+class SaidSiriDB(NoSiriDB):
+    """A SiriDB link that says what a test sets: `said` (connected unless told), `precision`."""
+
+    configured = True
+
+    def __init__(self, precision: str | None = None, **status: Any) -> None:
+        super().__init__()
+        self.precision = precision
+        self.said = {"status": "connected", "configured": True, "connected": True,
+                     "error": None, "host": "127.0.0.1", "port": 9000, "database": "dbtest",
+                     **status}
+
+    def status(self) -> dict[str, Any]:
+        """What the test set."""
+        return dict(self.said)
 
 
 def hello(client_id: str, client_type: str, token: str | None = None,
@@ -48,21 +70,54 @@ def hello(client_id: str, client_type: str, token: str | None = None,
 JOB_KEYS: dict[str, bytes] = {}
 
 
+JOB_TYPES = frozenset(kind.message_type for kind in JobKind)
+
+
 class FakeJobs:
-    """Stands in for the control socket's job sends: records jobs; `connected` False fails."""
+    """The server's sends of the jobs the scheduler queued in the state's outbox.
 
-    def __init__(self) -> None:
-        self.sent: list[Message] = []
-        self.routes: list[bytes] = []
+    Reading `sent` or `routes` first takes the job messages out of the outbox, as the server
+    does after the turn's commit (other messages stay), encodes each as the control socket
+    would (under its worker's session key), and records it. A job that cannot be encoded,
+    or any job while `connected` is False, is lost instead: the scheduler hears of it.
+    """
+
+    def __init__(self, state: HubState, max_size: int = 16 * 1024 * 1024) -> None:
+        self.state = state
+        self.codec = Codec("hub", max_size=max_size)
         self.connected = True
+        self._sent: list[Message] = []
+        self._routes: list[bytes] = []
 
-    def send(self, msg: Message, route=None, flags: int = 0,
-             session_key: bytes | None = None) -> None:
-        if not self.connected:
-            raise TransportError("no peer")
-        self.sent.append(msg)
-        self.routes.append(route[0] if route else b"")
-        JOB_KEYS[msg.body["job_id"]] = session_key
+    @property
+    def sent(self) -> list[Message]:
+        """The job messages sent so far, oldest first."""
+        self._deliver()
+        return self._sent
+
+    @property
+    def routes(self) -> list[bytes]:
+        """The identity each of `sent` went to."""
+        self._deliver()
+        return self._routes
+
+    def _deliver(self) -> None:
+        rest = []
+        for item in self.state.outbox.take():
+            if item.msg.type not in JOB_TYPES:
+                rest.append(item)
+                continue
+            try:
+                self.codec.encode(item.msg, item.session_key)
+                if not self.connected:
+                    raise TransportError("send failed: Host unreachable")
+            except (ProtocolError, TransportError) as exc:
+                item.on_lost(exc)
+                continue
+            self._sent.append(item.msg)
+            self._routes.append(item.identity)
+            JOB_KEYS[item.msg.body["job_id"]] = item.session_key
+        self.state.outbox.items[:0] = rest
 
 
 def add_series(state: HubState, name: str = "s") -> Series:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from actors.hub.actions import run_action
-from actors.hub.scheduler import Scheduler
 from protocol.errors import ProtocolError
 from protocol.types import MessageType
 from tests.support.hub_state import FakeClock, FakeJobs, counts, make_state, result, worker
@@ -22,8 +21,8 @@ ACCURACY = {
 def hub(tmp_path):
     clock = FakeClock()
     state = make_state(tmp_path, clock=clock)
-    jobs = FakeJobs()
-    scheduler = Scheduler(state, jobs)
+    jobs = FakeJobs(state)
+    scheduler = state.scheduler
     state.settings.update(min_data_points=10)
     return state, scheduler, jobs, clock
 

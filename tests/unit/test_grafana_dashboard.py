@@ -9,14 +9,13 @@ from types import SimpleNamespace
 
 import zmq.asyncio
 
-from actors.hub.scheduler import Scheduler
 from actors.listener.counter import PointCounter
 from actors.listener.hub_link import HubLink
 from actors.listener.telemetry import ListenerMetrics
 from actors.worker.telemetry import WorkerMetrics
 from api.telemetry import ApiMetrics
 from protocol.envelope import Codec
-from tests.support.hub_state import FakeJobs, make_state
+from tests.support.hub_state import make_state
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "configs" / "grafana" / "enodo-dashboard.json"
 NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
@@ -27,7 +26,7 @@ SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_count"
 def exported_names(tmp_path) -> set[str]:
     """Every sample name the actors' registries can expose (labelled ones before any use)."""
     state = make_state(tmp_path)
-    state.metrics.watch(state, Scheduler(state, FakeJobs()), lambda: {})
+    state.metrics.watch(state)
     listener = ListenerMetrics()
     ctx = zmq.asyncio.Context()
     try:

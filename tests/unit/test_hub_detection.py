@@ -6,7 +6,7 @@ import pytest
 
 from actors.hub.actions import run_action
 from actors.hub.handlers import handle_control
-from actors.hub.scheduler import JOB_SETTINGS, Scheduler
+from actors.hub.scheduler import JOB_SETTINGS
 from actors.worker.detector import DEFAULT_SENSITIVITY
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
@@ -17,8 +17,8 @@ from tests.support.hub_state import FakeJobs, counts, hello, make_state, result,
 @pytest.fixture
 def hub(tmp_path, clock):
     state = make_state(tmp_path, clock=clock)
-    jobs = FakeJobs()
-    scheduler = Scheduler(state, jobs)
+    jobs = FakeJobs(state)
+    scheduler = state.scheduler
     state.settings.update(min_data_points=100, fit_every=10)
     return state, scheduler, jobs
 
@@ -146,8 +146,9 @@ def test_events_are_updated_in_place_and_pushed_to_subscribers(hub, clock):
         scheduler.dispatch(clock.now)
         scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_RESULT, result={
             "kind": "forecast", "forecast": None, "anomalies": [], "events": [event]}))
-        pushed += [m.body for _, m in state.outbox.take() if m.type is MessageType.SERIES_UPDATE
-                   and m.body["event"] == "anomaly_event"]
+        pushed += [out.msg.body for out in state.outbox.take()
+                   if out.msg.type is MessageType.SERIES_UPDATE
+                   and out.msg.body["event"] == "anomaly_event"]
     assert [p["data"]["state"] for p in pushed] == ["open", "closed"]  # the repeat is no news
     assert run_action(state, "get_anomalies", {"name": "s"})["events"] == [closed]
 

@@ -13,7 +13,7 @@ from tests.support.hub_state import hello, make_state
 
 
 def sent(state):
-    return [(ident, msg.type, msg.body) for ident, msg in state.outbox.take()]
+    return [(item.identity, item.msg.type, item.msg.body) for item in state.outbox.take()]
 
 
 @pytest.fixture

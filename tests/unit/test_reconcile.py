@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import queue
-
-from actors.hub.reconcile import Reconciler
+from actors.hub.siridb_link import NoSiriDB
 from actors.hub.state import HubState
 from actors.hub.store import Store
 
 
-class FakeLink:
+class FakeLink(NoSiriDB):
     configured = True
 
     def __init__(self) -> None:
+        super().__init__()
         self.submitted: list[tuple[str, str]] = []
-        self.results: queue.Queue = queue.Queue()
 
     def submit(self, tag: str, query: str) -> None:
         self.submitted.append((tag, query))
@@ -26,17 +24,16 @@ class FakeLink:
 
 
 def make(tmp_path, now):
-    state = HubState(Store(str(tmp_path)), clock=lambda: now, wall=lambda: now)
-    state.settings["reconcile_interval"] = 3600
     link = FakeLink()
-    return state, link, Reconciler(state, link)
+    state = HubState(Store(str(tmp_path)), clock=lambda: now, wall=lambda: now, siridb=link)
+    state.settings["reconcile_interval"] = 3600
+    return state, link, state.reconciler
 
 
 def test_a_new_series_is_counted_at_once_even_right_after_boot(tmp_path):
     # time.monotonic() starts near 0 at boot: 10 s is less than one reconcile_interval.
     state, link, reconciler = make(tmp_path, now=10.0)
-    state.add_series("it's", None, None, False)
-    reconciler.urgent("it's")
+    state.add_series("it's", None, None, False)  # asks for its count at the next turn
     reconciler.tick(10.0)
     assert link.submitted == [("0", "select count() from 'it''s'")]
     link.answer(300)
@@ -51,9 +48,9 @@ def test_series_known_at_start_are_counted_at_once(tmp_path):
     state.add_series("a", None, None, False)
     state.flush()
     state.store.commit()
-    restarted = HubState(state.store, clock=lambda: 5.0, wall=lambda: 5.0)
     link = FakeLink()
-    Reconciler(restarted, link).tick(5.0)
+    restarted = HubState(state.store, clock=lambda: 5.0, wall=lambda: 5.0, siridb=link)
+    restarted.reconciler.tick(5.0)
     assert [q for _, q in link.submitted] == ["select count() from 'a'"]
 
 
@@ -61,7 +58,6 @@ def test_a_series_siridb_lacks_is_said_and_its_appearance_too(tmp_path):
     state, link, reconciler = make(tmp_path, now=10.0)
     added = state.add_series("later", None, None, False).detail()
     assert added["in_siridb"] is None and "not looked up" in added["siridb_note"]
-    reconciler.urgent("later")
     reconciler.tick(10.0)
     tag, _ = link.submitted.pop(0)
     link.results.put((tag, {}, None))  # SiriDB's answer for a series it does not have

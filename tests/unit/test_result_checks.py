@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from actors.hub.result_checks import Bounds, check_detector, clean_anomalies, clean_event
-from actors.hub.scheduler import Scheduler
 from protocol.types import MessageType
-from tests.support.hub_state import FakeJobs, counts, make_state, result, worker
+from tests.support.hub_state import FakeJobs, SaidSiriDB, counts, make_state, result, worker
 from tests.support.hub_state import add_series as add
 
 NOW = 1_700_000_000.0  # the fake clock's wall time in these tests
@@ -20,10 +19,9 @@ DETECTOR = {"last_ts": 1_699_999_000_000, "flags": [0, 1],
 def forecasting(tmp_path, clock):
     """A series with a model whose FORECAST_SERIE job is out with worker w1."""
     clock.now = NOW
-    state = make_state(tmp_path, clock=clock)
-    state.time_precision = lambda: "ms"
-    jobs = FakeJobs()
-    scheduler = Scheduler(state, jobs)
+    state = make_state(tmp_path, clock=clock, siridb=SaidSiriDB(precision="ms"))
+    jobs = FakeJobs(state)
+    scheduler = state.scheduler
     state.settings.update(min_data_points=10, fit_every=5)
     add(state)
     worker(state)

@@ -5,18 +5,26 @@ from __future__ import annotations
 import pytest
 
 from actors.hub.handlers import handle_control
-from actors.hub.scheduler import ACCEPT_TIMEOUT, Scheduler
+from actors.hub.scheduler import ACCEPT_TIMEOUT
 from protocol.envelope import Message
 from protocol.types import MessageType
-from tests.support.hub_state import JOB_KEYS, FakeJobs, counts, make_state, result, worker
+from tests.support.hub_state import (
+    JOB_KEYS,
+    FakeJobs,
+    SaidSiriDB,
+    counts,
+    make_state,
+    result,
+    worker,
+)
 from tests.support.hub_state import add_series as add
 
 
 @pytest.fixture
 def hub(tmp_path, clock):
     state = make_state(tmp_path, clock=clock)
-    jobs = FakeJobs()
-    scheduler = Scheduler(state, jobs)
+    jobs = FakeJobs(state)
+    scheduler = state.scheduler
     state.settings.update(min_data_points=10, fit_every=5, max_attempts=2)
     return state, scheduler, jobs
 
@@ -131,8 +139,7 @@ def test_soft_failure_retries_with_backoff_then_fails_for_good(hub, clock):
 
 def test_soft_failures_do_not_use_up_attempts_while_the_hub_cannot_reach_siridb(hub, clock):
     state, scheduler, jobs = hub
-    status = {"status": "failing", "error": "ConnectionRefusedError"}
-    state.siridb_status = lambda: dict(status)
+    state.siridb = link = SaidSiriDB(status="failing", error="ConnectionRefusedError")
     add(state)
     worker(state)
     counts(state, 10)
@@ -144,7 +151,7 @@ def test_soft_failures_do_not_use_up_attempts_while_the_hub_cannot_reach_siridb(
                                    error="SiriDB unavailable", retry=True))
     train = state.series.get("s").jobs["train"]
     assert (train["state"], train["attempt"]) == ("queued", 4)
-    status["status"] = "connected"  # SiriDB is back: this try counts again
+    link.said["status"] = "connected"  # SiriDB is back: this try counts again
     clock.now += 60
     scheduler.dispatch(clock.now)
     scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_FAILED, error="bad", retry=True))
@@ -261,19 +268,19 @@ def test_forged_and_misattributed_results_are_dropped_and_change_nothing(hub, cl
 def _restart_with_a_running_train(tmp_path, clock):
     """A hub whose worker w1 runs a train, restarted (state reopened); w1 back, idle w2 too."""
     state = make_state(tmp_path, clock=clock)
-    scheduler = Scheduler(state, FakeJobs())
+    scheduler = state.scheduler
     state.settings["min_data_points"] = 10
     add(state)
     worker(state)
     counts(state, 10)
     scheduler.dispatch(clock.now)
-    train = scheduler.jobs.sent[-1]
+    train = FakeJobs(state).sent[-1]
     scheduler.on_result(result(train, MessageType.JOB_ACCEPTED))
     state.flush()
     state.store.commit()
     again = make_state(tmp_path, clock=clock)
-    jobs = FakeJobs()
-    restored = Scheduler(again, jobs)
+    jobs = FakeJobs(again)
+    restored = again.scheduler
     worker(again)
     worker(again, b"W2", "w2")
     return again, restored, jobs, train

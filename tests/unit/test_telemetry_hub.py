@@ -5,22 +5,29 @@ from __future__ import annotations
 import pytest
 
 from actors.hub.handlers import handle_control
-from actors.hub.scheduler import ACCEPT_TIMEOUT, Scheduler
+from actors.hub.scheduler import ACCEPT_TIMEOUT
 from protocol.envelope import Message
 from protocol.types import MessageType
-from tests.support.hub_state import FakeJobs, counts, hello, make_state, result, worker
+from tests.support.hub_state import (
+    FakeJobs,
+    SaidSiriDB,
+    counts,
+    hello,
+    make_state,
+    result,
+    worker,
+)
 from tests.support.hub_state import add_series as add
-
-LINK = {"status": "failing", "connected": False}
 
 
 @pytest.fixture
 def hub(tmp_path, clock):
-    state = make_state(tmp_path, clock=clock)
-    jobs = FakeJobs()
-    scheduler = Scheduler(state, jobs)
+    link = SaidSiriDB(status="failing", connected=False)
+    state = make_state(tmp_path, clock=clock, siridb=link)
+    jobs = FakeJobs(state)
+    scheduler = state.scheduler
     state.settings.update(min_data_points=10, fit_every=5, max_attempts=2)
-    state.metrics.watch(state, scheduler, lambda: dict(LINK))
+    state.metrics.watch(state)
     return state, scheduler, jobs
 
 
