@@ -19,24 +19,37 @@ CONFIG_ENV = "ENODO_API_CONFIG"
 
 
 def _zmq_address(value: str) -> str | None:
+    """Check for a ZMQ address (tcp://, ipc:// or inproc://)."""
     if value.startswith(("tcp://", "ipc://", "inproc://")) and len(value) > 7:
         return None
     return "must be a ZMQ address such as tcp://127.0.0.1:5563"
 
 
 OPTIONS = (
-    Option("api", "hub_address", str, DEFAULT_HUB_ADDRESS, _zmq_address),
-    Option("api", "timeout", float, DEFAULT_TIMEOUT, positive),
-    Option("api", "body_timeout", float, DEFAULT_BODY_TIMEOUT, positive),
-    Option("api", "signing_key", str, "", secret=True),
-    Option("api", "token", str, "", secret=True),
-    Option("api", "token_file", str, DEFAULT_TOKEN_FILE),
-    Option("api", "bearer_token", str, "", secret=True),
-    Option("api", "bearer_token_file", str, ""),
-    Option("api", "read_token", str, "", secret=True),
-    Option("api", "read_token_file", str, ""),
-    Option("api", "curve_server_key", str, "", check_z85_key),
-    Option("api", "curve_server_key_file", str, ""),
+    Option("api", "hub_address", str, DEFAULT_HUB_ADDRESS, _zmq_address,
+           doc="the hub's api socket"),
+    Option("api", "timeout", float, DEFAULT_TIMEOUT, positive,
+           doc="seconds to wait for the hub's reply; past it the request is answered 503"),
+    Option("api", "body_timeout", float, DEFAULT_BODY_TIMEOUT, positive,
+           doc="seconds a request body may take to arrive; past it 408"),
+    Option("api", "signing_key", str, "", secret=True,
+           doc="HMAC key signing every message, the hub's (empty: unsigned)"),
+    Option("api", "token", str, "", secret=True,
+           doc="the hub's token, sent with every request (empty: read from token_file)"),
+    Option("api", "token_file", str, DEFAULT_TOKEN_FILE,
+           doc="file holding the hub's token (re-read when it changes)"),
+    Option("api", "bearer_token", str, "", secret=True,
+           doc="token REST users send as `Authorization: Bearer` (both empty: REST is open)"),
+    Option("api", "bearer_token_file", str, "",
+           doc="or a file holding it"),
+    Option("api", "read_token", str, "", secret=True,
+           doc="read-only REST token: GET and HEAD only (needs a bearer token)"),
+    Option("api", "read_token_file", str, "",
+           doc="or a file holding it"),
+    Option("api", "curve_server_key", str, "", check_z85_key,
+           doc="the hub's CURVE public key in Z85, when the hub has curve = true"),
+    Option("api", "curve_server_key_file", str, "",
+           doc="or the hub's public certificate file (<data_dir>/hub.key)"),
     # The console reads series history from SiriDB itself (the hub's loop stays free): the
     # same [siridb] section, and ENODO_SIRIDB_* variables, as the hub and the workers.
     *siridb_options("siridb"),

@@ -21,7 +21,10 @@ Z85_KEY_LENGTH = 40
 
 
 def check_z85_key(value: str) -> str | None:
-    """Config check: a CURVE key in Z85 text (the message never repeats the value)."""
+    """Check for a CURVE key in Z85 text (40 characters), or empty.
+
+    The message never repeats the value (it may be a secret key).
+    """
     if not value:
         return None
     if len(value) != Z85_KEY_LENGTH:

@@ -21,14 +21,24 @@ DEFAULT_TIMEOUT = 5.0
 TOKEN_FILE_CANDIDATES = (Path(".enodo/hub/token"), CHECKOUT / ".enodo" / "hub" / "token")
 
 OPTIONS = (
-    Option("client", "hub", str, DEFAULT_HUB),
-    Option("client", "timeout", float, DEFAULT_TIMEOUT, positive),
-    Option("client", "token", str, "", secret=True),
-    Option("client", "token_file", str, ""),
-    Option("client", "signing_key", str, "", secret=True),
-    Option("client", "curve_server_key", str, ""),
-    Option("client", "curve_server_key_file", str, ""),
-    Option("client", "client_id", str, ""),
+    Option("client", "hub", str, DEFAULT_HUB,
+           doc="the hub's control socket"),
+    Option("client", "timeout", float, DEFAULT_TIMEOUT, positive,
+           doc="seconds to wait for the hub's answer"),
+    Option("client", "token", str, "", secret=True,
+           doc="the hub's token (empty: read from token_file)"),
+    Option("client", "token_file", str, "",
+           doc="file holding the hub's token (empty: .enodo/hub/token of the current directory, "
+               "else of $ENODO_RUN_DIR, else of this checkout)"),
+    Option("client", "signing_key", str, "", secret=True,
+           doc="HMAC key signing every message, the hub's (empty: unsigned)"),
+    Option("client", "curve_server_key", str, "",
+           doc="the hub's CURVE public key in Z85, when the hub has curve = true"),
+    Option("client", "curve_server_key_file", str, "",
+           doc="or the hub's public certificate file (<data_dir>/hub.key)"),
+    Option("client", "client_id", str, "",
+           doc="id announced in HANDSHAKE (empty: one generated once, kept in "
+               "$XDG_STATE_HOME/enodo/client-id)"),
 )
 
 

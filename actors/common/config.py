@@ -33,7 +33,11 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Option:
-    """One config key: section, name, type, default, an optional check."""
+    """One config key: section, name, type, default, an optional check, what it does.
+
+    `doc` is the key's line in docs/configuration.md (python -m scripts.config_reference);
+    a check's docstring, first line, says there what values it takes.
+    """
 
     section: str
     key: str
@@ -41,6 +45,7 @@ class Option:
     default: Any
     check: Check | None = None
     secret: bool = False
+    doc: str = ""
 
     @property
     def env_name(self) -> str:
@@ -49,7 +54,7 @@ class Option:
 
 
 def port(value: int) -> str | None:
-    """Check for a TCP port (0 picks a free one)."""
+    """Check for a port number, 0 to 65535."""
     return None if 0 <= value <= 65535 else "must be a port number 0-65535"
 
 
@@ -69,6 +74,7 @@ def one_of(*choices: str) -> Check:
     def check(value: str) -> str | None:
         return None if value in choices else "must be one of " + ", ".join(choices)
 
+    check.__doc__ = "Check for one of " + ", ".join(choices) + "."
     return check
 
 
@@ -176,9 +182,11 @@ def load_config(
 def siridb_options(section: str, host: str = "127.0.0.1") -> list[Option]:
     """The keys of a SiriDB connection section ([siridb], [siridb_output])."""
     return [
-        Option(section, "host", str, host),
-        Option(section, "port", int, 9000, port),
-        Option(section, "user", str, "iris"),
-        Option(section, "password", str, "siri", secret=True),
-        Option(section, "database", str, "enodo"),
+        Option(section, "host", str, host, doc="SiriDB server's host name or address "
+               "(empty: no SiriDB configured)"),
+        Option(section, "port", int, 9000, port, doc="SiriDB's client port"),
+        Option(section, "user", str, "iris", doc="SiriDB user"),
+        Option(section, "password", str, "siri", secret=True,
+               doc="that user's password (prefer ENODO_<SECTION>_PASSWORD to a file)"),
+        Option(section, "database", str, "enodo", doc="SiriDB database"),
     ]

@@ -35,11 +35,14 @@ def keep_values_in_process() -> None:
     values.ValueClass = values.MutexValue
 
 
-def metrics_options(section: str, default_port: int) -> list[Option]:
+def metrics_options(section: str, default_port: int, port_note: str = "") -> list[Option]:
     """The `metrics_host` and `metrics_port` keys of an actor's section (port 0: off)."""
     return [
-        Option(section, "metrics_host", str, "127.0.0.1"),
-        Option(section, "metrics_port", int, default_port, port),
+        Option(section, "metrics_host", str, "127.0.0.1",
+               doc="address of Prometheus' /metrics (docs/grafana.md)"),
+        Option(section, "metrics_port", int, default_port, port,
+               doc="port of /metrics (0: not served; a port taken is logged, the work goes on)"
+               + port_note),
     ]
 
 

@@ -37,43 +37,64 @@ def _output_options() -> list[Option]:
     # Every [siridb_output] key is text, empty meaning "same as [siridb]"; the port is
     # converted once resolved (see siridb_settings).
     return [
-        dataclasses.replace(option, type=str, default="", check=None)
+        dataclasses.replace(option, type=str, default="", check=None,
+                            doc=f"{option.key} of where results go (empty: [siridb]'s)")
         for option in siridb_options(OUTPUT_SECTION)
     ]
 
 
 def _chunk_points(value: int) -> str | None:
-    # A chunk is read with `tail N`, which SiriDB answers only for 1 <= N <= 1,000,000.
+    """Check for 1 to 1,000,000 (SiriDB answers `tail N` only in that range)."""
     if 1 <= value <= MAX_HEAD_TAIL:
         return None
     return f"must be 1 to {MAX_HEAD_TAIL} (SiriDB's limit on tail/head), got {value}"
 
 
 OPTIONS = [
-    Option("worker", "hub_host", str, "127.0.0.1"),
-    Option("worker", "control_port", int, 5560, port),
-    Option("worker", "results_port", int, 5562, port),
-    Option("worker", "worker_id", str, ""),
-    Option("worker", "token", str, "", secret=True),
-    Option("worker", "token_file", str, DEFAULT_TOKEN_FILE),
-    Option("worker", "signing_key", str, "", secret=True),
-    Option("worker", "curve_server_key", str, "", check_z85_key),
-    Option("worker", "curve_server_key_file", str, ""),
-    Option("worker", "log_level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR")),
-    Option("worker", "state_dir", str, DEFAULT_STATE_DIR),
-    Option("worker", "heartbeat_interval", float, 1.0, positive),
-    Option("worker", "liveness", int, 3, positive),
-    Option("worker", "reconnect_min", float, 0.5, positive),
-    Option("worker", "reconnect_max", float, 30.0, positive),
-    Option("worker", "shutdown_grace", float, 10.0, positive),
-    Option("worker", "child_start_timeout", float, 120.0, positive),
-    Option("worker", "max_message_size", int, 16 * 1024 * 1024, positive),
-    Option("worker", "read_chunk_points", int, 100_000, _chunk_points),
-    Option("worker", "siridb_timeout", float, 10.0, positive),
+    Option("worker", "hub_host", str, "127.0.0.1",
+           doc="host of the hub's control and results sockets"),
+    Option("worker", "control_port", int, 5560, port,
+           doc="port of the hub's control socket (the session; jobs come this way)"),
+    Option("worker", "results_port", int, 5562, port,
+           doc="port of the hub's results socket"),
+    Option("worker", "worker_id", str, "",
+           doc="stable id, one per worker (empty: <host>-<n>, n a free lock in state_dir; --id N "
+               "gives <base>-N)"),
+    Option("worker", "token", str, "", secret=True,
+           doc="the hub's token for HANDSHAKE (empty: read from token_file)"),
+    Option("worker", "token_file", str, DEFAULT_TOKEN_FILE,
+           doc="file holding the hub's token (re-read when it changes)"),
+    Option("worker", "signing_key", str, "", secret=True,
+           doc="HMAC key signing every message, the hub's (empty: unsigned)"),
+    Option("worker", "curve_server_key", str, "", check_z85_key,
+           doc="the hub's CURVE public key in Z85, when the hub has curve = true"),
+    Option("worker", "curve_server_key_file", str, "",
+           doc="or the hub's public certificate file (<data_dir>/hub.key)"),
+    Option("worker", "log_level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"),
+           doc="log level"),
+    Option("worker", "state_dir", str, DEFAULT_STATE_DIR,
+           doc="folder of the worker's id locks"),
+    Option("worker", "heartbeat_interval", float, 1.0, positive,
+           doc="seconds between heartbeats until the hub's HANDSHAKE_OK says its own"),
+    Option("worker", "liveness", int, 3, positive,
+           doc="heartbeats missed before the hub counts as gone"),
+    Option("worker", "reconnect_min", float, 0.5, positive,
+           doc="first wait in seconds before reconnecting to a silent hub (it doubles)"),
+    Option("worker", "reconnect_max", float, 30.0, positive,
+           doc="longest such wait"),
+    Option("worker", "shutdown_grace", float, 10.0, positive,
+           doc="seconds to finish the current job on SIGTERM before handing it back"),
+    Option("worker", "child_start_timeout", float, 120.0, positive,
+           doc="seconds the model process may take to start (its imports)"),
+    Option("worker", "max_message_size", int, 16 * 1024 * 1024, positive,
+           doc="largest message in bytes to or from the hub"),
+    Option("worker", "read_chunk_points", int, 100_000, _chunk_points,
+           doc="points per query when reading a long history"),
+    Option("worker", "siridb_timeout", float, 10.0, positive,
+           doc="seconds to connect to SiriDB (a query may take six times as long)"),
     *siridb_options("siridb"),
     *_output_options(),
-    # Prometheus' /metrics (0: not served); worker `--id N` adds N to the port.
-    *metrics_options("worker", 9123),
+    *metrics_options("worker", 9123, "; a worker started with --id N listens on this + N"),
 ]
 
 
