@@ -78,6 +78,17 @@ endpoint. Keys that earlier versions read are ignored with a warning:
 """
 
 
+SECOND_STACK = """\
+A second stack, from the same checkout, beside the first:
+
+<!-- docs-test: skip (starts a second stack; the docs test runs the first on a port base) -->
+```sh
+ENODO_PORT_BASE=18000 ENODO_RUN_DIR=/tmp/enodo2 make run
+ENODO_CLIENT_HUB=tcp://127.0.0.1:18003 ENODO_CLIENT_TOKEN_FILE=/tmp/enodo2/hub/token \\
+  .venv/bin/enodo-client list
+```"""
+
+
 def _default(option: Option) -> str:
     value = option.default
     if value == "":
@@ -157,8 +168,10 @@ def render() -> str:
             "port and its variable, when one is taken. `ENODO_PORT_BASE=N` moves them all "
             "(port `N + offset`), a variable per port moves one, `ENODO_RUN_DIR` puts state "
             "and logs elsewhere than `.enodo`. Each process's own variables are derived from "
-            "this table.", ""]
+            "this table; `make run` also names any `ENODO_*` variable no part of Enodo "
+            "reads, with a guess at what was meant.", ""]
     out += ports_table()
+    out += ["", SECOND_STACK]
     return "\n".join(out) + "\n"
 
 
