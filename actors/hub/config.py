@@ -40,6 +40,11 @@ OPTIONS = [
     Option("hub", "log_repeat_burst", int, 10, positive),
     Option("hub", "log_repeat_window", float, 60.0, positive),
     Option("hub", "siridb_check_interval", float, 10.0, positive),
+    # System alerts (docs/alerts.md): how long a trouble lasts before it fires, the oldest
+    # a queued job may be, and how often they are checked.
+    Option("hub", "alert_grace", float, 60.0, positive),
+    Option("hub", "alert_max_queue_age", float, 600.0, positive),
+    Option("hub", "alert_check_interval", float, 5.0, positive),
     # Prometheus' /metrics (0: not served).
     *metrics_options("hub", 9120),
     *siridb_options("siridb"),
