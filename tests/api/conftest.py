@@ -13,7 +13,7 @@ from tests.support.hub_state import FakeJobs, make_state
 
 @pytest.fixture
 def state(tmp_path):
-    return make_state(tmp_path)
+    return make_state(tmp_path, alerts=True)
 
 
 @pytest.fixture
