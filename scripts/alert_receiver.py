@@ -61,11 +61,12 @@ class AlertReceiver:
         """Check and keep one POST body; the HTTP status to answer."""
         with self.lock:
             self.posts += 1
-            if self.fail > 0:
-                self.fail -= 1
-                return 500
         if self.delay and not self.release.is_set():
             self.release.wait(self.delay)
+        with self.lock:
+            if self.fail > 0:  # checked after the delay: a held POST may still be refused
+                self.fail -= 1
+                return 500
         if self.secret:
             expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
             if not hmac.compare_digest(expected, signature or ""):
