@@ -17,6 +17,7 @@ import hmac
 import json
 import logging
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,14 @@ class AlertReceiver:
     """An HTTP server on a thread; `alerts` holds every payload taken, in arrival order.
 
     fail: answer 500 to this many POSTs first; delay: seconds to hold each answer;
-    path: a file each payload is appended to as a JSON line.
+    path: a file each payload is appended to as a JSON line; on_alert: called with each.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, secret: str = "",
-                 path: Path | None = None, fail: int = 0, delay: float = 0.0) -> None:
+                 path: Path | None = None, fail: int = 0, delay: float = 0.0,
+                 on_alert: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.secret, self.path, self.fail, self.delay = secret, path, fail, delay
+        self.on_alert = on_alert
         self.alerts: list[dict[str, Any]] = []
         self.posts = 0
         self.refused = 0
@@ -84,6 +87,8 @@ class AlertReceiver:
                     out.write(json.dumps(alert) + "\n")
         log.info("alert %s %s %s: %s", alert.get("status"), alert.get("kind"),
                  alert.get("series") or "-", alert.get("summary"))
+        if self.on_alert is not None:
+            self.on_alert(alert)
         return 200
 
     def start(self) -> AlertReceiver:
