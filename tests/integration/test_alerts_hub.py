@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import signal
+import time
 
 import pytest
 
@@ -82,6 +83,12 @@ def test_a_hub_killed_mid_delivery_delivers_after_its_restart(hub, receiver):
     watch_a_series(hub, name="ops", kind="webhook", url=receiver.url, secret="k3y",
                    backoff=0.1, kinds=["system"])
     wait_for(lambda: receiver.posts >= 1, 10, "a delivery in flight")
+    with Peer(hub.address("control"), "ops", "client") as peer:  # the loop is not held
+        peer.handshake()
+        started = time.monotonic()
+        outputs = ok(peer.api("list_alert_outputs"))["outputs"]
+        assert [o["pending"] for o in outputs] == [2]
+        assert time.monotonic() - started < 1.0
     hub.stop(signal.SIGKILL)
     receiver.fail = 1        # the POST in flight is not taken
     receiver.release.set()   # and answered now (to a dead hub)

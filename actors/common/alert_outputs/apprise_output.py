@@ -2,7 +2,8 @@
 
 One output holds one or more apprise URLs (https://github.com/caronc/apprise/wiki); each
 alert change is one notification: the title says status, severity and series, the body
-the summary and details.
+the summary and details. Apprise applies its own timeouts (per URL: `?cto=4&rto=4`), not
+the output's `timeout`.
 """
 
 from __future__ import annotations
@@ -36,9 +37,12 @@ class AppriseSender:
         urls = list(output.get("urls") or []) + ([output.url] if output.get("url") else [])
         self.apprise = apprise.Apprise()
         for url in urls:
-            if not self.apprise.add(url):
+            try:
+                taken = self.apprise.add(url)
+            except Exception:  # noqa: BLE001 - a URL a plugin chokes on is just not taken
+                taken = False
+            if not taken:
                 raise ValueError(f"apprise does not take the URL {url.split('://')[0]}://...")
-        self.timeout = output.timeout
 
     def send(self, item: Outgoing, replaces: Outgoing | None = None) -> None:
         """Notify; SendError when a service did not take it."""
