@@ -110,8 +110,10 @@ class Deliveries(_Resource):
         limit = req.get_param_as_int("limit", min_value=1, max_value=1000)
         if limit is not None:
             params["limit"] = limit
-        if req.get_param("output"):
-            params["output"] = req.get_param("output")
+        # Blank values kept: `?output=` is a bad name (400), not "every output".
+        output = falcon.uri.parse_query_string(req.query_string, keep_blank=True).get("output")
+        if output is not None:
+            params["output"] = output
         check_body(params, shapes.DeliveriesParams)
         resp.media = self.hub.request("alert_deliveries", params)
 

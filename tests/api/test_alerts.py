@@ -74,3 +74,8 @@ def test_deliveries_show_each_alert_sent_to_each_output_with_its_state(client, s
     assert [(d["output"], d["key"], d["status"], d["state"]) for d in rows] == [
         ("ops", "anomaly:cpu:1", "firing", "pending")]
     assert client.simulate_get("/alerts/deliveries", params={"limit": 0}).status_code == 400
+
+
+@pytest.mark.parametrize("query", ["output=", "output=a&output=b", "output=no%20spaces"])
+def test_a_bad_output_filter_of_deliveries_is_refused(client, query):
+    assert client.simulate_get("/alerts/deliveries", query_string=query).status_code == 400
