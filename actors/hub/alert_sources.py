@@ -50,3 +50,12 @@ def job_alert(series: str, kind: str, state: str, error: str | None, at: float) 
                  else f"{kind} of {series} works again"),
         labels={"check": "series_failing", "job": kind},
         details={"error": error} if failed else {})
+
+
+def series_removed_alerts(series: str, model: str, events: list[dict[str, Any]],
+                          at: float) -> list[Alert]:
+    """Resolves of what a series removed may have firing: its open events, its jobs."""
+    resolved = [anomaly_alerts(series, model, {**e, "state": "closed"}, at)[-1]
+                for e in events if e.get("state") == "open"]
+    return resolved + [job_alert(series, kind, "done", None, at)
+                       for kind in ("train", "fit", "forecast")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from actors.hub.actions import run_action
 from actors.hub.alert_sources import anomaly_alerts, job_alert
 from actors.hub.handlers import handle_control
 from actors.hub.scheduler import Scheduler
@@ -83,3 +84,16 @@ def test_system_trouble_fires_after_its_grace_and_resolves(hub, clock):
     clock.now += 1
     watch.tick(clock.now)
     assert set(state.alerts.firing) == {"system:workers", "system:job_queue"}
+
+
+def test_removing_a_series_resolves_its_open_event(hub, clock):
+    state, scheduler, jobs = hub
+    add(state)
+    worker(state)
+    counts(state, 20)
+    scheduler.dispatch(clock.now)
+    scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_RESULT, result={
+        "kind": "forecast", "forecast": None, "anomalies": [], "events": [EVENT]}))
+    assert "anomaly:s:5" in state.alerts.firing
+    run_action(state, "remove_series", {"name": "s"})
+    assert "anomaly:s:5" not in state.alerts.firing
