@@ -164,3 +164,21 @@ def test_the_signature_is_hmac_sha256_of_the_body():
     # The value any HMAC-SHA256 library gives (`openssl dgst -sha256 -hmac k`).
     assert signature("k", b"{}") == (
         "sha256=add853b103fbcc936a194f9eb15e29c4ff08af6e47d5d1bca4f20218e31e4fff")
+
+
+def test_an_apprise_output_notifies_through_the_library(book):
+    # apprise's json:// service POSTs {"title", "message", "type", ...} to a plain HTTP server.
+    receiver = AlertReceiver().start()
+    try:
+        b = book()
+        host_path = receiver.url.split("://", 1)[1]
+        b.add_output(convert({"name": "chat", "kind": "apprise", "urls": [f"json://{host_path}"],
+                              "backoff": 0.05}, AlertOutput, "output"))
+        fire(b, severity=Severity.CRITICAL)
+        turn(b)
+        wait_for(lambda: receiver.alerts, 10, "the notification")
+        note = receiver.alerts[0]
+        assert note["title"] == "[FIRING] critical: cpu" and note["type"] == "failure"
+        assert "key: anomaly:cpu:1" in note["message"]
+    finally:
+        receiver.stop()
