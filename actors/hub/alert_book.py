@@ -60,10 +60,10 @@ class AlertBook:
         """Record an alert change and the deliveries it makes (sent once committed)."""
         previous = self.firing.get(alert.key)
         now = self.wall()
-        record = alert.to_dict()
         if alert.status == AlertStatus.FIRING:
             if previous is not None and previous["alert"]["severity"] == alert.severity:
                 return  # the same alert firing again: already sent
+            record = alert.to_dict()
             started = previous["started_at"] if previous else alert.at
             held = self._silenced(alert, now)
             routed = [name for name, out in self.outputs.items() if takes(out, alert)]
