@@ -24,9 +24,11 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 # System packages the tests use: Debian's chromium and chromedriver (the console's browser
-# tests) and Prometheus (the metrics test scrapes a real stack with it). Installed when
+# tests), Prometheus (the metrics test scrapes a real stack with it) and Alertmanager (the
+# alert tests deliver to a real one). Installed when
 # missing and run as root (CI runs .ci/run as root); otherwise those tests skip and say so.
-SYSTEM_DEPS := chromium:chromium chromedriver:chromium-driver prometheus:prometheus
+SYSTEM_DEPS := chromium:chromium chromedriver:chromium-driver prometheus:prometheus \
+	prometheus-alertmanager:prometheus-alertmanager
 system-deps:
 	@missing=""; for pair in $(SYSTEM_DEPS); do \
 	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \

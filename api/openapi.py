@@ -22,6 +22,7 @@ from actors.common.siridb_queries import MAX_PLAIN_NAME_BYTES
 from api.auth import OPEN_PATHS
 from api.server_edges import MAX_ENCODED_NAME
 from protocol import actions as shapes
+from protocol import alert_actions as alerts
 from protocol.anomaly import AnomalySettings
 from protocol.names import MAX_NAME_BYTES
 from protocol.settings import KEYS, RuntimeSettings
@@ -44,7 +45,9 @@ NAME_PARAM = {
 _TYPES = [shapes.SeriesList, shapes.SeriesDetail, shapes.AddSeries, shapes.Removed,
           shapes.Forecast, shapes.Anomalies, shapes.Accuracy, shapes.JobRequest,
           shapes.JobQueued, RuntimeSettings, shapes.SiriDBStatus, shapes.EnodoStatus,
-          shapes.EventLog, shapes.Clients, AnomalySettings]
+          shapes.EventLog, shapes.Clients, AnomalySettings, alerts.AlertOutput,
+          alerts.OutputView, alerts.Outputs, alerts.NewSilence, alerts.Silence, alerts.Silences,
+          alerts.Deliveries, alerts.Deleted]
 _REFS, COMPONENTS = msgspec.json.schema_components(_TYPES, ref_template=REF)
 _REF = dict(zip(_TYPES, _REFS, strict=True))
 # The wire keeps `anomaly` an object so that its checks word their own errors; the

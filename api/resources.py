@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 import falcon
 
+from api import alert_resources
 from api.bodies import check_body, read_object
 from api.errors import api_error, bad_request
 from api.hub_client import HubError
@@ -234,6 +235,7 @@ def mount(hub: Hub) -> list[tuple[str, object]]:
         ("/enodo/status", ActionResource(hub, "enodo_status", "The hub's health")),
         ("/enodo/log", EventLog(hub)),
         ("/enodo/clients", ActionResource(hub, "list_clients", "Every client the hub has seen")),
+        *alert_resources.mount(hub),
         ("/health", Health()),
         ("/ready", Ready(hub)),
     ]

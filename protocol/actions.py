@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
+from protocol.alert_actions import ALERT_ACTIONS
 from protocol.anomaly import AnomalySettings
 from protocol.bodies import AddSerie, Empty
 from protocol.console import (  # noqa: F401 - the console's shapes, named with the others
@@ -295,4 +296,5 @@ ACTIONS: dict[str, tuple[type[Shape], Any]] = {
     "get_accuracy": (Named, Accuracy),
     "queue_job": (QueueJob, JobQueued),
     **CONSOLE_ACTIONS,
+    **ALERT_ACTIONS,
 }

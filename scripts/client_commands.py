@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scripts import client_format as fmt
+from scripts.client_alerts import ALERT_COMMANDS, add_alert_commands
 
 Params = Callable[[argparse.Namespace], dict[str, Any] | None]
 Render = Callable[[Any], str]
@@ -69,6 +70,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     log = sub.add_parser("log", help="the hub's event log, newest first")
     log.add_argument("--limit", type=_limit, default=None, help="newest N (1..1000, default 100)")
     sub.add_parser("clients", help="list known clients")
+    add_alert_commands(sub)
 
 
 def _add_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -113,6 +115,7 @@ COMMANDS: dict[str, tuple[str | Callable[[argparse.Namespace], str], Params, Ren
     "siridb": ("siridb_status", lambda a: None, fmt.key_values),
     "log": ("event_log", _limited, fmt.event_log),
     "clients": ("list_clients", lambda a: None, fmt.clients),
+    **ALERT_COMMANDS,
 }
 
 

@@ -15,14 +15,17 @@ import asyncio
 import datetime
 import itertools
 import logging
+import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from actors.common.config import Config
 from actors.common.siridb_queries import quote
 from api.config import hub_client_from_config, load_api_config
 from api.hub_client import HubClient, HubError
+from scripts.demo_alerts import start_receiver
 from scripts.demo_data import (
     SENSOR_BASE_MS,
     SENSOR_HISTORY,
@@ -114,7 +117,7 @@ def wait_for_hub(hub: HubClient, stop: threading.Event) -> bool:
     raise AssertionError("unreachable")
 
 
-def banner(api_url: str, config: Config) -> str:
+def banner(api_url: str, config: Config, alerts_file: Path) -> str:
     """What to try once the stack runs."""
     curl = "curl -s"
     lines = ["", "Enodo is running. The REST API is at " + api_url]
@@ -138,7 +141,9 @@ def banner(api_url: str, config: Config) -> str:
         *(f"  {s.name:<17} {s.unit:<5} model {s.model}" for s in SENSORS),
         schedule(),
         "Enodo should report those incidents and stay quiet otherwise: `planted:` lines say",
-        "what the demo did, `found:` lines what Enodo reported. Ctrl-C stops all.",
+        "what the demo did, `found:` lines what Enodo reported, `alert:` lines the alerts its",
+        f"webhook output delivered to the demo's receiver (each kept in {alerts_file}).",
+        "Ctrl-C stops all.",
         "",
     ])
 
@@ -231,7 +236,8 @@ async def run(args: argparse.Namespace) -> int:
         if not await loop.run_in_executor(None, wait_for_hub, hub, stopped):
             return 0
         await loop.run_in_executor(None, register, hub)
-        print(banner(args.api_url, config), flush=True)
+        receiver = await loop.run_in_executor(None, start_receiver, hub, args.alerts_file)
+        print(banner(args.api_url, config, args.alerts_file), flush=True)
         # Its own client with a short timeout: a hub stopping with the stack must not hold
         # the demo's Ctrl-C for api.timeout.
         reporter_hub = hub_client_from_config(config)
@@ -239,6 +245,7 @@ async def run(args: argparse.Namespace) -> int:
         reporter = FoundReporter(reporter_hub)
         await loop.run_in_executor(None, reporter.lines)  # events of earlier runs: not news
         await feed(client, last, args.interval, stop, reporter)
+        receiver.stop()
     finally:
         client.close()
     return 0
@@ -268,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub-api", default=None,
                         help="the hub's api socket (default: api.hub_address of the API config)")
     parser.add_argument("--api-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--alerts-file", type=Path, default=Path(
+        os.environ.get("ENODO_RUN_DIR", ".enodo")) / "alerts-received.jsonl",
+        help="where the demo's alert receiver writes each alert (one JSON line each)")
     parser.add_argument("--interval", type=float, default=0.5,
                         help="seconds between inserts (each is 10 simulated minutes)")
     args = parser.parse_args(argv)

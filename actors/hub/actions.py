@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.common.siridb_queries import name_problem
+from actors.hub.alert_actions import ACTIONS as ALERT_ACTIONS
 from actors.hub.detection import anomaly_view, check_anomaly_settings
 from actors.hub.series import Series
 from actors.hub.state import HubState
@@ -21,7 +22,7 @@ from protocol.types import PROTOCOL_VERSION
 
 Action = Callable[[HubState, Any], Any]
 #: action -> (params shape, function); the shapes are protocol/actions.py's.
-ACTIONS: dict[str, tuple[type[Shape], Action]] = {}
+ACTIONS: dict[str, tuple[type[Shape], Action]] = dict(ALERT_ACTIONS)  # alert_actions.py's
 
 
 def action(action_name: str, /) -> Callable[[Action], Action]:
@@ -247,3 +248,4 @@ def job_history(state: HubState, params: shapes.Named) -> dict:
     # A series removed and added again under its name starts with no history.
     jobs = [j for j in state.scheduler.finished(series.name) if j["ended_at"] >= series.created_at]
     return {"name": series.name, "jobs": jobs}
+

@@ -59,6 +59,13 @@ OPTIONS = [
            doc="seconds of the window of log_repeat_burst"),
     Option("hub", "siridb_check_interval", float, 10.0, positive,
            doc="seconds between checks of the hub's SiriDB connection"),
+    Option("hub", "alert_grace", float, 60.0, positive,
+           doc="seconds a system trouble (no listener, no worker, SiriDB down) lasts before "
+               "its alert fires (docs/alerts.md)"),
+    Option("hub", "alert_max_queue_age", float, 600.0, positive,
+           doc="seconds the oldest queued job may wait before a system alert fires"),
+    Option("hub", "alert_check_interval", float, 5.0, positive,
+           doc="seconds between checks for system alerts"),
     *metrics_options("hub", 9120),
     *siridb_options("siridb"),
 ]

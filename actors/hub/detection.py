@@ -4,13 +4,15 @@ The worker judges points (actors/worker/detection.py); the hub checks the settin
 series is added, sends them and the detector's state with each FORECAST_SERIE job, and keeps
 what comes back: anomalous points (each once), events (an open event is replaced by its newer
 versions until it closes) and the detector state. New anomalies are pushed to subscribed
-clients as SERIES_UPDATE `anomalies`, each changed event as `anomaly_event`.
+clients as SERIES_UPDATE `anomalies`, each changed event as `anomaly_event`, and each
+changed event is an alert (opened, escalated, closed: alert_sources.py).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from actors.hub.alert_sources import anomaly_alerts
 from protocol.anomaly import AnomalySettings
 from protocol.errors import ErrorCode, ProtocolError
 
@@ -74,6 +76,8 @@ def record_detection(state: HubState, series: Series, result: dict[str, Any]) ->
             if kept_events.get(event["id"]) != event:
                 kept_events[event["id"]] = event
                 state.publish(name, "anomaly_event", event)
+                for alert in anomaly_alerts(name, series.model, event, state.wall()):
+                    state.alerts.notify(alert)
         ordered = sorted(kept_events.values(), key=lambda e: e["id"])[-MAX_EVENTS:]
         store.put_output(name, "anomaly_events", ordered)
     if isinstance(result.get("detector"), dict):

@@ -8,6 +8,7 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING
 
+from actors.hub.alert_sources import job_alert
 from actors.hub.jobs import ForgeryLog, Job
 from actors.hub.series import Series
 from protocol.jobs import JobStatus, SeriesJobState
@@ -91,8 +92,19 @@ class JobBook:
                 "attempt": job.attempt, "queued_at": job.created_at,
                 "ended_at": entry["updated_at"],
             })
+            # Failed for good: an alert; done: resolves it (the book drops what never fired).
+            self.state.alerts.notify(job_alert(series.name, kind, status, error,
+                                               entry["updated_at"]))
         self.state.series.touch(series.name)
         self.state.publish(series.name, "state", {"job": kind, "state": status, "error": error})
+
+    def queue_age(self, now_wall: float) -> float:
+        """Seconds the oldest job ready to go has waited (0: none waits)."""
+        for name in self.ready:
+            job = self.active.get(name)
+            if job is not None and job.status is JobStatus.QUEUED:
+                return max(0.0, now_wall - job.created_at)
+        return 0.0
 
     def finished(self, name: str) -> list[dict]:
         """The series' last finished jobs, newest first (since this hub started)."""

@@ -17,6 +17,7 @@ from actors.common.curve_keys import hub_curve
 from actors.common.logs import repeat_limit, setup_logging
 from actors.common.telemetry import keep_values_in_process, serve_metrics
 from actors.common.version import software_version
+from actors.hub.alert_book import AlertBook
 from actors.hub.config import load_hub_config
 from actors.hub.datadir import DataDirBusy, DataDirLock
 from actors.hub.memory import give_back_large_blocks
@@ -24,6 +25,7 @@ from actors.hub.server import HubServer
 from actors.hub.siridb_link import SiriDBLink
 from actors.hub.state import HubState
 from actors.hub.store import Store
+from actors.hub.system_alerts import SystemWatch
 from actors.hub.telemetry import HubMetrics
 from protocol.envelope import Codec
 from protocol.errors import TransportError
@@ -56,14 +58,17 @@ def build(config: Config, ctx: zmq.Context, metrics: HubMetrics | None = None,
     wakeup = "inproc://siridb-link"
     link = SiriDBLink(config.section("siridb"), hub["siridb_check_interval"], ctx, wakeup,
                       metrics)
+    store = Store(hub["data_dir"])
+    alerts = AlertBook(store)
     state = HubState(
-        Store(hub["data_dir"]),
+        store,
         heartbeat_interval=hub["heartbeat_interval"],
         liveness=hub["liveness"],
         token=token,
         version=software_version(),
         metrics=metrics,
         siridb=link,
+        alerts=alerts,
     )
     codec = Codec(
         sender=f"hub-{state.hub_id}",
@@ -87,6 +92,10 @@ def build(config: Config, ctx: zmq.Context, metrics: HubMetrics | None = None,
         state.reconciler.drain()
 
     server.add_reader(wake, on_wake)
+    watch = SystemWatch(state, state.scheduler.queue_age, grace=hub["alert_grace"],
+                        max_queue_age=hub["alert_max_queue_age"],
+                        interval=hub["alert_check_interval"])
+    server.timers += [watch.tick, alerts.tick]
     return server, link
 
 

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from actors.hub.alert_sources import series_removed_alerts
 from actors.hub.detection import check_anomaly_settings
 from actors.hub.models import check_model
 from actors.hub.outbox import Outbox
@@ -110,9 +111,13 @@ class HubState:
         return series
 
     def remove_series(self, name: str) -> None:
-        """Stop watching a series and forget what the hub holds for it."""
-        if self.series.remove(name) is None:
+        """Stop watching a series and forget what the hub holds for it (its alerts resolve)."""
+        events = self.store.get_output(name, "anomaly_events") or []
+        series = self.series.remove(name)
+        if series is None:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"series {name!r} not found")
+        for alert in series_removed_alerts(name, series.model, events, self.wall()):
+            self.alerts.notify(alert)
         self.event("series_removed", f"series {name!r} removed", name)
         note = Message(MessageType.REMOVE_SERIE, {"name": name})
         for peer in self.peers.of_type(ClientType.LISTENER):

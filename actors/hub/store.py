@@ -88,6 +88,8 @@ class Store:
         self._in_tx = False
         self._dirty = False
         self._writer: ThreadPoolExecutor | None = None
+        #: Commits made: a change written before commit number n is on disk once this is > n.
+        self.commits = 0
 
     def _begin(self) -> None:
         self._dirty = True
@@ -100,6 +102,7 @@ class Store:
         if self._in_tx:
             self._execute_until_done("COMMIT")
             self._in_tx = False
+            self.commits += 1
         self._dirty = False
 
     def commit_in_background(self) -> Future[None]:
@@ -122,6 +125,7 @@ class Store:
         if self._in_tx:
             self._execute_until_done("COMMIT")
             self._in_tx = False
+            self.commits += 1
         # The write lock for the next turn is taken here, off the loop: a write in a
         # handler then never waits for it.
         self._execute_until_done("BEGIN IMMEDIATE")
@@ -151,6 +155,11 @@ class Store:
             self._writer.shutdown(wait=True)
         self.commit()
         self.db.close()
+
+    def write(self, statement: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        """Run one write in the turn's transaction (for tables other modules own)."""
+        self._begin()
+        return self.db.execute(statement, tuple(params))
 
     # meta -----------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

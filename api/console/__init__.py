@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import falcon
 
+from api.console.alerts_page import AlertsPage
 from api.console.changes import AddSeries, EditAnomaly, Login, Logout, QueueJob, RemoveSeries
 from api.console.history import HistoryReader
 from api.console.pages import Clients, EventLog, SeriesChart, SeriesList, SeriesPage, SettingsPage
@@ -44,4 +45,5 @@ def install_console(
     app.add_route(f"{PREFIX}/clients", Clients(*parts))
     app.add_route(f"{PREFIX}/events", EventLog(*parts))
     app.add_route(f"{PREFIX}/settings", SettingsPage(*parts))
+    app.add_route(f"{PREFIX}/alerts", AlertsPage(*parts))
     app.add_route(f"{PREFIX}/static/{{file}}", StaticFiles())

@@ -12,7 +12,7 @@ from tests.support.hub_state import make_state
 
 @pytest.fixture
 def state(tmp_path):
-    return make_state(tmp_path)
+    return make_state(tmp_path, alerts=True)
 
 
 @pytest.fixture

@@ -160,3 +160,27 @@ def test_the_clients_page_says_which_worker_runs_which_job(client, hub):
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)
     assert cells[:4] == ["worker", "yes", "yes", "train busy one"]
     assert cells[5] == "192.0.2.7"  # after capacity: where the worker connects from
+
+
+def test_the_alerts_page_shows_outputs_silences_and_deliveries(tmp_path):
+    from protocol.alerts import Alert, AlertKind, AlertStatus, Severity
+
+    state = make_state(tmp_path / "alerts-hub", alerts=True)
+    hub = StateHub(state)
+    client = testing.TestClient(create_app(hub, bearer=lambda: ADMIN, read_bearer=lambda: READER))
+    headers, _ = log_in(client, READER)
+    assert "No outputs" in client.simulate_get("/ui/alerts", headers=headers).text
+    hub.request("add_alert_output", {"name": "ops", "kind": "webhook", "secret": "s3cr3t",
+                                     "url": "http://127.0.0.1:9/hook", "series": "cpu.*"})
+    hub.request("add_silence", {"series": "db.*", "ends_at": state.wall() + 60,
+                                "comment": "maintenance"})
+    state.alerts.notify(Alert(key="anomaly:cpu.a:1", kind=AlertKind.ANOMALY,
+                              status=AlertStatus.FIRING, series="cpu.a",
+                              severity=Severity.WARNING, at=state.wall(), summary="s"))
+    page = client.simulate_get("/ui/alerts", params={"part": "live"}, headers=headers)
+    assert page.status_code == 200 and "s3cr3t" not in page.text
+    outputs = re.search(r'<table id="alert-outputs">(.*?)</table>', page.text, re.S).group(1)
+    assert "<td>ops</td>" in outputs and "cpu.*" in outputs
+    assert "maintenance" in page.text and "db.*" in page.text
+    deliveries = re.search(r'<table id="alert-deliveries">(.*?)</table>', page.text, re.S).group(1)
+    assert "anomaly:cpu.a:1" in deliveries and "<td>pending</td>" in deliveries

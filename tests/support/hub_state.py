@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from actors.hub.actions import run_action
+from actors.hub.alert_book import AlertBook
 from actors.hub.handlers import handle_control
 from actors.hub.series import Series
 from actors.hub.siridb_link import NoSiriDB, SiriDB
@@ -28,12 +29,17 @@ class FakeClock:
 
 
 def make_state(path, token: str = "", clock: FakeClock | None = None,
-               siridb: SiriDB | None = None) -> HubState:
-    """A HubState on a store in path (reopening the same path is a hub restart)."""
+               siridb: SiriDB | None = None, alerts: bool = False) -> HubState:
+    """A HubState on a store in path (reopening the same path is a hub restart).
+
+    alerts: with the hub's alert book (its delivery threads start at its first tick).
+    """
     clock = clock or FakeClock()
+    store = Store(str(path))
     return HubState(
-        Store(str(path)), heartbeat_interval=1.0, liveness=3, token=token, version="t",
+        store, heartbeat_interval=1.0, liveness=3, token=token, version="t",
         clock=clock, wall=clock, siridb=siridb,
+        alerts=AlertBook(store, wall=clock) if alerts else None,
     )
 
 

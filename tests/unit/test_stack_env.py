@@ -118,6 +118,7 @@ def test_make_run_and_the_demo_print_the_console_url(tmp_path):
                    "ENODO_RUN_DIR": str(tmp_path / "run")})
     assert console_url(env) == f"http://127.0.0.1:{base}/ui/"
     config = load_api_config({"ENODO_API_CONFIG": str(ROOT / "configs" / "api.conf")})
-    text = banner(f"http://127.0.0.1:{base}", config)
+    text = banner(f"http://127.0.0.1:{base}", config, tmp_path / "run" / "alerts-received.jsonl")
+    assert f"{tmp_path}/run/alerts-received.jsonl" in text
     assert f"console (series, charts, clients, event log, settings): http://127.0.0.1:{base}/ui/" \
         in text and "log in with the token in .enodo/hub/token" in text
