@@ -40,6 +40,10 @@ OPTIONS = [
     Option("hub", "log_repeat_burst", int, 10, positive),
     Option("hub", "log_repeat_window", float, 60.0, positive),
     Option("hub", "siridb_check_interval", float, 10.0, positive),
+    # A trained series is stale after this many analysed intervals without a new point (and
+    # at least stale_min_seconds): its "stale" rule fires (docs/rules.md).
+    Option("hub", "stale_factor", float, 10.0, positive),
+    Option("hub", "stale_min_seconds", float, 60.0, positive),
     # Prometheus' /metrics (0: not served).
     *metrics_options("hub", 9120),
     *siridb_options("siridb"),

@@ -25,6 +25,7 @@ from actors.hub.scheduler import Scheduler
 from actors.hub.series import Series
 from actors.hub.server import HubServer
 from actors.hub.siridb_link import SiriDBLink
+from actors.hub.staleness import StaleWatch
 from actors.hub.state import HubState
 from actors.hub.store import Store
 from actors.hub.telemetry import HubMetrics
@@ -106,6 +107,7 @@ def build(config: Config, ctx: zmq.Context, metrics: HubMetrics | None = None,
     state.on_added = on_added
     server.add_reader(wake, on_wake)
     server.timers.append(jobs_due)
+    server.timers.append(StaleWatch(state, hub["stale_factor"], hub["stale_min_seconds"]).tick)
     return server, link
 
 

@@ -13,12 +13,14 @@ from typing import Any
 from actors.hub.detection import check_anomaly_settings
 from actors.hub.models import check_model
 from actors.hub.peers import Peer, PeerTable
+from actors.hub.rules import resolve_all
 from actors.hub.series import Series, SeriesRegistry
 from actors.hub.store import Store
 from actors.hub.telemetry import HubMetrics
 from protocol.alerts import AlertSink, NoAlerts
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
+from protocol.rules import check_horizon, check_rules
 from protocol.session import new_nonce, session_key
 from protocol.settings import defaults, stored_settings, validate_changes
 from protocol.types import ClientType, MessageType
@@ -118,7 +120,7 @@ class HubState:
     # series -----------------------------------------------------------------
     def add_series(
         self, name: str, model: str | int | None, params: dict | None, realtime: bool,
-        anomaly: dict | None = None,
+        anomaly: dict | None = None, rules: list | None = None, horizon: int | str | None = None,
     ) -> Series:
         """Start watching a series; ProtocolError CONFLICT or INVALID when it cannot be."""
         if name in self.series:
@@ -127,7 +129,8 @@ class HubState:
             model if model is not None else self.settings["default_model"], params or {}
         )
         anomaly_settings = check_anomaly_settings(anomaly)
-        series = Series(name, model_name, clean, realtime, self.wall(), anomaly=anomaly_settings)
+        series = Series(name, model_name, clean, realtime, self.wall(), anomaly=anomaly_settings,
+                        rules=check_rules(rules), horizon=check_horizon(horizon))
         self.series.add(series)
         self.event("series_added", f"series {name!r} added with model {model_name}", name)
         note = Message(MessageType.ADD_SERIE, {"name": name, "realtime": realtime})
@@ -138,9 +141,11 @@ class HubState:
         return series
 
     def remove_series(self, name: str) -> None:
-        """Stop watching a series and forget what the hub holds for it."""
-        if self.series.remove(name) is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"series {name!r} not found")
+        """Stop watching a series and forget what the hub holds for it (the alerts of its
+        firing rules resolve)."""
+        series = self.get_series(name)
+        resolve_all(self, series, "series removed")
+        self.series.remove(name)
         self.event("series_removed", f"series {name!r} removed", name)
         note = Message(MessageType.REMOVE_SERIE, {"name": name})
         for peer in self.peers.of_type(ClientType.LISTENER):

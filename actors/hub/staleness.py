@@ -1,0 +1,80 @@
+"""A series gone stale: no new points for much longer than its interval.
+
+The hub holds counts, not values: a series' point count (the listener's reports and the
+reconciliation's SiriDB counts) that has not grown for `stale_factor` analysed intervals
+(at least `stale_min_seconds`, and two reconcile intervals, since without a listener counts
+only move at reconciliations) makes its "stale" rule fire; the first growth resolves it.
+Its state is `rule_states.stale` on /series/{name}; alerts are kind rule, key
+"rule:<series>:stale". Series without an analysis (not trained yet) are not watched.
+"""
+
+from __future__ import annotations
+
+from actors.hub.rules import notify
+from actors.hub.series import Series
+from actors.hub.state import HubState
+from protocol.alerts import AlertKind, Severity
+
+#: Seconds between two looks at every series' count (a look costs ~1 us per series).
+CHECK_INTERVAL = 5.0
+
+
+class StaleWatch:
+    """Watches the counts of analysed series; a loop timer (`tick`) of the hub."""
+
+    def __init__(self, state: HubState, factor: float = 10.0, min_seconds: float = 60.0) -> None:
+        self.state = state
+        self.factor = factor
+        self.min_seconds = min_seconds
+        self._seen: dict[str, tuple[int, float]] = {}  # name -> (points, when they last grew)
+        self._next = 0.0
+
+    def tick(self, now: float) -> float:
+        """Look at the counts every CHECK_INTERVAL seconds (monotonic now); the next due time."""
+        if now >= self._next:
+            self.check(self.state.wall())
+            self._next = now + CHECK_INTERVAL
+        return self._next
+
+    def limit(self, series: Series) -> float:
+        """Seconds without a new point after which the series is stale."""
+        reconcile = float(self.state.settings.get("reconcile_interval", 60.0))
+        return max(self.factor * (series.interval or 0.0), self.min_seconds, 2 * reconcile)
+
+    def check(self, wall: float) -> None:
+        """Fire or resolve the stale rule of each analysed series."""
+        seen = self._seen
+        if len(seen) > len(self.state.series):
+            for name in [n for n in seen if n not in self.state.series]:
+                del seen[name]
+        for series in self.state.series:
+            if series.interval is None:
+                continue
+            points = series.points
+            last = seen.get(series.name)
+            if last is None or points != last[0]:
+                seen[series.name] = (points, wall)
+                if last is not None:
+                    self._set(series, False, 0.0, wall)
+                continue
+            quiet = wall - last[1]
+            if quiet > self.limit(series):
+                self._set(series, True, quiet, wall)
+
+    def _set(self, series: Series, stale: bool, quiet: float, wall: float) -> None:
+        current = series.rule_states.get("stale")
+        firing = current is not None and current.get("status") == "firing"
+        if stale == firing:
+            return
+        series.rule_states["stale"] = {
+            "id": "stale", "kind": "stale", "status": "firing" if stale else "ok",
+            "value": round(quiet, 3) if stale else None, "changed_at": wall}
+        summary = (f"{series.name} is stale: no new point for {quiet:.0f} s "
+                   f"(interval {series.interval:g} s)" if stale
+                   else f"{series.name} has new points again")
+        notify(self.state, series, "stale", AlertKind.RULE, stale, Severity.WARNING, summary,
+               {"quiet_seconds": round(quiet, 3), "interval": series.interval,
+                "limit": self.limit(series)})
+        self.state.series.touch(series.name)
+        self.state.event("series_stale" if stale else "series_fresh", summary, series.name,
+                         level="warning" if stale else "info")
