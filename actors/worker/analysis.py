@@ -21,8 +21,10 @@ REGULAR_TOLERANCE = 0.1
 MIN_POINTS = 8
 #: Points the seasonal search works on (a longer series is averaged down to this).
 MAX_GRID = 16384
-#: An autocorrelation peak at least this high is a season.
+#: A period whose profile explains this share of the variance (beyond chance) is a season.
 MIN_SEASON_STRENGTH = 0.3
+#: Cycles a season must show at least in the points analysed.
+MIN_CYCLES = 4
 #: Trailing equal values from which a series is a flat line.
 FLAT_POINTS = 10
 #: No point for this many intervals: stale.
@@ -43,40 +45,65 @@ def _grid(seconds: np.ndarray, values: np.ndarray, interval: float) -> tuple[np.
     return grid, factor
 
 
-def _acf(x: np.ndarray) -> np.ndarray:
-    x = x - x.mean()
-    n = len(x)
-    size = 1 << (2 * n - 1).bit_length()
-    spectrum = np.fft.rfft(x, size)
-    acf = np.fft.irfft(spectrum * np.conj(spectrum), size)[:n]
-    return acf / acf[0] if acf[0] > 0 else np.zeros(n)
+def _candidates(x: np.ndarray, count: int = 5) -> list[float]:
+    """Periods (in points) of the strongest frequencies of x with at least MIN_CYCLES
+    cycles in it, strongest first."""
+    power = np.abs(np.fft.rfft(x)) ** 2
+    if len(power) <= MIN_CYCLES + 1:
+        return []
+    order = MIN_CYCLES + np.argsort(power[MIN_CYCLES:])[::-1][:count]
+    return [len(x) / k for k in order if power[k] > 0]
+
+
+def _profile(x: np.ndarray, period: int) -> np.ndarray:
+    """The mean of x at each phase of period, repeated over x."""
+    phases = np.arange(len(x)) % period
+    return (np.bincount(phases, x) / np.maximum(np.bincount(phases), 1))[phases]
+
+
+def _strength(x: np.ndarray, lag: int) -> float:
+    """The share of x's variance (slower movements taken out by a moving average of lag
+    points) the profile of period lag explains beyond chance (1/cycles): 0 for noise, 1
+    for a pure season."""
+    sums = np.cumsum(np.r_[0.0, x])
+    mean = (sums[lag:] - sums[:-lag]) / lag
+    start = (lag - 1) // 2
+    fast = x[start:start + len(mean)] - mean
+    total = float(np.var(fast))
+    if len(fast) < MIN_CYCLES * lag or total == 0:
+        return 0.0
+    chance = lag / len(fast)
+    explained = 1.0 - float(np.var(fast - _profile(fast, lag))) / total
+    return max(0.0, (explained - chance) / (1.0 - chance))
+
+
+def _best_lag(x: np.ndarray, period: float) -> tuple[float, int]:
+    """The whole number of points within 1 % of period whose profile explains the most."""
+    near = int(round(period))
+    width = max(2, near // 100)
+    return max((_strength(x, lag), lag) for lag in range(max(2, near - width), near + width + 1))
 
 
 def seasons(detrended: np.ndarray, step: float) -> list[dict[str, Any]]:
-    """Seasonal periods: autocorrelation peaks (the highest within 10 % of their lag),
-    strongest first, multiples of a period already found left out; `strength` is the
-    autocorrelation at the period. step: seconds per point of `detrended`."""
-    n = len(detrended)
-    if n < 8 or not np.ptp(detrended) > 0:
-        return []
-    acf = _acf(detrended)
+    """Seasonal periods, clearest first: of the periodogram's five strongest frequencies
+    the one whose profile explains most of the variance (beyond chance, at least
+    MIN_SEASON_STRENGTH); then the same on what is left once that profile is taken out,
+    and so on. A season whose period divides a stronger one's (a day in a week) goes with
+    that one's profile: only the longer is reported. step: seconds per point."""
+    rest = detrended
     found: list[dict[str, Any]] = []
-    peaks = []
-    for lag in range(2, n // 2):
-        width = max(1, lag // 10)
-        if acf[lag] >= MIN_SEASON_STRENGTH and acf[lag] >= acf[lag - width:lag + width + 1].max():
-            peaks.append(lag)
-    for lag in sorted(peaks, key=lambda p: -acf[p]):
-        if any(abs(lag / f["lag"] - round(lag / f["lag"])) < 0.05 for f in found):
-            continue
-        below, here, above = acf[lag - 1], acf[lag], acf[lag + 1]
-        curve = below - 2 * here + above
-        exact = lag + (0.5 * (below - above) / curve if curve < 0 else 0.0)
-        found.append({"lag": lag, "exact": exact, "strength": round(float(here), 3)})
-        if len(found) == MAX_PERIODS:
+    while len(found) < MAX_PERIODS and len(rest) >= 8 and np.ptp(rest) > 0:
+        scored = [_best_lag(rest, period) for period in _candidates(rest)]
+        if not scored:
             break
-    return [{"points": f["exact"], "period": f["exact"] * step, "strength": f["strength"]}
-            for f in found]
+        # The clearest; of equally clear ones (a period and its multiples), the shortest.
+        strength, lag = max(scored, key=lambda c: (round(c[0], 2), -c[1]))
+        if strength < MIN_SEASON_STRENGTH or any(f["lag"] == lag for f in found):
+            break
+        found.append({"points": float(lag), "period": float(lag * step),
+                      "strength": round(strength, 3), "lag": lag})
+        rest = rest - _profile(rest, lag)
+    return found
 
 
 def _components(grid: np.ndarray, periods: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -85,9 +112,7 @@ def _components(grid: np.ndarray, periods: Sequence[int]) -> tuple[np.ndarray, n
     trend = np.polyval(np.polyfit(x, grid, 1), x)
     rest = grid - trend
     for period in periods:
-        phases = x % period
-        profile = np.bincount(phases, rest) / np.maximum(np.bincount(phases), 1)
-        rest = rest - profile[phases]
+        rest = rest - _profile(rest, period)
     return trend, rest
 
 
@@ -106,8 +131,10 @@ def _trend(trend: np.ndarray, rest: np.ndarray, step: float) -> dict[str, Any]:
 
 
 def _noise(rest: np.ndarray) -> float:
-    """The robust spread (MAD, scaled to a normal's sd) of what trend and season leave."""
-    return float(1.4826 * np.median(np.abs(rest - np.median(rest))))
+    """The robust spread (MAD, scaled to a normal's sd) of the point-to-point changes of
+    what trend and seasons leave, over sqrt(2): white noise's sd, blind to slow wander."""
+    steps = np.diff(rest)
+    return float(1.4826 * np.median(np.abs(steps - np.median(steps))) / np.sqrt(2))
 
 
 def _flat_points(values: np.ndarray) -> int:
@@ -140,13 +167,12 @@ def analyse(timestamps: Sequence[int], values: Sequence[float], unit: float,
     grid, factor = _grid(seconds, vals, interval)
     trend, _ = _components(grid, ())
     found = seasons(grid - trend, interval * factor)
-    trend, rest = _components(grid, [round(f["points"]) for f in found])
+    trend, rest = _components(grid, [f.pop("lag") for f in found])
     for season in found:  # in intervals of the series, not of the grid
-        season["points"] = round(float(season["points"]) * factor, 2)
-        season["period"] = float(season["period"])
+        season["points"] = round(season["points"] * factor, 2)
     noise = _noise(rest)
     flat = _flat_points(vals)
-    age = max(0.0, now - float(seconds[-1]))
+    age = max(0.0, float(now) - float(seconds[-1]))
     out.update(
         first=float(seconds[0]), last=float(seconds[-1]), span=span,
         interval=interval, regularity=round(regular, 3),
@@ -180,7 +206,7 @@ def verdict(a: dict[str, Any]) -> tuple[str, list[str]]:
     if a["gaps"]["missing"] > 0.1 * expected:
         warn.append(f"gaps: about {a['gaps']['missing']} points missing "
                     f"({a['gaps']['count']} gaps)")
-    if a["noise_ratio"] > 0.9 and not a["seasons"] and a["trend"]["direction"] == "flat":
+    if a["noise_ratio"] > 0.75 and not a["seasons"] and a["trend"]["direction"] == "flat":
         warn.append("mostly noise: no trend or season stands out")
     if a["points"] < 50:
         warn.append(f"short: {a['points']} points")
