@@ -215,7 +215,7 @@ def rules_json(rules: list[Rule]) -> list[dict[str, Any]]:
 class RuleChange(Shape, frozen=True):
     """One change of a rule's status within a job (oldest first): what the hub alerts."""
 
-    status: Literal["ok", "pending", "firing"]
+    status: Literal["ok", "firing"]
     ts: int                       # the point (or forecast origin) at which it changed
     value: float | None = None
 

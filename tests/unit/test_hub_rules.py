@@ -112,6 +112,8 @@ def test_rule_changes_in_results_are_alerted_and_states_kept(hub, clock):
     {"hot": {"id": "hot", "kind": "data", "since": 10**18}},
     {"hot": {"id": "hot", "kind": "data", "value": "x"}},
     {"hot": {"id": "hot", "kind": "data", "changes": [{"status": "firing", "ts": -1}]}},
+    {"hot": {"id": "hot", "kind": "data", "changes": [{"status": "pending", "ts": 1}]}},
+    {"hot": {"id": "hot", "kind": "data", "changes": [{"status": "ok", "ts": 1}] * 21}},
 ])
 def test_a_malformed_rule_state_fails_the_job_and_changes_nothing(hub, clock, bad):
     state, _, _, sink = hub
