@@ -55,7 +55,8 @@ def _move(state: dict[str, Any], status: str, ts: int, value: float | None) -> N
 
 def judge_data(rule: DataRule, previous: Any, timestamps: Sequence[int],
                values: Sequence[float], unit: float) -> dict[str, Any]:
-    """The data rule's state after the points newer than its last judged one.
+    """The data rule's state after the points newer than its last judged one (the first
+    time, all the points: of the changes among them, only a breach still going on counts).
 
     unit: seconds per timestamp tick (the database's precision).
     """
@@ -77,6 +78,11 @@ def judge_data(rule: DataRule, previous: Any, timestamps: Sequence[int],
             status = "ok"
         _move(state, status, ts, value)
         state["last_ts"], state["value"] = ts, value
+    if after is None:
+        # A rule judged for the first time goes over the history read: what fired and ended
+        # there is past; only a breach still going on is news.
+        state["changes"] = ([{"status": "firing", "ts": state["since"], "value": state["value"]}]
+                            if state["status"] == "firing" else [])
     return state
 
 

@@ -109,9 +109,17 @@ def test_a_data_rule_for_seconds_counts_time_in_the_series_precision():
 
 
 def test_a_fire_and_resolve_between_two_jobs_is_still_reported():
-    state = judge_data(data(), None, [1, 2, 3], [91, 50, 50], 1.0)
+    state = judge_data(data(), None, [1], [50], 1.0)
+    state = judge_data(data(), state, [1, 2, 3, 4], [50, 91, 50, 50], 1.0)
     assert state["status"] == "ok"
     assert [c["status"] for c in state["changes"]] == ["firing", "ok"]
+
+
+def test_a_new_rule_reports_only_a_breach_still_going_on_in_the_history():
+    history = judge_data(data(), None, [1, 2, 3, 4], [91, 50, 95, 96], 1.0)
+    assert history["status"] == "firing" and history["since"] == 3
+    assert history["changes"] == [{"status": "firing", "ts": 3, "value": 96}]
+    assert judge_data(data(), None, [1, 2, 3], [91, 50, 50], 1.0)["changes"] == []
 
 
 def test_a_forecast_crossing_is_interpolated_between_steps():
