@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from protocol.envelope import Message
+from protocol.types import MessageType
 from scripts.client import build_parser
 from scripts.client_commands import action_of
+from scripts.client_format import update_line
 
 HOT = '{"kind": "data", "op": "above", "threshold": 90}'
 
@@ -35,3 +38,11 @@ def test_a_rule_must_be_a_json_object(bad, capsys):
     with pytest.raises(SystemExit):
         parsed("rules", "disk", bad)
     assert "a rule is a JSON object" in capsys.readouterr().err
+
+
+def test_watch_shows_rule_states_one_line():
+    msg = Message(MessageType.SERIES_UPDATE, {"name": "disk", "event": "rules", "data": {
+        "rule_states": {"full": {"status": "firing", "crossing_at": 1_736_327_092_402},
+                        "high": {"status": "ok"}}}})
+    line = update_line(msg, now=0.0)
+    assert line.endswith("disk rules full firing crossing 2025-01-08 09:04; high ok")
