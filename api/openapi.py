@@ -45,7 +45,8 @@ NAME_PARAM = {
 _TYPES = [shapes.SeriesList, shapes.SeriesDetail, shapes.AddSeries, shapes.Removed,
           shapes.Forecast, shapes.Anomalies, shapes.Accuracy, shapes.JobRequest,
           shapes.JobQueued, RuntimeSettings, shapes.SiriDBStatus, shapes.EnodoStatus,
-          shapes.EventLog, shapes.Clients, AnomalySettings, alerts.AlertOutput,
+          shapes.EventLog, shapes.Clients, AnomalySettings, shapes.RulesBody,
+          shapes.SeriesRules, alerts.AlertOutput,
           alerts.OutputView, alerts.Outputs, alerts.NewSilence, alerts.Silence, alerts.Silences,
           alerts.Deliveries, alerts.Deleted]
 _REFS, COMPONENTS = msgspec.json.schema_components(_TYPES, ref_template=REF)
@@ -53,6 +54,11 @@ _REF = dict(zip(_TYPES, _REFS, strict=True))
 # The wire keeps `anomaly` an object so that its checks word their own errors; the
 # document says what that object holds.
 COMPONENTS["AddSerie"]["properties"]["anomaly"] = _REF[AnomalySettings]
+# So do `rules` (a list of data and forecast rules, docs/rules.md).
+COMPONENTS["AddSerie"]["properties"]["rules"] = COMPONENTS["RulesBody"]["properties"]["rules"]
+COMPONENTS["AddSerie"]["properties"]["horizon"]["description"] = (
+    'forecast steps, or a span ("6h", "7d") converted with the interval the series\' '
+    "analysis finds (the horizon setting until then)")
 COMPONENTS["AddSerie"]["properties"]["name"]["description"] = (
     f"any text without NUL, at most {MAX_NAME_BYTES} UTF-8 bytes, short enough for Enodo's "
     f"SiriDB queries about it (plain ASCII: {MAX_PLAIN_NAME_BYTES} bytes; a quote counts twice) "

@@ -179,6 +179,21 @@ class SeriesJobs(HubResource):
         resp.status = falcon.HTTP_202
 
 
+class SeriesRulesResource(HubResource):
+    """/series/{name}/rules: replace the series' rules (docs/rules.md)."""
+
+    DOC: ClassVar[Doc] = {"PUT": op(
+        "Replace the series' rules: all valid, or nothing changes",
+        ("200", ref(shapes.SeriesRules), "the rules and their states"),
+        (400, 404, 408, 413, 415), body=ref(shapes.RulesBody), params=(NAME_PARAM,))}
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        """Set the rules {"rules": [...]} ([] removes them all) -> 200."""
+        body = read_object(req)
+        check_body(body, shapes.RulesBody)
+        _reply(resp, self.hub.request("set_rules", {"name": name, "rules": body["rules"]}))
+
+
 class Settings(HubResource):
     """/settings: read all settings, change some."""
 
@@ -230,6 +245,7 @@ def mount(hub: Hub) -> list[tuple[str, object]]:
             hub, "get_accuracy",
             "Backtest accuracy of the model and of the seasonal-naive baseline")),
         (SERIES + "/jobs", SeriesJobs(hub)),
+        (SERIES + "/rules", SeriesRulesResource(hub)),
         ("/settings", Settings(hub)),
         ("/siridb/status", ActionResource(hub, "siridb_status", "The hub's SiriDB connection")),
         ("/enodo/status", ActionResource(hub, "enodo_status", "The hub's health")),

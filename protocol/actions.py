@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal
 
 from protocol.alert_actions import ALERT_ACTIONS
+from protocol.analysis import Analysis
 from protocol.anomaly import AnomalySettings
 from protocol.bodies import AddSerie, Empty
 from protocol.console import (  # noqa: F401 - the console's shapes, named with the others
@@ -24,6 +25,7 @@ from protocol.console import (  # noqa: F401 - the console's shapes, named with 
 )
 from protocol.jobs import JobKind
 from protocol.names import Named
+from protocol.rules import Rule, RulesBody, RuleState, SeriesRules, SetRules  # noqa: F401
 from protocol.settings import RuntimeSettings
 from protocol.typed import UNSET, Meta, Shape, UnsetType
 
@@ -125,6 +127,11 @@ class SeriesDetail(Shape):
     in_siridb: bool | None
     appeared_at: Stamp            # when SiriDB was first seen to have it
     siridb_note: str | None       # what to tell a user about it in SiriDB
+    # Present once set or made (older answers had none of these keys).
+    horizon: int | str | UnsetType = UNSET          # steps, or a span (POST /series)
+    rules: list[Rule] | UnsetType = UNSET           # the series' rules
+    rule_states: dict[str, RuleState] | UnsetType = UNSET  # each rule's state, and "stale"
+    analysis: Analysis | UnsetType = UNSET          # the base analysis of the last training
 
 
 class SeriesList(Shape):
@@ -295,6 +302,7 @@ ACTIONS: dict[str, tuple[type[Shape], Any]] = {
     "get_anomalies": (AnomaliesParams, Anomalies),
     "get_accuracy": (Named, Accuracy),
     "queue_job": (QueueJob, JobQueued),
+    "set_rules": (SetRules, SeriesRules),
     **CONSOLE_ACTIONS,
     **ALERT_ACTIONS,
 }

@@ -95,6 +95,9 @@ class AddSerie(Shape):
     model_parameters: dict[str, Any] | UnsetType = UNSET
     realtime: bool | UnsetType = UNSET
     anomaly: dict[str, Any] | UnsetType = UNSET
+    # Checked by the hub (protocol/rules.py parse_rules, span_seconds), which words the errors.
+    rules: list[dict[str, Any]] | UnsetType = UNSET
+    horizon: int | str | UnsetType = UNSET  # steps, or a span converted with the interval
 
     def __post_init__(self) -> None:
         _check_name(self.name)

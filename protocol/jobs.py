@@ -67,6 +67,7 @@ class OutputKind(enum.StrEnum):
     ANOMALY_EVENTS = "anomaly_events"
     DETECTOR = "detector"
     ACCURACY = "accuracy"
+    ANALYSIS = "analysis"
 
 
 _DEFAULTS = RuntimeSettings()
@@ -100,10 +101,13 @@ JOB_SETTINGS: tuple[str, ...] = tuple(k for k in JobSettings.__struct_fields__ i
 
 
 class JobContext(Shape):
-    """What a FORECAST_SERIE carries besides the model: the last forecast and detector state."""
+    """What a job carries besides the model: the last forecast and detector state (a
+    FORECAST_SERIE), the series' rules and their states (any job, when it has rules)."""
 
     previous_forecast: dict[str, Any] | None | UnsetType = UNSET
     detector: dict[str, Any] | None | UnsetType = UNSET
+    rules: list[dict[str, Any]] | UnsetType = UNSET       # the series' rules (protocol/rules.py)
+    rule_states: dict[str, Any] | UnsetType = UNSET       # their states: the worker goes on
 
 
 class JobBody(Shape):
@@ -143,6 +147,8 @@ class ModelResult(Result, forbid_unknown_fields=False):
     state: dict[str, Any]
     last_ts: int | None | UnsetType = UNSET
     accuracy: dict[str, Any] | UnsetType = UNSET
+    analysis: dict[str, Any] | UnsetType = UNSET  # TRAIN_MODEL: protocol/analysis.py
+    rules: dict[str, dict[str, Any]] | UnsetType = UNSET  # rule id -> protocol.rules.RuleState
 
 
 class ForecastColumns(Shape, forbid_unknown_fields=False):
@@ -176,6 +182,7 @@ class ForecastResult(Result, forbid_unknown_fields=False):
     cold_start: bool | UnsetType = UNSET
     events: list[dict[str, Any]] | UnsetType = UNSET
     detector: dict[str, Any] | None | UnsetType = UNSET
+    rules: dict[str, dict[str, Any]] | UnsetType = UNSET  # rule id -> protocol.rules.RuleState
 
 
 #: The result shape of each job kind.

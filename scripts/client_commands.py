@@ -28,6 +28,18 @@ def _param(text: str) -> tuple[str, Any]:
         return key, raw
 
 
+def _rule(text: str) -> dict[str, Any]:
+    try:
+        rule = json.loads(text)
+    except ValueError:
+        rule = None
+    if not isinstance(rule, dict):
+        raise argparse.ArgumentTypeError(
+            f'a rule is a JSON object, e.g. {{"kind": "data", "op": "above", "threshold": 90}}'
+            f", got {text!r}")
+    return rule
+
+
 def _limit(text: str) -> int:
     try:
         value = int(text)
@@ -48,6 +60,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--anomaly", action="append", type=_param, default=[], metavar="KEY=VALUE",
                      help="anomaly setting: direction, min_deviation, k, n, event_gap")
     add.add_argument("--realtime", action="store_true", help="count points at once")
+    add.add_argument("--rule", action="append", type=_rule, default=[], metavar="JSON",
+                     help="a data or forecast rule (docs/rules.md); repeat for more")
+    add.add_argument("--horizon", default=None,
+                     help='forecast steps, or a span such as "6h" (converted with the interval)')
+    rules = sub.add_parser("rules", help="replace a series' rules (none given: remove them)")
+    rules.add_argument("name")
+    rules.add_argument("rules", nargs="*", type=_rule, metavar="JSON",
+                       help='e.g. \'{"kind": "forecast", "op": "above", "threshold": 95, '
+                            '"within": "7d"}\'')
     sub.add_parser("remove", help="stop watching a series").add_argument("name")
     sub.add_parser("list", help="list watched series")
     sub.add_parser("show", help="show one series").add_argument("name")
@@ -83,6 +104,10 @@ def _add_params(args: argparse.Namespace) -> dict[str, Any]:
         params["anomaly"] = dict(args.anomaly)
     if args.realtime:
         params["realtime"] = True
+    if args.rule:
+        params["rules"] = args.rule
+    if args.horizon is not None:
+        params["horizon"] = int(args.horizon) if args.horizon.isdigit() else args.horizon
     return params
 
 
@@ -116,6 +141,7 @@ COMMANDS: dict[str, tuple[str | Callable[[argparse.Namespace], str], Params, Ren
     "log": ("event_log", _limited, fmt.event_log),
     "clients": ("list_clients", lambda a: None, fmt.clients),
     **ALERT_COMMANDS,
+    "rules": ("set_rules", lambda a: {"name": a.name, "rules": a.rules}, fmt.key_values),
 }
 
 

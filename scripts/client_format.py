@@ -149,6 +149,11 @@ def _update_text(body: dict[str, Any]) -> str:
         return (f"event {show_value(data.get('state'))}: {show_ts(data.get('start'))} to "
                 f"{show_ts(data.get('end'))}, {show_value(data.get('points'))} points, "
                 f"peak {_num(data.get('peak'))}")
+    if event == "rules" and isinstance(data.get("rule_states"), dict):
+        return "; ".join(
+            f"{rule_id} {show_value(st.get('status'))}"
+            + (f" crossing {show_ts(st['crossing_at'])}" if st.get("crossing_at") else "")
+            for rule_id, st in data["rule_states"].items() if isinstance(st, dict))
     return to_json(data)
 
 

@@ -27,6 +27,7 @@ from api.config import hub_client_from_config, load_api_config
 from api.hub_client import HubClient, HubError
 from scripts.demo_alerts import start_receiver
 from scripts.demo_data import (
+    RULES,
     SENSOR_BASE_MS,
     SENSOR_HISTORY,
     SENSORS,
@@ -92,6 +93,8 @@ def register(hub: HubClient) -> None:
         params = {"name": name, "model": model}
         if anomaly:
             params["anomaly"] = anomaly
+        if name in RULES:
+            params["rules"] = RULES[name]
         try:
             hub.request("add_series", params)
             log.info("registered %s with model %s", name, model)
@@ -134,6 +137,8 @@ def banner(api_url: str, config: Config, alerts_file: Path) -> str:
         f"  {curl} {api_url}/series",
         f"  {curl} {api_url}/series/{CO2}/forecast",
         f"  {curl} {api_url}/series/demo.cpu/anomalies",
+        f"  {curl} {api_url}/series/demo.cpu       # rule_states: when the forecast "
+        "passes 50 %; analysis",
         "  .venv/bin/enodo-client anomalies demo.cpu      # the same, as a table",
         "  .venv/bin/enodo-client watch                   # every change, one line each",
         f"Series: {CO2} (real Mauna Loa data, history only) and four sensors, one point every "

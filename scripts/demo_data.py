@@ -92,6 +92,17 @@ SENSORS = (
            (("event_gap", 12), ("min_deviation", 2.0))),
 )
 SENSOR_BY_NAME = {s.name: s for s in SENSORS}
+#: The demo series' rules (POST /series `rules`, docs/rules.md): the CPU's daily peak
+#: (about 55 %) is forecast to pass 50 % within the next day, so its forecast rule fires and
+#: /series/demo.cpu shows when (`rule_states.cpu-busy.crossing_at`); its data rule fires
+#: during the planted spike (+45 %).
+RULES = {
+    "demo.cpu": [
+        {"id": "cpu-busy", "kind": "forecast", "op": "above", "threshold": 50.0,
+         "within": "1d"},
+        {"id": "cpu-hot", "kind": "data", "op": "above", "threshold": 80.0},
+    ],
+}
 
 
 def _gauss(name: str, index: int) -> float:

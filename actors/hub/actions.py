@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.common.siridb_queries import name_problem
+from actors.hub import rules
 from actors.hub.alert_actions import ACTIONS as ALERT_ACTIONS
 from actors.hub.detection import anomaly_view, check_anomaly_settings
 from actors.hub.series import Series
@@ -59,7 +60,8 @@ def add_series(state: HubState, params: shapes.AddSeries) -> dict:
         raise ProtocolError(ErrorCode.INVALID, f"add_series: 'name' {problem}")
     series = state.add_series(
         params.name, params.get("model"), params.get("model_parameters"),
-        params.get("realtime", False), params.get("anomaly"),
+        params.get("realtime", False), params.get("anomaly"), params.get("rules"),
+        params.get("horizon"),
     )
     return _detail(state, series)
 
@@ -75,7 +77,7 @@ def _detail(state: HubState, series: Series) -> dict:
     if series.in_siridb is None and not state.siridb.status().get("configured"):
         # Never looked up, and never will be: say why rather than "not yet".
         detail["siridb_note"] = "the hub has no SiriDB configured: not looked up"
-    return detail
+    return {**detail, **rules.detail(state, series)}
 
 
 @action("remove_series")
@@ -183,6 +185,12 @@ def queue_job(state: HubState, params: shapes.QueueJob) -> dict:
         )
     state.scheduler.request(series, kind)
     return {"name": series.name, "job_type": kind, "jobs": series.jobs}
+
+
+@action("set_rules")
+def set_rules(state: HubState, params: shapes.SetRules) -> dict:
+    """Replace a series' rules; a rule kept unchanged keeps its state."""
+    return rules.set_rules(state, state.get_series(params.name), params.rules)
 
 
 @action("console_series")

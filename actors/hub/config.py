@@ -66,6 +66,11 @@ OPTIONS = [
            doc="seconds the oldest queued job may wait before a system alert fires"),
     Option("hub", "alert_check_interval", float, 5.0, positive,
            doc="seconds between checks for system alerts"),
+    Option("hub", "stale_factor", float, 10.0, positive,
+           doc="a trained series is stale after this many analysed intervals without a new "
+               "point: its \"stale\" rule fires (docs/rules.md)"),
+    Option("hub", "stale_min_seconds", float, 60.0, positive,
+           doc="the shortest time without a new point that makes a series stale"),
     *metrics_options("hub", 9120),
     *siridb_options("siridb"),
 ]

@@ -33,7 +33,8 @@ def on_add_serie(state: HubState, peer: Peer, msg: Message) -> Message:
     _require(peer, ClientType.CLIENT, msg)
     series = state.add_series(
         msg.body["name"], msg.body.get("model"), msg.body.get("model_parameters"),
-        msg.body.get("realtime", False), msg.body.get("anomaly"),
+        msg.body.get("realtime", False), msg.body.get("anomaly"), msg.body.get("rules"),
+        msg.body.get("horizon"),
     )
     return ok(msg, series.detail())
 

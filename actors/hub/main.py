@@ -23,6 +23,7 @@ from actors.hub.datadir import DataDirBusy, DataDirLock
 from actors.hub.memory import give_back_large_blocks
 from actors.hub.server import HubServer
 from actors.hub.siridb_link import SiriDBLink
+from actors.hub.staleness import StaleWatch
 from actors.hub.state import HubState
 from actors.hub.store import Store
 from actors.hub.system_alerts import SystemWatch
@@ -95,7 +96,8 @@ def build(config: Config, ctx: zmq.Context, metrics: HubMetrics | None = None,
     watch = SystemWatch(state, state.scheduler.queue_age, grace=hub["alert_grace"],
                         max_queue_age=hub["alert_max_queue_age"],
                         interval=hub["alert_check_interval"])
-    server.timers += [watch.tick, alerts.tick]
+    stale = StaleWatch(state, hub["stale_factor"], hub["stale_min_seconds"])
+    server.timers += [watch.tick, alerts.tick, stale.tick]
     return server, link
 
 

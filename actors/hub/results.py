@@ -15,6 +15,7 @@ from actors.hub.result_checks import (
     clean_event,
     forecast_summary,
 )
+from actors.hub.rules import apply_states, checked_analysis, checked_states, store_analysis
 from actors.hub.series import MAX_POINTS, Series
 from protocol.jobs import JobKind, OutputKind, check_result
 
@@ -83,6 +84,8 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
     count = result.get("count")
     if type(count) is int and not 0 <= count <= MAX_POINTS:
         raise ValueError(f"count {count} out of range")
+    rule_states = checked_states(state, series, result.get("rules"))
+    analysis = checked_analysis(result.get("analysis")) if job.kind is JobKind.TRAIN else None
     if job.kind in (JobKind.TRAIN, JobKind.FIT):
         model_state = result["state"]
         accuracy = result.get("accuracy") if job.kind is JobKind.TRAIN else None
@@ -96,6 +99,8 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
             if accuracy is not None:
                 state.store.put_output(series.name, OutputKind.ACCURACY,
                                        {**accuracy, "measured_at": now})
+            if analysis is not None:
+                store_analysis(state, series, analysis)
     elif result["forecast"] is None:
         # Cold-start detection (no model yet): anomalies and events, no forecast.
         record_detection(state, series, checked_detection(state, result))
@@ -111,4 +116,5 @@ def apply_result(state: HubState, series: Series, job: Job, result: dict[str, An
         state.publish(series.name, "forecast", {"summary": series.last_forecast})
     if type(count) is int:
         apply_count(state, series, count, job.counted_mark)
+    apply_states(state, series, rule_states)
     state.series.touch(series.name)

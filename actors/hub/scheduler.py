@@ -10,6 +10,7 @@ from actors.hub.job_book import LEASE_GRACE, JobBook
 from actors.hub.jobs import Job, backoff, next_kind
 from actors.hub.peers import Peer
 from actors.hub.results import apply_result
+from actors.hub.rules import add_to_job
 from actors.hub.series import Series
 from protocol.envelope import Message
 from protocol.errors import ProtocolError, TransportError
@@ -109,6 +110,7 @@ class Scheduler(JobBook):
                 job.series, OutputKind.FORECAST)
             context["detector"] = self.state.store.get_output(job.series, OutputKind.DETECTOR)
             settings["anomaly"] = series.anomaly
+        add_to_job(series, job.kind, settings, context)
         job.dispatches += 1
         body = {
             "job_id": job.job_id, "series": job.series, "model": series.model,

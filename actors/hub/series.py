@@ -60,20 +60,29 @@ class Series:
     anomaly: dict[str, Any] = field(default_factory=dict)  # anomaly settings (detector.py)
     in_siridb: bool | None = None  # did SiriDB have the series at the last count (None: not yet)
     appeared_at: float | None = None  # when a series SiriDB lacked was first found there
+    rules: list[dict[str, Any]] = field(default_factory=list)  # protocol.rules, as JSON
+    horizon: int | str | None = None  # forecast steps, or a span (None: the setting)
+    rule_states: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> RuleState
+    interval: float | None = None  # seconds between points, from the last analysis
 
     def config(self) -> dict[str, Any]:
-        """Return what the operator chose for this series."""
-        return {
+        """Return what the operator chose for this series (rules and horizon when set)."""
+        out = {
             "model": self.model,
             "model_parameters": self.model_parameters,
             "realtime": self.realtime,
             "created_at": self.created_at,
             "anomaly": self.anomaly,
         }
+        if self.rules:
+            out["rules"] = self.rules
+        if self.horizon is not None:
+            out["horizon"] = self.horizon
+        return out
 
     def runtime(self) -> dict[str, Any]:
         """Return what the hub learnt about this series."""
-        return {
+        out = {
             "points_counted": self.points_counted,
             "points_siridb": self.points_siridb,
             "counted_at_reconcile": self.counted_at_reconcile,
@@ -89,6 +98,11 @@ class Series:
             "in_siridb": self.in_siridb,
             "appeared_at": self.appeared_at,
         }
+        if self.rule_states:
+            out["rule_states"] = self.rule_states
+        if self.interval is not None:
+            out["interval"] = self.interval
+        return out
 
     @classmethod
     def restore(cls, name: str, config: dict[str, Any], runtime: dict[str, Any]) -> Series:

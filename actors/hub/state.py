@@ -15,6 +15,7 @@ from actors.hub.models import check_model
 from actors.hub.outbox import Outbox
 from actors.hub.peers import Peer, PeerTable
 from actors.hub.reconcile import Reconciler
+from actors.hub.rules import resolve_all
 from actors.hub.scheduler import Scheduler
 from actors.hub.series import CHECKED_COUNT, MAX_POINTS, Series, SeriesRegistry
 from actors.hub.siridb_link import NoSiriDB, SiriDB
@@ -23,6 +24,7 @@ from actors.hub.telemetry import HubMetrics
 from protocol.alerts import AlertSink, NoAlerts
 from protocol.envelope import Message
 from protocol.errors import ErrorCode, ProtocolError
+from protocol.rules import check_horizon, check_rules
 from protocol.session import new_nonce, session_key
 from protocol.settings import defaults, stored_settings, validate_changes
 from protocol.types import ClientType, MessageType
@@ -90,7 +92,7 @@ class HubState:
     # series -----------------------------------------------------------------
     def add_series(
         self, name: str, model: str | int | None, params: dict | None, realtime: bool,
-        anomaly: dict | None = None,
+        anomaly: dict | None = None, rules: list | None = None, horizon: int | str | None = None,
     ) -> Series:
         """Start watching a series; ProtocolError CONFLICT or INVALID when it cannot be."""
         if name in self.series:
@@ -99,7 +101,8 @@ class HubState:
             model if model is not None else self.settings["default_model"], params or {}
         )
         anomaly_settings = check_anomaly_settings(anomaly)
-        series = Series(name, model_name, clean, realtime, self.wall(), anomaly=anomaly_settings)
+        series = Series(name, model_name, clean, realtime, self.wall(), anomaly=anomaly_settings,
+                        rules=check_rules(rules), horizon=check_horizon(horizon))
         self.series.add(series)
         self.event("series_added", f"series {name!r} added with model {model_name}", name)
         note = Message(MessageType.ADD_SERIE, {"name": name, "realtime": realtime})
@@ -111,11 +114,12 @@ class HubState:
         return series
 
     def remove_series(self, name: str) -> None:
-        """Stop watching a series and forget what the hub holds for it (its alerts resolve)."""
+        """Stop watching a series and forget what the hub holds for it (its alerts resolve:
+        its open anomaly events and its firing rules)."""
+        series = self.get_series(name)
         events = self.store.get_output(name, "anomaly_events") or []
-        series = self.series.remove(name)
-        if series is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"series {name!r} not found")
+        resolve_all(self, series, "series removed")
+        self.series.remove(name)
         for alert in series_removed_alerts(name, series.model, events, self.wall()):
             self.alerts.notify(alert)
         self.event("series_removed", f"series {name!r} removed", name)

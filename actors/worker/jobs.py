@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from actors.worker.analysis import analyse
 from actors.worker.detection import (
     HISTORY_READ,
     Detection,
@@ -21,6 +22,7 @@ from actors.worker.detection import (
     events_name,
     judge_points,
 )
+from actors.worker.rules import rules_field
 from actors.worker.siridb_io import (
     DEFAULT_CHUNK_POINTS,
     PRECISION_FACTORS,
@@ -199,6 +201,8 @@ class JobRunner:
         points, count = await self._read(body["series"], settings.max_points)
         timestamps = [p[0] for p in points]
         values = [p[1] for p in points]
+        unit = await self._unit()
+        extras = rules_field(body.get("context"), points, unit)
         if kind == JobKind.TRAIN:
             from actors.worker.accuracy import backtest_params, safe_measure
 
@@ -210,11 +214,16 @@ class JobRunner:
             accuracy = safe_measure(model, state, timestamps, values, params, horizon, level)
             result = model_result(kind, state, points, count, self.clock() - started)
             result["accuracy"] = accuracy
-            return result
+            result["analysis"] = analyse(timestamps, values, unit, time.time())
+            return {**result, **extras}
         began = self.clock()
         state = model.fit(dict(body["state"]), timestamps, values)
         self.model_seconds = self.clock() - began
-        return model_result(kind, state, points, count, self.clock() - started)
+        return {**model_result(kind, state, points, count, self.clock() - started), **extras}
+
+    async def _unit(self) -> float:
+        """Seconds per timestamp tick of the input database."""
+        return 1.0 / PRECISION_FACTORS[await self.reader.precision()]
 
     async def _forecast(self, body: Mapping[str, Any], started: float) -> dict[str, Any]:
         from actors.worker.models.base import Forecast
@@ -229,7 +238,7 @@ class JobRunner:
         forecast = model.forecast(dict(body["state"]), settings.horizon, settings.interval_level)
         self.model_seconds = self.clock() - began
         previous = _previous_forecast(body.get("context"), Forecast)
-        detection = await self._judge(body, previous, backlog=False)
+        detection, points = await self._judge(body, previous, backlog=False)
         forecast_json = forecast.to_json()
         written = await self._write(series, forecast_json, detection.anomalies)
         written += await self._append_events(series, detection.events)
@@ -237,12 +246,13 @@ class JobRunner:
             forecast_json, detection.anomalies, detection.count, detection.judged,
             self.clock() - started, written,
         )
-        return {**result, **detection.result_fields()}
+        rules = rules_field(body.get("context"), points, await self._unit(), forecast_json)
+        return {**result, **detection.result_fields(), **rules}
 
     async def _cold_start(self, body: Mapping[str, Any], started: float) -> dict[str, Any]:
         """No model yet: judge the new points with the cold-start detector; write no forecast."""
         series = body["series"]
-        detection = await self._judge(body, None)
+        detection, points = await self._judge(body, None)
         source = await self.reader.precision()
         target = await self.writer.precision()
         _, appended = output_points(
@@ -257,12 +267,14 @@ class JobRunner:
             "points": detection.read,
             "duration": round(self.clock() - started, 6), "written": written,
             **detection.result_fields(),
+            **rules_field(body.get("context"), points, await self._unit()),
         }
 
     async def _judge(
         self, body: Mapping[str, Any], previous: Any, backlog: bool = True
-    ) -> Detection:
-        """Judge the points since the last judged one, with the history before them.
+    ) -> tuple[Detection, list[Point]]:
+        """Judge the points since the last judged one, with the history before them; return
+        the detection and the points read (none when there was nothing to judge).
 
         Without backlog, a series never judged yet (a model's first forecast, no cold start
         before it: history loaded at once) starts from its next points, not its history.
@@ -271,13 +283,12 @@ class JobRunner:
         detector = detector_for(settings, body.get("context"), job_settings(body).interval_level)
         if not backlog and previous is None and detector.state.last_ts is None:
             count, _ = await self.reader.count(body["series"])
-            return Detection(state=detector.state.to_json(), count=count)
+            return Detection(state=detector.state.to_json(), count=count), []
         points, count = await self._read(body["series"], HISTORY_READ)
-        unit = 1.0 / PRECISION_FACTORS[await self.reader.precision()]
         detection = judge_points(detector, [p[0] for p in points], [p[1] for p in points],
-                                 previous, unit)
+                                 previous, await self._unit())
         detection.count, detection.read = count, len(points)
-        return detection
+        return detection, points
 
     async def _append_events(self, series: str, events: list[dict[str, Any]]) -> list[str]:
         """Write the closed events (see actors/worker/detection.py) once each."""

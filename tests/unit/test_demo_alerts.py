@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 
-from actors.hub.scheduler import Scheduler
 from protocol.types import MessageType
 from scripts.demo_alerts import start_receiver
 from scripts.demo_data import INCIDENTS, SENSOR_HISTORY, SENSORS, sensor_ts
@@ -19,8 +18,8 @@ from tests.unit.test_demo_incidents import LIVE
 
 def test_the_planted_cpu_spike_arrives_at_the_demo_receiver(tmp_path, clock):
     state = make_state(tmp_path / "hub", clock=clock, alerts=True)
-    jobs = FakeJobs()
-    scheduler = Scheduler(state, jobs)
+    jobs = FakeJobs(state)
+    scheduler = state.scheduler
     state.settings.update(min_data_points=100, fit_every=10)  # a cold-start forecast job
     hub = StateHub(state)
     path = tmp_path / "alerts-received.jsonl"
