@@ -23,6 +23,7 @@ from protocol.console import (  # noqa: F401 - the console's shapes, named with 
 )
 from protocol.jobs import JobKind
 from protocol.names import Named
+from protocol.patterns import PATTERN_ACTIONS
 from protocol.settings import RuntimeSettings
 from protocol.typed import UNSET, Meta, Shape, UnsetType
 
@@ -295,4 +296,5 @@ ACTIONS: dict[str, tuple[type[Shape], Any]] = {
     "get_accuracy": (Named, Accuracy),
     "queue_job": (QueueJob, JobQueued),
     **CONSOLE_ACTIONS,
+    **PATTERN_ACTIONS,
 }

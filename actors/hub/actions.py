@@ -247,3 +247,7 @@ def job_history(state: HubState, params: shapes.Named) -> dict:
     # A series removed and added again under its name starts with no history.
     jobs = [j for j in state.finished_jobs(series.name) if j["ended_at"] >= series.created_at]
     return {"name": series.name, "jobs": jobs}
+
+
+# The actions of watch by pattern register themselves with `action` above.
+from actors.hub import pattern_actions  # noqa: E402, F401

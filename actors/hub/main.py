@@ -20,6 +20,7 @@ from actors.common.version import software_version
 from actors.hub.config import load_hub_config
 from actors.hub.datadir import DataDirBusy, DataDirLock
 from actors.hub.memory import give_back_large_blocks
+from actors.hub.pattern_watch import PatternWatcher
 from actors.hub.reconcile import Reconciler
 from actors.hub.scheduler import Scheduler
 from actors.hub.series import Series
@@ -90,6 +91,7 @@ def build(config: Config, ctx: zmq.Context, metrics: HubMetrics | None = None,
     state.siridb_status = link.status
     state.time_precision = lambda: link.precision
     reconciler = Reconciler(state, link)
+    watcher = PatternWatcher(state, link)
 
     def on_added(series: Series) -> None:
         reconciler.urgent(series.name)
@@ -98,10 +100,11 @@ def build(config: Config, ctx: zmq.Context, metrics: HubMetrics | None = None,
     def on_wake() -> None:
         _drain_wakeups(wake)
         reconciler.drain()
+        watcher.drain()
 
     def jobs_due(now: float) -> float:
         scheduler.dispatch(now)
-        return min(scheduler.expire_leases(now), reconciler.tick(now))
+        return min(scheduler.expire_leases(now), reconciler.tick(now), watcher.tick(now))
 
     state.on_added = on_added
     server.add_reader(wake, on_wake)

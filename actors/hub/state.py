@@ -12,6 +12,7 @@ from typing import Any
 
 from actors.hub.detection import check_anomaly_settings
 from actors.hub.models import check_model
+from actors.hub.patterns import PatternBook
 from actors.hub.peers import Peer, PeerTable
 from actors.hub.series import Series, SeriesRegistry
 from actors.hub.store import Store
@@ -80,6 +81,7 @@ class HubState:
         self.outbox = Outbox()
         self.peers = PeerTable()
         self.series = SeriesRegistry(store)
+        self.patterns = PatternBook(store)  # watch by pattern (actors/hub/pattern_watch.py)
         self.settings = defaults()
         self.settings.update(stored_settings(store.load_settings(), log.warning))
         self.clients: dict[str, dict[str, Any]] = {}
@@ -129,6 +131,7 @@ class HubState:
         anomaly_settings = check_anomaly_settings(anomaly)
         series = Series(name, model_name, clean, realtime, self.wall(), anomaly=anomaly_settings)
         self.series.add(series)
+        self.patterns.on_added(name)
         self.event("series_added", f"series {name!r} added with model {model_name}", name)
         note = Message(MessageType.ADD_SERIE, {"name": name, "realtime": realtime})
         for peer in self.peers.of_type(ClientType.LISTENER):
@@ -141,6 +144,7 @@ class HubState:
         """Stop watching a series and forget what the hub holds for it."""
         if self.series.remove(name) is None:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"series {name!r} not found")
+        self.patterns.on_removed(name, self.wall())
         self.event("series_removed", f"series {name!r} removed", name)
         note = Message(MessageType.REMOVE_SERIE, {"name": name})
         for peer in self.peers.of_type(ClientType.LISTENER):

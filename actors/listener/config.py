@@ -39,6 +39,8 @@ OPTIONS = [
     Option("listener", "package_timeout", float, tee_limits.DEFAULT_PACKAGE_TIMEOUT, positive),
     Option("listener", "idle_timeout", float, tee_limits.DEFAULT_IDLE_TIMEOUT, non_negative),
     Option("listener", "max_message_size", int, 16 * 1024 * 1024, positive),
+    # Names of the tee remembered as seen, to match each against the hub's patterns once.
+    Option("listener", "discovery_memory", int, 100_000, positive),
     Option("listener", "log_level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR")),
     # Prometheus' /metrics (0: not served).
     *metrics_options("listener", 9121),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from actors.listener.tee import count_points, raw_name
 
@@ -23,6 +23,9 @@ class PointCounter:
         self._realtime: set[str] = set()
         self._pending: dict[str, int] = {}
         self._realtime_pending: set[str] = set()
+        #: Given the names of each package that are not watched (while patterns exist):
+        #: actors/listener/discovery.py. None: nobody asks, and nothing is computed.
+        self.on_unwatched: Callable[[set[bytes]], None] | None = None
 
     # -- the watch list (from the hub: UPDATE_SERIES, ADD_SERIE, REMOVE_SERIE) --
 
@@ -100,7 +103,7 @@ class PointCounter:
         Raises TeeProtocolError on a malformed body. Counts nothing: pass the result to
         add_raw(), e.g. TeeServer(counter.add_raw, decode=counter.count_watched).
         """
-        return count_points(body, self._raw)
+        return count_points(body, self._raw, self.on_unwatched)
 
     def add_raw(self, counts: Mapping[bytes, int]) -> int:
         """Like add(), keyed by the names as the tee carries them (count_points() output)."""

@@ -23,6 +23,7 @@ from actors.listener.config import (
     tee_limits_from_config,
 )
 from actors.listener.counter import PointCounter
+from actors.listener.discovery import Discovery
 from actors.listener.hub_link import HubLink
 from actors.listener.tee_server import TeeServer, TeeServerError
 from actors.listener.telemetry import ListenerMetrics
@@ -51,6 +52,7 @@ async def serve(config: Config) -> int:
         update_interval=opts["update_interval"],
         curve=curve,
         metrics=ListenerMetrics(REGISTRY),  # the default one carries the process collector
+        discovery=Discovery(opts["discovery_memory"]),
     )
     link.metrics.watch(link)
     tee = TeeServer(
