@@ -22,6 +22,7 @@ from actors.common.siridb_queries import MAX_PLAIN_NAME_BYTES
 from api.auth import OPEN_PATHS
 from api.server_edges import MAX_ENCODED_NAME
 from protocol import actions as shapes
+from protocol import patterns
 from protocol.anomaly import AnomalySettings
 from protocol.names import MAX_NAME_BYTES
 from protocol.settings import KEYS, RuntimeSettings
@@ -44,7 +45,9 @@ NAME_PARAM = {
 _TYPES = [shapes.SeriesList, shapes.SeriesDetail, shapes.AddSeries, shapes.Removed,
           shapes.Forecast, shapes.Anomalies, shapes.Accuracy, shapes.JobRequest,
           shapes.JobQueued, RuntimeSettings, shapes.SiriDBStatus, shapes.EnodoStatus,
-          shapes.EventLog, shapes.Clients, AnomalySettings]
+          shapes.EventLog, shapes.Clients, AnomalySettings, patterns.NewPattern,
+          patterns.PatternInfo, patterns.PatternList, patterns.PatternSeries,
+          patterns.PatternRemoved]
 _REFS, COMPONENTS = msgspec.json.schema_components(_TYPES, ref_template=REF)
 _REF = dict(zip(_TYPES, _REFS, strict=True))
 # The wire keeps `anomaly` an object so that its checks word their own errors; the
@@ -56,6 +59,13 @@ COMPONENTS["AddSerie"]["properties"]["name"]["description"] = (
     f"and at most {MAX_ENCODED_NAME} bytes percent-encoded (a URL)")
 COMPONENTS["AddSerie"]["properties"]["model"]["description"] = (
     "a model name (arima, prophet, ...) or legacy id (1, 2)")
+# A pattern's template is that body without its name: the same words.
+for _key in ("anomaly", "model"):
+    COMPONENTS["SeriesTemplate"]["properties"][_key] = COMPONENTS["AddSerie"]["properties"][_key]
+PATTERN_ID_PARAM = {
+    "name": "id", "in": "path", "required": True, "description": "The pattern's id.",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+}
 
 
 def query_limit(default: int | None = None) -> dict[str, Any]:
