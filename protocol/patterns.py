@@ -59,7 +59,7 @@ def matches(regex: re.Pattern[bytes], name: str) -> bool:
     return regex.search(name.encode()) is not None
 
 
-PatternText = Annotated[str, Meta(min_length=3, max_length=MAX_PATTERN_LENGTH)]
+PatternText = Annotated[str, Meta(max_length=MAX_PATTERN_LENGTH)]
 PatternNumber = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 
 

@@ -60,7 +60,7 @@ class PatternWatcher:
         next_listing = self._start_listing(now)
         if self.book.pending or more:
             return now  # more to do: the next turn comes at once
-        return min(next_listing, self._next_release)
+        return min(next_listing, self._next_release if self.book.missing else now + 1.0)
 
     def _add_some(self) -> None:
         book, state = self.book, self.state
