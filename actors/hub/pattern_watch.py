@@ -45,7 +45,9 @@ class PatternWatcher:
         self.link = link
         self.perf = perf
         self.results: queue.Queue[Result] = queue.Queue()
-        self.due: dict[int, float] = {}    # pattern id -> when its next listing starts
+        #: pattern id -> when its last listing started (monotonic): the next is due
+        #: pattern_list_interval later, so a change of the setting applies at once.
+        self.started: dict[int, float] = {}
         self.sweep: Sweep | None = None
         self.waiting: tuple[str, int] | None = None  # (tag, pattern id) of the query out
         self._tags = itertools.count()
@@ -104,20 +106,23 @@ class PatternWatcher:
         if not self.link.configured:
             return now + 3600.0
         interval = self.state.settings["pattern_list_interval"]
-        for pid in self.book.patterns:
-            if pid in self.book.sweep_now or pid not in self.due:
-                self.due[pid] = now
-        self.book.sweep_now.clear()
-        for pid in [p for p in self.due if p not in self.book.patterns]:
-            del self.due[pid]
-        if self.waiting is not None or not self.due:
+        book = self.book
+        for pid in book.sweep_now:
+            self.started.pop(pid, None)  # new: listed at once
+        book.sweep_now.clear()
+        for pid in [p for p in self.started if p not in book.patterns]:
+            del self.started[pid]
+        if not book.patterns:
             return now + interval
-        pid, when = min(self.due.items(), key=lambda item: item[1])
+        due = {pid: self.started.get(pid, float("-inf")) + interval for pid in book.patterns}
+        pid, when = min(due.items(), key=lambda item: item[1])
+        if self.waiting is not None:
+            return now + 1.0
         if when > now:
             return when
-        self.due[pid] = now + interval
+        self.started[pid] = now
         self._submit(pid, list_limit_query())
-        return min(self.due.values())
+        return now + 1.0
 
     def _submit(self, pid: int, query: str) -> None:
         tag = f"pattern-{next(self._tags)}"
@@ -142,7 +147,9 @@ class PatternWatcher:
                 self._on_reply(pid, pattern.text, data)
             except (ValueError, KeyError, IndexError, TypeError) as exc:
                 self.sweep = None
-                self.due[pid] = self.state.clock() + RETRY
+                # Tried again RETRY seconds from now (or at the interval, if shorter).
+                interval = self.state.settings["pattern_list_interval"]
+                self.started[pid] = self.state.clock() - interval + RETRY
                 log.warning("listing SiriDB for pattern %d failed: %s", pid, exc,
                             extra={"rate_key": ("pattern_listing", pid)})
 
