@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scripts import client_format as fmt
+from scripts.client_patterns import PATTERN_COMMANDS, add_pattern_commands
 
 Params = Callable[[argparse.Namespace], dict[str, Any] | None]
 Render = Callable[[Any], str]
@@ -41,13 +42,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add every one-shot command's parser (watch is added by the caller)."""
     add = sub.add_parser("add", help="watch a new series")
     add.add_argument("name")
+    template_arguments(add)
+    sub.add_parser("remove", help="stop watching a series").add_argument("name")
+    _more_commands(sub)
+    add_pattern_commands(sub)
+
+
+def template_arguments(add: argparse.ArgumentParser) -> None:
+    """The options saying how a series is watched (add, pattern-add)."""
     add.add_argument("--model", default=None, help="model name, e.g. arima, prophet")
     add.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
                      help="model parameter (VALUE read as JSON when it parses)")
     add.add_argument("--anomaly", action="append", type=_param, default=[], metavar="KEY=VALUE",
                      help="anomaly setting: direction, min_deviation, k, n, event_gap")
     add.add_argument("--realtime", action="store_true", help="count points at once")
-    sub.add_parser("remove", help="stop watching a series").add_argument("name")
+
+
+def _more_commands(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("list", help="list watched series")
     sub.add_parser("show", help="show one series").add_argument("name")
     forecast = sub.add_parser("forecast", help="the latest forecast of a series (a page)")
@@ -72,7 +83,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_params(args: argparse.Namespace) -> dict[str, Any]:
-    params: dict[str, Any] = {"name": args.name}
+    return {"name": args.name, **template_params(args)}
+
+
+def template_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The add_series body but its name, from --model, --param, --anomaly, --realtime."""
+    params: dict[str, Any] = {}
     if args.model is not None:
         params["model"] = int(args.model) if args.model.isdigit() else args.model
     if args.param:
@@ -114,6 +130,9 @@ COMMANDS: dict[str, tuple[str | Callable[[argparse.Namespace], str], Params, Ren
     "log": ("event_log", _limited, fmt.event_log),
     "clients": ("list_clients", lambda a: None, fmt.clients),
 }
+
+
+COMMANDS.update(PATTERN_COMMANDS)
 
 
 def action_of(args: argparse.Namespace) -> tuple[str, dict[str, Any] | None]:

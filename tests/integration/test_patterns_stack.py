@@ -9,6 +9,8 @@ grace period.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 from siridb.connector import SiriDBClient
@@ -49,8 +51,17 @@ def test_series_are_watched_by_pattern_from_the_listing_and_the_tee(stack):
     # Before the pattern (this insert also opens the tee, so it is not forwarded).
     siridb(db.port, insert={"cpu.old": [[1000, 1]], "mem.other": [[1000, 1]]})
 
-    pattern = hub.call("add_pattern", pattern="/cpu\\..*/", template=TEMPLATE)
-    wait_for(lambda: "cpu.old" in watched(), 20, "cpu.old found by the hub's listing")
+    # The client's bulk add: it prints progress until SiriDB's listing is watched.
+    added = subprocess.run(
+        [sys.executable, "-m", "scripts.client", "--hub", stack.hub.address("control"),
+         "--token", stack.hub.token, "--client-id", "bulk", "pattern-add", "/cpu\\..*/",
+         "--model", "ets", "--anomaly", "k=2", "--anomaly", "n=3", "--wait"],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert added.returncode == 0, added.stderr
+    assert "1 watched, 0 waiting, 0 excluded; SiriDB listed: 1" in added.stderr
+    pattern = hub.call("list_patterns")["patterns"][0]
+    assert pattern["template"] == TEMPLATE
+    assert "cpu.old" in watched()  # found by the hub's listing
     old = hub.series("cpu.old")
     assert (old["model"], old["anomaly"]["k"], old["anomaly"]["n"]) == ("ets", 2, 3)
     wait_for(lambda: "matching the tee with 1 pattern" in stack.listener.log_path.read_text(),
