@@ -50,6 +50,18 @@ def listing(watch, clock):
 def settle(watch, clock):
     while watch.tick(clock.now) <= clock.now:
         pass
+    counted_right(watch.state)
+
+
+def counted_right(state):
+    """The counts a pattern's info shows are what its records say."""
+    book = state.patterns
+    for pid in book.patterns:
+        members = [n for n, owner in book.members.items() if owner == pid]
+        assert book.counts[pid] == {
+            "series": len(members), "missing": sum(1 for n in members if n in book.missing),
+            "excluded": sum(1 for owner, _ in book.excluded.values() if owner == pid),
+            "pending": sum(1 for owner in book.pending.values() if owner == pid)}
 
 
 def test_a_listing_watches_every_match_with_the_template(state, clock):
@@ -120,7 +132,9 @@ def test_a_series_removed_by_hand_is_excluded_until_added_by_hand(state, clock):
     page = run_action(state, "pattern_series", {"id": 1})
     assert [(r["name"], r["state"]) for r in page["series"]] == [
         ("cpu.a", "excluded"), ("cpu.b", "watched")]
+    counted_right(state)
     run_action(state, "add_series", {"name": "cpu.a", "model": "theta"})
+    counted_right(state)
     assert state.patterns.excluded == {}
     assert state.get_series("cpu.a").model == "theta"  # the operator's, not the pattern's
 
@@ -169,6 +183,7 @@ def test_patterns_members_and_exclusions_survive_a_restart(tmp_path, clock):
     state.flush()
     state.store.commit()
     again = make_state(tmp_path, clock=clock)
+    counted_right(again)
     info = run_action(again, "get_pattern", {"id": 1})
     assert (info["pattern"], info["template"], info["series"], info["excluded"]) == (
         CPU, {"model": "ets"}, 1, 1)
