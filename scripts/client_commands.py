@@ -7,25 +7,15 @@ has one route per action (docs/api.md), so the client and REST cover the same gr
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from typing import Any
 
 from scripts import client_format as fmt
 from scripts.client_patterns import PATTERN_COMMANDS, add_pattern_commands
+from scripts.client_template import param, template_arguments, template_params
 
 Params = Callable[[argparse.Namespace], dict[str, Any] | None]
 Render = Callable[[Any], str]
-
-
-def _param(text: str) -> tuple[str, Any]:
-    key, sep, raw = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    try:
-        return key, json.loads(raw)
-    except ValueError:
-        return key, raw
 
 
 def _limit(text: str) -> int:
@@ -48,16 +38,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_pattern_commands(sub)
 
 
-def template_arguments(add: argparse.ArgumentParser) -> None:
-    """The options saying how a series is watched (add, pattern-add)."""
-    add.add_argument("--model", default=None, help="model name, e.g. arima, prophet")
-    add.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
-                     help="model parameter (VALUE read as JSON when it parses)")
-    add.add_argument("--anomaly", action="append", type=_param, default=[], metavar="KEY=VALUE",
-                     help="anomaly setting: direction, min_deviation, k, n, event_gap")
-    add.add_argument("--realtime", action="store_true", help="count points at once")
-
-
 def _more_commands(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("list", help="list watched series")
     sub.add_parser("show", help="show one series").add_argument("name")
@@ -74,7 +54,7 @@ def _more_commands(sub: argparse._SubParsersAction) -> None:
     queue.add_argument("job", choices=("train", "fit", "forecast"))
     queue.add_argument("--wait", action="store_true", help="show progress until it ends")
     settings = sub.add_parser("settings", help="show the settings, or change some")
-    settings.add_argument("changes", nargs="*", type=_param, metavar="KEY=VALUE")
+    settings.add_argument("changes", nargs="*", type=param, metavar="KEY=VALUE")
     sub.add_parser("status", help="the hub: version, uptime, peers, jobs")
     sub.add_parser("siridb", help="the hub's SiriDB connection")
     log = sub.add_parser("log", help="the hub's event log, newest first")
@@ -84,20 +64,6 @@ def _more_commands(sub: argparse._SubParsersAction) -> None:
 
 def _add_params(args: argparse.Namespace) -> dict[str, Any]:
     return {"name": args.name, **template_params(args)}
-
-
-def template_params(args: argparse.Namespace) -> dict[str, Any]:
-    """The add_series body but its name, from --model, --param, --anomaly, --realtime."""
-    params: dict[str, Any] = {}
-    if args.model is not None:
-        params["model"] = int(args.model) if args.model.isdigit() else args.model
-    if args.param:
-        params["model_parameters"] = dict(args.param)
-    if args.anomaly:
-        params["anomaly"] = dict(args.anomaly)
-    if args.realtime:
-        params["realtime"] = True
-    return params
 
 
 def _named(args: argparse.Namespace) -> dict[str, Any]:

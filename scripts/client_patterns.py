@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scripts import client_format as fmt
+from scripts.client_template import template_arguments, template_params
 
 #: Seconds between two looks at a pattern's progress.
 PROGRESS_EVERY = 0.5
@@ -19,8 +20,6 @@ PROGRESS_EVERY = 0.5
 
 def add_pattern_commands(sub: argparse._SubParsersAction) -> None:
     """Add the pattern commands' parsers."""
-    from scripts.client_commands import template_arguments
-
     add = sub.add_parser("pattern-add", help="watch every series matching a SiriDB regex")
     add.add_argument("pattern", help="a SiriDB regex, e.g. '/cpu\\..*/' or '/cpu.*/i'")
     template_arguments(add)
@@ -37,8 +36,6 @@ def add_pattern_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _new_pattern(args: argparse.Namespace) -> dict[str, Any]:
-    from scripts.client_commands import template_params
-
     template = template_params(args)
     return {"pattern": args.pattern, **({"template": template} if template else {})}
 
