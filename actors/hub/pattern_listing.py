@@ -6,7 +6,7 @@ whole selection; a full reply may hold back more. Then the name range it covered
 in two at a name near the middle of the reply (`where name >= 'a' and name < 'b'`) and
 each half is listed again, until every range answers short. Each half holds at least
 half of the reply's names fewer than its parent, so it ends; 100,000 names with the
-default list_limit of 10,000 take about 30 queries.
+default list_limit of 10,000 take 31 (random order) to 39 (names created in order) queries.
 """
 
 from __future__ import annotations
