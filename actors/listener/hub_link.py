@@ -218,7 +218,6 @@ class HubLink:
             self.counter.unwatch(msg.body["name"])
         elif kind is MessageType.UPDATE_PATTERNS and self.discovery is not None:
             self.discovery.replace(msg.body["patterns"])
-            self.counter.on_unwatched = self.discovery.on_names if self.discovery.active else None
         elif kind is MessageType.RESPONSE_OK:
             entry = self.unacked.pop(msg.reply_to or "", None)
             if entry is not None:

@@ -106,12 +106,12 @@ def test_discovery_memory_is_bounded_and_new_patterns_clear_it():
 
 
 def test_the_counter_hands_unwatched_names_to_discovery_only_when_asked():
-    counter = PointCounter()
+    found = Discovery()
+    counter = PointCounter(found)
     counter.watch("cpu.a")
     body = encode_package({"cpu.a": [[1, 1]], "cpu.new": [[1, 2]] * 3})[HEADER.size:]
     assert counter.count_watched(body) == {raw_name("cpu.a"): 1}
-    found = Discovery()
+    assert found.seen == set()  # no patterns: the names are not even looked at
     found.replace(["/cpu\\..*/"])
-    counter.on_unwatched = found.on_names
     assert counter.count_watched(body) == {raw_name("cpu.a"): 1}
     assert found.take() == ["cpu.new"]
