@@ -16,6 +16,7 @@ from api.console.history import HistoryReader
 from api.deadline import DEFAULT_BODY_TIMEOUT, BodyDeadline
 from api.errors import install_error_handling
 from api.openapi import OpenAPIResource
+from api.pattern_resources import pattern_routes
 from api.resources import Hub, mount
 from api.routing import RawPathMiddleware, SeriesNameConverter
 from api.server_edges import ChunkedBody
@@ -59,7 +60,7 @@ def create_app(
     app.router_options.converters["series_name"] = SeriesNameConverter
     install_error_handling(app)
 
-    for path, resource in mount(hub):
+    for path, resource in [*mount(hub), *pattern_routes(hub)]:
         app.add_route(path, resource)
     install_console(app, hub, bearer, read_bearer, history or HistoryReader(None))
     app.add_route("/openapi.json", OpenAPIResource(app, bearer=bearer is not None))

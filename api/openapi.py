@@ -23,6 +23,7 @@ from api.auth import OPEN_PATHS
 from api.server_edges import MAX_ENCODED_NAME
 from protocol import actions as shapes
 from protocol import alert_actions as alerts
+from protocol import patterns
 from protocol.anomaly import AnomalySettings
 from protocol.names import MAX_NAME_BYTES
 from protocol.settings import KEYS, RuntimeSettings
@@ -48,7 +49,9 @@ _TYPES = [shapes.SeriesList, shapes.SeriesDetail, shapes.AddSeries, shapes.Remov
           shapes.EventLog, shapes.Clients, AnomalySettings, shapes.RulesBody,
           shapes.SeriesRules, alerts.AlertOutput,
           alerts.OutputView, alerts.Outputs, alerts.NewSilence, alerts.Silence, alerts.Silences,
-          alerts.Deliveries, alerts.Deleted]
+          alerts.Deliveries, alerts.Deleted, patterns.NewPattern,
+          patterns.PatternInfo, patterns.PatternList, patterns.PatternSeries,
+          patterns.PatternRemoved]
 _REFS, COMPONENTS = msgspec.json.schema_components(_TYPES, ref_template=REF)
 _REF = dict(zip(_TYPES, _REFS, strict=True))
 # The wire keeps `anomaly` an object so that its checks word their own errors; the
@@ -65,6 +68,13 @@ COMPONENTS["AddSerie"]["properties"]["name"]["description"] = (
     f"and at most {MAX_ENCODED_NAME} bytes percent-encoded (a URL)")
 COMPONENTS["AddSerie"]["properties"]["model"]["description"] = (
     "a model name (arima, prophet, ...) or legacy id (1, 2)")
+# A pattern's template is that body without its name: the same words.
+for _key in ("anomaly", "model"):
+    COMPONENTS["SeriesTemplate"]["properties"][_key] = COMPONENTS["AddSerie"]["properties"][_key]
+PATTERN_ID_PARAM = {
+    "name": "id", "in": "path", "required": True, "description": "The pattern's id.",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+}
 
 
 def query_limit(default: int | None = None) -> dict[str, Any]:

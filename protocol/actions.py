@@ -25,6 +25,7 @@ from protocol.console import (  # noqa: F401 - the console's shapes, named with 
 )
 from protocol.jobs import JobKind
 from protocol.names import Named
+from protocol.patterns import PATTERN_ACTIONS
 from protocol.rules import Rule, RulesBody, RuleState, SeriesRules, SetRules  # noqa: F401
 from protocol.settings import RuntimeSettings
 from protocol.typed import UNSET, Meta, Shape, UnsetType
@@ -305,4 +306,5 @@ ACTIONS: dict[str, tuple[type[Shape], Any]] = {
     "set_rules": (SetRules, SeriesRules),
     **CONSOLE_ACTIONS,
     **ALERT_ACTIONS,
+    **PATTERN_ACTIONS,
 }

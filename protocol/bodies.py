@@ -150,6 +150,23 @@ class Counts(Shape):
         return None
 
 
+class UpdatePatterns(Shape):
+    """The hub's patterns (SiriDB regexes, protocol/patterns.py), sent to a listener on its
+    handshake and on each change: it reports unwatched names of the tee that match one."""
+
+    patterns: list[Annotated[str, Meta(min_length=3, max_length=4096)]]
+
+
+class SeriesSeen(Shape):
+    """A listener saw these unwatched series in the tee, each matching one of the patterns."""
+
+    names: list[SeriesName]
+
+    def __post_init__(self) -> None:
+        for name in self.names:
+            _check_name(name, "names")
+
+
 class ResponseOk(Shape):
     """The answer to a request: its data."""
 
@@ -241,6 +258,8 @@ BODIES: dict[MessageType, type[Shape]] = {
     MessageType.JOB_REFUSED: JobRefused,
     MessageType.JOB_RESULT: JobResult,
     MessageType.JOB_FAILED: JobFailed,
+    MessageType.UPDATE_PATTERNS: UpdatePatterns,
+    MessageType.SERIES_SEEN: SeriesSeen,
 }
 
 #: Types whose every value is a typed string, boolean or bounded integer: msgspec's checks
@@ -250,5 +269,5 @@ CLOSED: frozenset[MessageType] = frozenset({
     MessageType.SHUTDOWN, MessageType.REMOVE_SERIE, MessageType.UPDATE_SERIES,
     MessageType.LISTENER_ADD_SERIE_COUNT, MessageType.ERROR, MessageType.SUBSCRIBE,
     MessageType.UNSUBSCRIBE, MessageType.JOB_ACCEPTED, MessageType.JOB_REFUSED,
-    MessageType.JOB_FAILED,
+    MessageType.JOB_FAILED, MessageType.UPDATE_PATTERNS, MessageType.SERIES_SEEN,
 })

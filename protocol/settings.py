@@ -59,6 +59,12 @@ class RuntimeSettings(Shape, omit_defaults=False):
         description="model of series added without one (a model name)", min_length=1)] = "auto"
     event_log_size: Annotated[int, _doc(
         "events kept in the log", ge=100, le=10_000_000)] = 10_000
+    pattern_list_interval: Annotated[float, _doc(
+        "seconds between listings of SiriDB for the series each pattern matches",
+        ge=1, le=86400)] = 300.0
+    pattern_grace: Annotated[float, _doc(
+        "seconds a series a pattern added may be missing from SiriDB before it is let go",
+        ge=0, le=10**8)] = 86400.0
 
 
 #: Every key, in the table's order.

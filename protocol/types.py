@@ -37,6 +37,9 @@ class MessageType(enum.StrEnum):
     JOB_REFUSED = "JOB_REFUSED"
     JOB_RESULT = "JOB_RESULT"
     JOB_FAILED = "JOB_FAILED"
+    # Watch by pattern (protocol/patterns.py).
+    UPDATE_PATTERNS = "UPDATE_PATTERNS"
+    SERIES_SEEN = "SERIES_SEEN"
 
 
 #: Spellings accepted on input besides the canonical names (the seed wrote UNKNOW_CLIENT).

@@ -23,6 +23,7 @@ from protocol.envelope import Message
 from scripts import client_format as fmt
 from scripts.client_commands import action_of, add_commands, render
 from scripts.client_config import DEFAULT_HUB, default_token_file, load_client_config
+from scripts.client_patterns import follow_pattern
 from scripts.client_session import ClientSession, HandshakeRefused, HubUnreachable, SessionError
 from scripts.client_watch import follow_job, watch
 
@@ -145,6 +146,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         action, params = action_of(args)
         data = session.request(action, params)
         print(fmt.to_json(data) if args.json else render(args.command, data), file=out)
+        if args.command == "pattern-add" and args.wait:
+            follow_pattern(session.request, data["id"],
+                           lambda text: print(text, file=sys.stderr, flush=True))
+            return EXIT_OK
         if args.command == "queue" and args.wait:
             return follow_job(session, args.name, args.job,
                               lambda text: print(text, file=sys.stderr, flush=True))

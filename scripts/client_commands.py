@@ -7,37 +7,16 @@ has one route per action (docs/api.md), so the client and REST cover the same gr
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from typing import Any
 
 from scripts import client_format as fmt
 from scripts.client_alerts import ALERT_COMMANDS, add_alert_commands
+from scripts.client_patterns import PATTERN_COMMANDS, add_pattern_commands
+from scripts.client_template import param, rule, template_arguments, template_params
 
 Params = Callable[[argparse.Namespace], dict[str, Any] | None]
 Render = Callable[[Any], str]
-
-
-def _param(text: str) -> tuple[str, Any]:
-    key, sep, raw = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    try:
-        return key, json.loads(raw)
-    except ValueError:
-        return key, raw
-
-
-def _rule(text: str) -> dict[str, Any]:
-    try:
-        rule = json.loads(text)
-    except ValueError:
-        rule = None
-    if not isinstance(rule, dict):
-        raise argparse.ArgumentTypeError(
-            f'a rule is a JSON object, e.g. {{"kind": "data", "op": "above", "threshold": 90}}'
-            f", got {text!r}")
-    return rule
 
 
 def _limit(text: str) -> int:
@@ -54,22 +33,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add every one-shot command's parser (watch is added by the caller)."""
     add = sub.add_parser("add", help="watch a new series")
     add.add_argument("name")
-    add.add_argument("--model", default=None, help="model name, e.g. arima, prophet")
-    add.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
-                     help="model parameter (VALUE read as JSON when it parses)")
-    add.add_argument("--anomaly", action="append", type=_param, default=[], metavar="KEY=VALUE",
-                     help="anomaly setting: direction, min_deviation, k, n, event_gap")
-    add.add_argument("--realtime", action="store_true", help="count points at once")
-    add.add_argument("--rule", action="append", type=_rule, default=[], metavar="JSON",
-                     help="a data or forecast rule (docs/rules.md); repeat for more")
-    add.add_argument("--horizon", default=None,
-                     help='forecast steps, or a span such as "6h" (converted with the interval)')
+    template_arguments(add)
     rules = sub.add_parser("rules", help="replace a series' rules (none given: remove them)")
     rules.add_argument("name")
-    rules.add_argument("rules", nargs="*", type=_rule, metavar="JSON",
+    rules.add_argument("rules", nargs="*", type=rule, metavar="JSON",
                        help='e.g. \'{"kind": "forecast", "op": "above", "threshold": 95, '
                             '"within": "7d"}\'')
     sub.add_parser("remove", help="stop watching a series").add_argument("name")
+    _more_commands(sub)
+    add_pattern_commands(sub)
+
+
+def _more_commands(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("list", help="list watched series")
     sub.add_parser("show", help="show one series").add_argument("name")
     forecast = sub.add_parser("forecast", help="the latest forecast of a series (a page)")
@@ -85,7 +60,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     queue.add_argument("job", choices=("train", "fit", "forecast"))
     queue.add_argument("--wait", action="store_true", help="show progress until it ends")
     settings = sub.add_parser("settings", help="show the settings, or change some")
-    settings.add_argument("changes", nargs="*", type=_param, metavar="KEY=VALUE")
+    settings.add_argument("changes", nargs="*", type=param, metavar="KEY=VALUE")
     sub.add_parser("status", help="the hub: version, uptime, peers, jobs")
     sub.add_parser("siridb", help="the hub's SiriDB connection")
     log = sub.add_parser("log", help="the hub's event log, newest first")
@@ -95,20 +70,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_params(args: argparse.Namespace) -> dict[str, Any]:
-    params: dict[str, Any] = {"name": args.name}
-    if args.model is not None:
-        params["model"] = int(args.model) if args.model.isdigit() else args.model
-    if args.param:
-        params["model_parameters"] = dict(args.param)
-    if args.anomaly:
-        params["anomaly"] = dict(args.anomaly)
-    if args.realtime:
-        params["realtime"] = True
-    if args.rule:
-        params["rules"] = args.rule
-    if args.horizon is not None:
-        params["horizon"] = int(args.horizon) if args.horizon.isdigit() else args.horizon
-    return params
+    return {"name": args.name, **template_params(args)}
 
 
 def _named(args: argparse.Namespace) -> dict[str, Any]:
@@ -143,6 +105,9 @@ COMMANDS: dict[str, tuple[str | Callable[[argparse.Namespace], str], Params, Ren
     **ALERT_COMMANDS,
     "rules": ("set_rules", lambda a: {"name": a.name, "rules": a.rules}, fmt.key_values),
 }
+
+
+COMMANDS.update(PATTERN_COMMANDS)
 
 
 def action_of(args: argparse.Namespace) -> tuple[str, dict[str, Any] | None]:

@@ -56,6 +56,26 @@ def drop_query(name: str) -> str:
     return f"drop series {quote(name)} set ignore_threshold true"
 
 
+def list_limit_query() -> str:
+    """Return the query for the most rows one `list series` may return (list_limit)."""
+    return "show list_limit"
+
+
+def list_series_query(pattern: str, limit: int, low: str | None = None,
+                      high: str | None = None) -> str:
+    """Return the query for the names matching a SiriDB regex, low <= name < high.
+
+    `pattern` is a checked `/.../` or `/.../i` (protocol/patterns.py); limit is at most
+    the database's list_limit. Rows come in creation order: a reply of `limit` rows may
+    hold back more, which a narrower name range then lists (actors/hub/pattern_listing.py).
+    """
+    where = [f"name >= {quote(low)}" if low is not None else "",
+             f"name < {quote(high)}" if high is not None else ""]
+    clause = " and ".join(w for w in where if w)
+    return (f"list series name {pattern}" + (f" where {clause}" if clause else "")
+            + f" limit {int(limit)}")
+
+
 def output_series(series: str) -> dict[str, str]:
     """Return every output series Enodo may write for a watched series, by kind."""
     return {kind: f"enodo.{series}.{kind}" for kind in OUTPUT_KINDS}

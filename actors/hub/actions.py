@@ -257,3 +257,6 @@ def job_history(state: HubState, params: shapes.Named) -> dict:
     jobs = [j for j in state.scheduler.finished(series.name) if j["ended_at"] >= series.created_at]
     return {"name": series.name, "jobs": jobs}
 
+
+# The actions of watch by pattern register themselves with `action` above.
+from actors.hub import pattern_actions  # noqa: E402, F401

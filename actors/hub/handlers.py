@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from actors.hub.actions import run_action
+from actors.hub.pattern_actions import patterns_message
 from actors.hub.peers import Peer
 from actors.hub.state import HubState
 from protocol.envelope import Message, ok, reply
@@ -54,6 +55,13 @@ def on_counts(state: HubState, peer: Peer, msg: Message) -> Message:
     return ok(msg, {"matched": matched})
 
 
+def on_series_seen(state: HubState, peer: Peer, msg: Message) -> Message:
+    """A listener saw unwatched series matching a pattern in the tee: queue them (checked)."""
+    _require(peer, ClientType.LISTENER, msg)
+    queued = state.patterns.offer(msg.body["names"], state.series)
+    return ok(msg, {"queued": queued})
+
+
 def on_api_request(state: HubState, peer: Peer, msg: Message) -> Message:
     """A client runs an API action."""
     return ok(msg, run_action(state, msg.body["action"], msg.body.get("params", {})))
@@ -96,6 +104,7 @@ HANDLERS: dict[MessageType, Handler] = {
     MessageType.REMOVE_SERIE: on_remove_serie,
     MessageType.LISTENER_ADD_SERIE_COUNT: on_counts,
     MessageType.API_REQUEST: on_api_request,
+    MessageType.SERIES_SEEN: on_series_seen,
     MessageType.SUBSCRIBE: on_subscribe,
     MessageType.UNSUBSCRIBE: on_unsubscribe,
     MessageType.RESPONSE_OK: on_reply,
@@ -124,6 +133,8 @@ def handle_handshake(state: HubState, identity: bytes, msg: Message) -> Message 
         state.outbox.send(
             identity, Message(MessageType.UPDATE_SERIES, {"series": state.watch_list()})
         )
+        if len(state.patterns):  # none: nothing to say (a listener before patterns knew none)
+            state.outbox.send(identity, patterns_message(state))
     return None
 
 

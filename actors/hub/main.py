@@ -21,6 +21,7 @@ from actors.hub.alert_book import AlertBook
 from actors.hub.config import load_hub_config
 from actors.hub.datadir import DataDirBusy, DataDirLock
 from actors.hub.memory import give_back_large_blocks
+from actors.hub.pattern_watch import PatternWatcher
 from actors.hub.server import HubServer
 from actors.hub.siridb_link import SiriDBLink
 from actors.hub.staleness import StaleWatch
@@ -87,17 +88,19 @@ def build(config: Config, ctx: zmq.Context, metrics: HubMetrics | None = None,
     metrics.watch(state)
     wake = ctx.socket(zmq.PULL)
     wake.bind(wakeup)
+    watcher = PatternWatcher(state, link)
 
     def on_wake() -> None:
         _drain_wakeups(wake)
         state.reconciler.drain()
+        watcher.drain()
 
     server.add_reader(wake, on_wake)
     watch = SystemWatch(state, state.scheduler.queue_age, grace=hub["alert_grace"],
                         max_queue_age=hub["alert_max_queue_age"],
                         interval=hub["alert_check_interval"])
     stale = StaleWatch(state, hub["stale_factor"], hub["stale_min_seconds"])
-    server.timers += [watch.tick, alerts.tick, stale.tick]
+    server.timers += [watch.tick, alerts.tick, stale.tick, watcher.tick]
     return server, link
 
 

@@ -126,12 +126,15 @@ class SiriDBLink:
         if self._thread is not None:
             self._thread.join(5)
 
-    def submit(self, tag: str, query: str) -> None:
-        """Run query on the thread; its result arrives in `results` as (tag, data, error)."""
+    def submit(self, tag: str, query: str, results: queue.Queue[Result] | None = None,
+               kind: str = "count") -> None:
+        """Run query on the thread; its result arrives as (tag, data, error) in `results`
+        (by default the link's own queue); `kind` labels its metrics."""
+        into = self.results if results is None else results
         if self._loop is None:
-            self.results.put((tag, None, "SiriDB is not configured"))
+            into.put((tag, None, "SiriDB is not configured"))
             return
-        asyncio.run_coroutine_threadsafe(self._query(tag, query), self._loop)
+        asyncio.run_coroutine_threadsafe(self._query(tag, query, into, kind), self._loop)
 
     # thread side -----------------------------------------------------------
     def _set(self, **changes: Any) -> None:
@@ -185,18 +188,18 @@ class SiriDBLink:
             pass
         self._set(status="connected", connected=True, error=None)
 
-    async def _query(self, tag: str, query: str) -> None:
+    async def _query(self, tag: str, query: str, into: queue.Queue[Result], kind: str) -> None:
         started = time.perf_counter()
         try:
             if not self._client.connected:
                 await asyncio.wait_for(self._client.connect(), 10)
             data = await asyncio.wait_for(self._client.query(query), 30)
             result: Result = (tag, data, None)
-            self.metrics.siridb_query.labels("count").observe(time.perf_counter() - started)
+            self.metrics.siridb_query.labels(kind).observe(time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - handed to the hub as an error
-            self.metrics.siridb_errors.labels("count").inc()
+            self.metrics.siridb_errors.labels(kind).inc()
             result = (tag, None, _describe(exc))
-        self.results.put(result)
+        into.put(result)
         self._push.send(b"")
 
 

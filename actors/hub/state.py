@@ -13,6 +13,7 @@ from actors.hub.alert_sources import series_removed_alerts
 from actors.hub.detection import check_anomaly_settings
 from actors.hub.models import check_model
 from actors.hub.outbox import Outbox
+from actors.hub.patterns import PatternBook
 from actors.hub.peers import Peer, PeerTable
 from actors.hub.reconcile import Reconciler
 from actors.hub.rules import resolve_all
@@ -63,6 +64,7 @@ class HubState:
         self.outbox = Outbox()
         self.peers = PeerTable()
         self.series = SeriesRegistry(store)
+        self.patterns = PatternBook(store)  # watch by pattern (actors/hub/pattern_watch.py)
         self.settings = defaults()
         self.settings.update(stored_settings(store.load_settings(), log.warning))
         self.clients: dict[str, dict[str, Any]] = {}
@@ -104,6 +106,7 @@ class HubState:
         series = Series(name, model_name, clean, realtime, self.wall(), anomaly=anomaly_settings,
                         rules=check_rules(rules), horizon=check_horizon(horizon))
         self.series.add(series)
+        self.patterns.on_added(name)
         self.event("series_added", f"series {name!r} added with model {model_name}", name)
         note = Message(MessageType.ADD_SERIE, {"name": name, "realtime": realtime})
         for peer in self.peers.of_type(ClientType.LISTENER):
@@ -115,11 +118,12 @@ class HubState:
 
     def remove_series(self, name: str) -> None:
         """Stop watching a series and forget what the hub holds for it (its alerts resolve:
-        its open anomaly events and its firing rules)."""
+        its open anomaly events and its firing rules; its pattern, if any, excludes it)."""
         series = self.get_series(name)
         events = self.store.get_output(name, "anomaly_events") or []
         resolve_all(self, series, "series removed")
         self.series.remove(name)
+        self.patterns.on_removed(name, self.wall())
         for alert in series_removed_alerts(name, series.model, events, self.wall()):
             self.alerts.notify(alert)
         self.event("series_removed", f"series {name!r} removed", name)

@@ -58,6 +58,22 @@ CREATE TABLE IF NOT EXISTS count_journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     counts TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS patterns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pattern TEXT NOT NULL,
+    template TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pattern_series (
+    name TEXT PRIMARY KEY,
+    pattern_id INTEGER NOT NULL,
+    missing_since REAL
+);
+CREATE TABLE IF NOT EXISTS pattern_exclusions (
+    name TEXT PRIMARY KEY,
+    pattern_id INTEGER NOT NULL,
+    since REAL NOT NULL
+);
 """
 
 DB_FILE = "hub.sqlite3"
@@ -156,9 +172,12 @@ class Store:
         self.commit()
         self.db.close()
 
-    def write(self, statement: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
-        """Run one write in the turn's transaction (for tables other modules own)."""
+    def write(self, statement: str, params: Iterable[Any] = (), many: bool = False,
+              ) -> sqlite3.Cursor:
+        """Run a writing statement in the turn's transaction (many: once per params item)."""
         self._begin()
+        if many:
+            return self.db.executemany(statement, params)
         return self.db.execute(statement, tuple(params))
 
     # meta -----------------------------------------------------------------

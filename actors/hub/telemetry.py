@@ -57,7 +57,7 @@ class HubMetrics:
             "enodo_hub_anomalies", "Anomalous points stored (each once)", registry=r)
         self.siridb_query = Histogram(
             "enodo_hub_siridb_query_duration_seconds",
-            "Seconds per query of the hub's SiriDB link (health check, count)",
+            "Seconds per query of the hub's SiriDB link (health check, count, list)",
             ["query"], buckets=SECONDS_BUCKETS, registry=r)
         self.siridb_errors = Counter(
             "enodo_hub_siridb_query_errors", "Failed queries of the hub's SiriDB link",

@@ -59,6 +59,9 @@ OPTIONS = [
            doc="largest message in bytes to or from the hub"),
     Option("listener", "log_level", str, "INFO", one_of("DEBUG", "INFO", "WARNING", "ERROR"),
            doc="log level"),
+    Option("listener", "discovery_memory", int, 100_000, positive,
+           doc="names of the tee remembered as seen, each matched against the hub's patterns "
+               "once (docs/patterns.md)"),
     *metrics_options("listener", 9121),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from actors.listener.discovery import Discovery
 from actors.listener.tee import count_points, raw_name
 
 
@@ -16,13 +17,16 @@ class PointCounter:
     decoded only for watched series.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, discovery: Discovery | None = None) -> None:
         self._watched: set[str] = set()
         # Tee name bytes -> name, with and without SiriDB's trailing NUL.
         self._raw: dict[bytes, str] = {}
         self._realtime: set[str] = set()
         self._pending: dict[str, int] = {}
         self._realtime_pending: set[str] = set()
+        #: Given the names of each package that are not watched, while it has patterns
+        #: (actors/listener/discovery.py); otherwise nothing more is computed.
+        self.discovery = discovery
 
     # -- the watch list (from the hub: UPDATE_SERIES, ADD_SERIE, REMOVE_SERIE) --
 
@@ -100,7 +104,9 @@ class PointCounter:
         Raises TeeProtocolError on a malformed body. Counts nothing: pass the result to
         add_raw(), e.g. TeeServer(counter.add_raw, decode=counter.count_watched).
         """
-        return count_points(body, self._raw)
+        discovery = self.discovery
+        others = discovery.on_names if discovery is not None and discovery.active else None
+        return count_points(body, self._raw, others)
 
     def add_raw(self, counts: Mapping[bytes, int]) -> int:
         """Like add(), keyed by the names as the tee carries them (count_points() output)."""

@@ -18,6 +18,7 @@ from typing import Any
 import zmq.asyncio
 
 from actors.listener.counter import PointCounter
+from actors.listener.discovery import Discovery
 from actors.listener.telemetry import ListenerMetrics
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
@@ -78,6 +79,7 @@ class HubLink:
         clock: Callable[[], float] = time.monotonic,
         curve: CurveClient | None = None,
         metrics: ListenerMetrics | None = None,
+        discovery: Discovery | None = None,
     ) -> None:
         self.ctx = ctx
         self.metrics = metrics or ListenerMetrics()
@@ -95,6 +97,7 @@ class HubLink:
         self.online = asyncio.Event()
         self.stopping = asyncio.Event()
         self.sent_points = 0
+        self.discovery = discovery  # matches the hub's patterns in the tee
 
     def on_counts(self, raw_counts: dict[bytes, int]) -> None:
         """Tee callback: count the package; wake the session for realtime series."""
@@ -183,6 +186,7 @@ class HubLink:
                 if now >= next_flush:
                     self._resend_stale(now, silence)
                     await self._flush(channel, self.counter.take())
+                    await self._report_seen(channel)
                     next_flush = now + self.update_interval
                 if now >= next_beat:
                     await channel.send(Message(MessageType.HEARTBEAT, {}))
@@ -212,6 +216,8 @@ class HubLink:
             self.counter.watch(msg.body["name"], msg.body.get("realtime", False))
         elif kind is MessageType.REMOVE_SERIE:
             self.counter.unwatch(msg.body["name"])
+        elif kind is MessageType.UPDATE_PATTERNS and self.discovery is not None:
+            self.discovery.replace(msg.body["patterns"])
         elif kind is MessageType.RESPONSE_OK:
             entry = self.unacked.pop(msg.reply_to or "", None)
             if entry is not None:
@@ -233,6 +239,13 @@ class HubLink:
             self.unacked[msg.id] = (self.clock(), chunk)
             await channel.send(msg)
             self.metrics.reports.inc()
+
+    async def _report_seen(self, channel: AsyncChannel) -> None:
+        """Tell the hub the unwatched series of the tee that match its patterns."""
+        if self.discovery is None or not self.discovery.found:
+            return
+        for chunk in _chunks(dict.fromkeys(self.discovery.take(), 1)):
+            await channel.send(Message(MessageType.SERIES_SEEN, {"names": list(chunk)}))
 
     def _resend_stale(self, now: float, silence: float) -> None:
         stale = [mid for mid, (sent, _) in self.unacked.items() if now - sent > silence]

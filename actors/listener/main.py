@@ -23,6 +23,7 @@ from actors.listener.config import (
     tee_limits_from_config,
 )
 from actors.listener.counter import PointCounter
+from actors.listener.discovery import Discovery
 from actors.listener.hub_link import HubLink
 from actors.listener.tee_server import TeeServer, TeeServerError
 from actors.listener.telemetry import ListenerMetrics
@@ -38,7 +39,8 @@ async def serve(config: Config) -> int:
     client_id = opts["client_id"] or default_client_id()
     curve = client_curve("listener", opts["curve_server_key"], opts["curve_server_key_file"])
     ctx = zmq.asyncio.Context()
-    counter = PointCounter()
+    discovery = Discovery(opts["discovery_memory"])  # the tee's matches of the hub's patterns
+    counter = PointCounter(discovery)
     keep_values_in_process()
     link = HubLink(
         ctx,
@@ -51,6 +53,7 @@ async def serve(config: Config) -> int:
         update_interval=opts["update_interval"],
         curve=curve,
         metrics=ListenerMetrics(REGISTRY),  # the default one carries the process collector
+        discovery=discovery,
     )
     link.metrics.watch(link)
     tee = TeeServer(

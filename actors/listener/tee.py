@@ -182,12 +182,14 @@ def _decode_name(raw: bytes) -> str:
         raise TeeProtocolError(f"series name {stripped[:60]!r} is not UTF-8: {exc}") from None
 
 
-def count_points(body: bytes, only: Mapping[bytes, object] | None = None) -> dict[bytes, int]:
+def count_points(body: bytes, only: Mapping[bytes, object] | None = None,
+                 others: Callable[[set[bytes]], None] | None = None) -> dict[bytes, int]:
     """Return {raw series name: number of points} for one tee package body (the hot path).
 
     Names stay as on the wire (see raw_name()), not checked to be UTF-8. A name sent twice in
     one package is counted twice. With `only` (a mapping keyed by raw names) just the series
-    among its keys are counted and checked, which saves building and checking the full map.
+    among its keys are counted and checked, which saves building and checking the full map;
+    `others`, if given, is then called with the package's names not among them.
     """
     try:  # _unpack_open_map() inlined: this is the hot path
         # Tuples: one allocation per point instead of two; only their number matters here.
@@ -202,6 +204,8 @@ def count_points(body: bytes, only: Mapping[bytes, object] | None = None) -> dic
             wanted = only.keys() & names
         except TypeError:
             raise TeeProtocolError("a series name is not a string") from None
+        if others is not None and len(wanted) < len(names):
+            others(set(names).difference(wanted))
         if not wanted:
             return {}
         if len(wanted) * len(names) <= _FEW:

@@ -110,5 +110,9 @@ def select_series(db: Database, match: st.SeriesMatch | None, where: st.Conditio
     """The matching series in creation order (all series when `match` is None)."""
     names = None if match is None else _names(db, match)
     clause = None if where is None else Where(where, db.time_precision, now)
+    if names is not None and len(names) <= 1:
+        # One series (the common `select ... from 'x'`): no walk of every series for it.
+        found = [db.series[name] for name in names if name in db.series]
+        return [s for s in found if clause is None or clause.test(s)]
     return [s for name, s in db.series.items()
             if (names is None or name in names) and (clause is None or clause.test(s))]

@@ -41,6 +41,8 @@ SAMPLES: dict[MessageType, dict] = {
     MessageType.JOB_REFUSED: {"job_id": "j1", "worker_id": "w1", "reason": "busy"},
     MessageType.JOB_RESULT: {"job_id": "j1", "worker_id": "w1", "result": {"ok": 1}},
     MessageType.JOB_FAILED: {"job_id": "j1", "worker_id": "w1", "error": "x", "retry": True},
+    MessageType.UPDATE_PATTERNS: {"patterns": ["/cpu\\..*/", "/mem.*/i"]},
+    MessageType.SERIES_SEEN: {"names": ["cpu.load", "ü/x"]},
 }
 
 
