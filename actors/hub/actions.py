@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.common.siridb_queries import name_problem
+from actors.hub.compact import share
 from actors.hub.detection import anomaly_view, check_anomaly_settings
 from actors.hub.series import Series
 from actors.hub.state import HubState
@@ -212,7 +213,7 @@ def console_series(state: HubState, params: shapes.ConsoleSeriesParams) -> dict:
 def set_anomaly(state: HubState, params: shapes.SetAnomaly) -> dict:
     """Change some of a series' anomaly settings (the others kept); all or nothing."""
     series = state.get_series(params.name)
-    series.anomaly = check_anomaly_settings({**series.anomaly, **params.anomaly})
+    series.anomaly = share(check_anomaly_settings({**series.anomaly, **params.anomaly}))
     state.store.put_series_config(series.name, series.config())
     state.event("anomaly_settings", f"series {series.name!r} anomaly settings changed",
                 series.name)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import itertools
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from actors.hub.compact import decode_records, intern_keys, job_entries, share_raw
 from actors.hub.store import Store
 from protocol.jobs import JobKind, SeriesJobState
 
 log = logging.getLogger(__name__)
 
 JOB_KINDS = tuple(JobKind)
+JOB_KIND_VALUES = tuple(kind.value for kind in JobKind)
 #: Fewest series runtimes one fold_some() writes (about 4 ms of the hub's loop for 250).
 FOLD_SLICE = 250
 #: fold_some() writes at least 1/FOLD_SPREAD of the series waiting: called once a second,
@@ -84,12 +87,17 @@ class Series:
         }
 
     @classmethod
-    def restore(cls, name: str, config: dict[str, Any], runtime: dict[str, Any]) -> Series:
-        """Rebuild a series from its stored records."""
-        series = cls(name=name, **config)
-        for key, value in runtime.items():
-            if hasattr(series, key):
-                setattr(series, key, value)
+    def restore(cls, name: str, config: str, runtime: str) -> Series:
+        """Rebuild a series from its stored records (compactly: actors/hub/compact.py)."""
+        cfg, run = decode_records(name, config, runtime)
+        series = cls(
+            name, sys.intern(cfg.model), share_raw(cfg.model_parameters), cfg.realtime,
+            cfg.created_at, run.points_counted, run.points_siridb, run.counted_at_reconcile,
+            run.drift, run.since_fit, run.since_train, run.trained_at, run.forecast_at,
+            intern_keys(run.last_forecast), run.requested, run.journal_seq,
+            job_entries(run.jobs, JOB_KIND_VALUES), share_raw(cfg.anomaly), run.in_siridb,
+            run.appeared_at,
+        )
         return series
 
     @property

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from actors.hub.compact import share
 from actors.hub.detection import check_anomaly_settings
 from actors.hub.models import check_model
 from actors.hub.peers import Peer, PeerTable
@@ -127,7 +128,8 @@ class HubState:
             model if model is not None else self.settings["default_model"], params or {}
         )
         anomaly_settings = check_anomaly_settings(anomaly)
-        series = Series(name, model_name, clean, realtime, self.wall(), anomaly=anomaly_settings)
+        series = Series(name, model_name, share(clean), realtime, self.wall(),
+                        anomaly=share(anomaly_settings))
         self.series.add(series)
         self.event("series_added", f"series {name!r} added with model {model_name}", name)
         note = Message(MessageType.ADD_SERIE, {"name": name, "realtime": realtime})

@@ -164,12 +164,10 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # series ---------------------------------------------------------------
-    def load_series(self) -> Iterator[tuple[str, dict, dict]]:
-        """Yield (name, config, runtime) of every stored series in creation order."""
-        for name, config, runtime in self.db.execute(
-            "SELECT name, config, runtime FROM series ORDER BY rowid"
-        ):
-            yield name, ujson.loads(config), ujson.loads(runtime)
+    def load_series(self) -> Iterator[tuple[str, str, str]]:
+        """Yield (name, config, runtime) of every stored series in creation order, as JSON
+        text (Series.restore decodes it into compact records)."""
+        yield from self.db.execute("SELECT name, config, runtime FROM series ORDER BY rowid")
 
     def put_series(self, name: str, config: dict, runtime: dict) -> None:
         """Insert or replace one series."""
