@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actors.hub.compact import decode_records, intern_keys, job_entries, share_raw
+from actors.hub.series_pages import NameIndex
 from actors.hub.store import Store
 from protocol.jobs import JobKind, SeriesJobState
 
@@ -171,6 +172,8 @@ class SeriesRegistry:
         self._trimmed = 0
         for name, config, runtime in store.load_series():
             self._series[name] = Series.restore(name, config, runtime)
+        #: The names in order, for pages of the list (actors/hub/series_pages.py).
+        self.index = NameIndex(self._series)
         for row_id, counts in store.load_count_journal():
             self._journal_seq = row_id
             for name, count in counts.items():
@@ -198,12 +201,14 @@ class SeriesRegistry:
         """Store a new series."""
         series.journal_seq = self._journal_seq
         self._series[series.name] = series
+        self.index.add(series.name)
         self.store.put_series(series.name, series.config(), series.runtime())
 
     def remove(self, name: str) -> Series | None:
         """Delete a series and what the store holds for it."""
         series = self._series.pop(name, None)
         if series is not None:
+            self.index.remove(name)
             self._dirty.discard(name)
             self._count_dirty.pop(name, None)
             self._counted.pop(name, None)
