@@ -14,7 +14,8 @@ from api.routing import series_path
 from tests.api.gunicorn_proc import Gunicorn
 from tests.support.hub import HubProcess, Peer
 
-BUCKET = re.compile(r'^enodo_hub_loop_turn_seconds_bucket\{le="([^"]+)"\} ([0-9.e+]+)$', re.M)
+BUCKET = re.compile(r'^enodo_hub_loop_turn_(seconds|cpu_seconds)_bucket\{le="([^"]+)"\} '
+                    r'([0-9.e+]+)$', re.M)
 PEERS = re.compile(r'^enodo_hub_peers\{type="([a-z]+)"\} ([0-9.e+]+)$', re.M)
 JOBS_DONE = re.compile(r'^enodo_hub_jobs_done_total\{[^}]*outcome="ok"[^}]*\} ([0-9.e+]+)$', re.M)
 
@@ -42,15 +43,18 @@ def scrape_turns(port: int) -> dict:
     """The loop turn histogram's cumulative buckets and the jobs done, from /metrics."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as resp:
         text = resp.read().decode()
-    buckets = [(float(le), float(n)) for le, n in BUCKET.findall(text)]
-    return {"buckets": sorted(buckets), "jobs_done": sum(float(n) for n in JOBS_DONE.findall(text)),
+    found = BUCKET.findall(text)
+    return {"buckets": sorted((float(le), float(n)) for kind, le, n in found if kind == "seconds"),
+            "cpu_buckets": sorted((float(le), float(n)) for kind, le, n in found
+                                  if kind == "cpu_seconds"),
+            "jobs_done": sum(float(n) for n in JOBS_DONE.findall(text)),
             "peers": {kind: int(float(n)) for kind, n in PEERS.findall(text)}}
 
 
-def quantiles(before: dict, after: dict) -> dict:
-    """p50 and p99 (ms, interpolated within a bucket) and the share over 10 ms, of a phase."""
-    diff = [(le, n1 - n0) for (le, n1), (_, n0) in zip(after["buckets"], before["buckets"],
-                                                       strict=True)]
+def quantiles(before: dict, after: dict, key: str = "buckets") -> dict:
+    """p50 and p99 (ms, interpolated within a bucket) and the share over 10 ms, of a phase
+    (key "cpu_buckets": of the loop thread's CPU per turn; a hub without it: zeros)."""
+    diff = [(le, n1 - n0) for (le, n1), (_, n0) in zip(after[key], before[key], strict=True)]
     total = diff[-1][1] if diff else 0
 
     def quantile(q: float) -> float:
@@ -69,8 +73,9 @@ def quantiles(before: dict, after: dict) -> dict:
             "over_10ms": (total - within) / total if total else 0.0}
 
 
-def serving_after(hub: HubProcess, name: str) -> float:
-    """Start the hub; seconds until it answers a handshake and then get_series of name."""
+def serving_after(hub: HubProcess, name: str) -> tuple[float, float]:
+    """Start the hub; seconds until it answers a handshake and then get_series of name,
+    and the hub's CPU seconds by then (what a crowded machine does not stretch)."""
     started = time.monotonic()
     hub.start(timeout=300)
     with Peer(hub.address("control"), "scale-probe", "client", token=hub.token) as peer:
@@ -78,7 +83,7 @@ def serving_after(hub: HubProcess, name: str) -> float:
         answer = peer.api("get_series", timeout=60, name=name)
         if answer.type.value != "RESPONSE_OK":
             raise RuntimeError(f"get_series after start: {answer.body}")
-    return time.monotonic() - started
+    return time.monotonic() - started, hub_cpu(hub.proc.pid)
 
 
 class RestProbe:
