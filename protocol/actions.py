@@ -158,12 +158,14 @@ class SeriesDetail(Shape):
 class SeriesList(Shape):
     """A page of the watched series in short form, sorted by name.
 
-    `total`: the series that match the filters (on every page); `next`: the `after` of
-    the next page, null on the last one; `limit`: the page size used.
+    `total`: the series that match the filters (on every page), or null when a filter
+    would need more than 10,000 names looked at to count them (the page may then be
+    short, even empty: follow `next`); `next`: the `after` of the next page, null on the
+    last one; `limit`: the page size used.
     """
 
     series: list[SeriesSummary]
-    total: int
+    total: int | None
     limit: int
     next: str | None
 

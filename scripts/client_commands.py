@@ -137,7 +137,10 @@ def list_pages(request: Callable[[str, dict[str, Any] | None], Any],
         series += page["series"]
         after = page.get("next")
         if after is None or (most is not None and len(series) >= most):
-            return {"series": series, "total": page.get("total", len(series))}
+            total = page.get("total", len(series))
+            # Not counted by the hub (a filter over many series): all pages read, all seen.
+            return {"series": series, "total": len(series) if total is None and after is None
+                    else total}
         params = {**(params or {}), "after": after}
 
 

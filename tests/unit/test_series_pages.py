@@ -102,3 +102,18 @@ def test_offset_pages_in_both_orders_match_a_sort():
             assert got == want[offset:offset + 20] and total == len(ordered)
     got, total = offset_page(index, lambda n: n.endswith("7"), 0, 1000, True)
     assert got == [n for n in ordered[::-1] if n.endswith("7")] and total == len(got)
+
+
+def test_a_filter_over_more_names_than_the_budget_pages_on_without_a_total(monkeypatch):
+    monkeypatch.setattr("actors.hub.series_pages.SCAN_BUDGET", 10)
+    names = [f"n{i:03d}" for i in range(95)]
+    index, get = index_of(names)
+    where = SeriesFilter(pattern="*7")
+    first = page(index, get, where, None, 5)
+    assert first == {"names": ["n007"], "total": None, "next": "n009"}  # 10 looked at
+    seen, totals = walk(index, get, where, 5)
+    assert seen == [n for n in names if n.endswith("7")] and totals == {None}
+    full = page(index, get, SeriesFilter(pattern="*"), None, 3)  # a match every name
+    assert full == {"names": ["n000", "n001", "n002"], "total": None, "next": "n002"}
+    small = page(index, get, SeriesFilter(pattern="n00*7"), None, 5)  # prefix range: 10
+    assert small == {"names": ["n007"], "total": 1, "next": None}
