@@ -99,7 +99,7 @@ def test_api_keeps_answering_while_clients_send_headers_slowly(api):
             start = time.monotonic()
             status, _, body = api.request("GET", "/series", timeout=ANSWER_WITHIN + 3)
             took.append(time.monotonic() - start)
-            assert status == 200 and body == {"series": []}
+            assert status == 200 and body["series"] == []
         assert max(took) < ANSWER_WITHIN, f"slowest of {NORMAL} requests: {max(took):.2f} s"
 
         # Each slow client is cut off once its headers took KEEPALIVE seconds (plus slack).
