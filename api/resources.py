@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
+from urllib.parse import urlencode
 
 import falcon
 
@@ -119,11 +120,33 @@ class SeriesAction(HubResource):
         _reply(resp, self.hub.request(self.action, params))
 
 
+def _text_param(name: str, description: str, enum: tuple[str, ...] = ()) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "minLength": 0 if name == "after" else 1}
+    if enum:
+        schema["enum"] = list(enum)
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema}
+
+
+#: GET /series's query parameters (shapes.SeriesListParams says what each means).
+LIST_PARAMS = (
+    _text_param("pattern", "glob (*, ?, [abc]) the whole name matches, case-sensitive"),
+    _text_param("state", "state of the last job (of `job`'s kind, else of any kind)",
+                ("none", "queued", "running", "done", "failed")),
+    _text_param("job", "the job kind `state` looks at", ("train", "fit", "forecast")),
+    _text_param("model", "model name"),
+    _text_param("after", "the previous page's `next` (the page starts after this name)"),
+    Query("limit", 1, shapes.SERIES_PAGE_MAX, shapes.SERIES_PAGE, "series per page").doc(),
+)
+
+
 class SeriesCollection(HubResource):
-    """/series: list watched series, add one."""
+    """/series: list watched series (a page at a time), add one."""
 
     DOC: ClassVar[Doc] = {
-        "GET": op("List the watched series", ("200", ref(shapes.SeriesList), "the series")),
+        "GET": op("List the watched series, a page at a time, sorted by name",
+                  ("200", ref(shapes.SeriesList), "a page of the series (`next`: the "
+                   "following page's `after`, null on the last)"), (400,), params=LIST_PARAMS),
         "POST": op("Watch a series", ("201", ref(shapes.SeriesDetail), "the series added"),
                    (400, 408, 409, 413, 415), body=ref(shapes.AddSeries),
                    headers={"Location": {"schema": {"type": "string"},
@@ -131,8 +154,21 @@ class SeriesCollection(HubResource):
     }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """List the watched series (summaries)."""
-        _reply(resp, self.hub.request("list_series"))
+        """A page of the watched series (summaries); 400 for a parameter out of range."""
+        params: dict[str, Any] = {}
+        for name in ("pattern", "state", "job", "model", "after"):
+            value = req.get_param(name, default=None)
+            if value is not None:
+                params[name] = value
+        limit = req.get_param_as_int("limit", min_value=1, max_value=shapes.SERIES_PAGE_MAX)
+        if limit is not None:
+            params["limit"] = limit
+        check_body(params, shapes.SeriesListParams)
+        data = self.hub.request("list_series", params)
+        if data.get("next") is not None:
+            query = {**params, "after": data["next"]}
+            resp.set_header("Link", f'<{req.root_path}{req.path}?{urlencode(query)}>; rel="next"')
+        _reply(resp, data)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Add a series: {"name", "model"?, "model_parameters"?, "realtime"?} -> 201."""

@@ -24,7 +24,7 @@ from protocol.console import (  # noqa: F401 - the console's shapes, named with 
     SetAnomaly,
 )
 from protocol.jobs import JobKind
-from protocol.names import Named
+from protocol.names import MAX_NAME_BYTES, Named
 from protocol.patterns import PATTERN_ACTIONS
 from protocol.rules import Rule, RulesBody, RuleState, SeriesRules, SetRules  # noqa: F401
 from protocol.settings import RuntimeSettings
@@ -37,6 +37,35 @@ Stamp = float | None  # wall-clock seconds, or None: never
 
 #: POST /series and ADD_SERIE: the model by name ("arima") or legacy id (1, 2); the hub checks it.
 AddSeries = AddSerie
+
+
+#: Series per page of list_series (GET /series) when the request names no limit, and the
+#: most one page may hold: the reply of an unfiltered page costs the hub O(page), not
+#: O(series watched) (actors/hub/series_pages.py).
+SERIES_PAGE = 1000
+SERIES_PAGE_MAX = 5000
+JobStateName = Literal["none", "queued", "running", "done", "failed"]
+
+
+class SeriesListParams(Shape):
+    """A page of the watched series, sorted by name (code points), filtered.
+
+    `pattern` is a glob (`*`, `?`, `[abc]`, `[!abc]`) matched against the whole name,
+    case-sensitively; `state` is the state of the `job` kind's last job, or of any kind's
+    when `job` is not given; `after` is the previous page's `next`. Nothing given: the
+    first SERIES_PAGE series.
+    """
+
+    pattern: Annotated[str, Meta(min_length=1, max_length=MAX_NAME_BYTES)] | UnsetType = UNSET
+    state: JobStateName | UnsetType = UNSET
+    job: JobKind | UnsetType = UNSET
+    model: Annotated[str, Meta(min_length=1, max_length=128)] | UnsetType = UNSET
+    after: Annotated[str, Meta(max_length=MAX_NAME_BYTES)] | UnsetType = UNSET
+    limit: Annotated[int, Meta(ge=1, le=SERIES_PAGE_MAX)] | UnsetType = UNSET
+
+    BOUNDS: ClassVar[dict[str, str]] = {
+        "limit": f"1 to {SERIES_PAGE_MAX}", "state": "none, queued, running, done or failed",
+        "job": "train, fit or forecast"}
 
 
 class SetSettings(Shape):
@@ -136,9 +165,18 @@ class SeriesDetail(Shape):
 
 
 class SeriesList(Shape):
-    """Every watched series in short form."""
+    """A page of the watched series in short form, sorted by name.
+
+    `total`: the series that match the filters (on every page), or null when a filter
+    would need more than 10,000 names looked at to count them (the page may then be
+    short, even empty: follow `next`); `next`: the `after` of the next page, null on the
+    last one; `limit`: the page size used.
+    """
 
     series: list[SeriesSummary]
+    total: int | None
+    limit: int
+    next: str | None
 
 
 class Removed(Shape):
@@ -289,7 +327,7 @@ class JobQueued(Shape):
 
 #: action -> (params, data of its RESPONSE_OK).
 ACTIONS: dict[str, tuple[type[Shape], Any]] = {
-    "list_series": (Empty, SeriesList),
+    "list_series": (SeriesListParams, SeriesList),
     "add_series": (AddSeries, SeriesDetail),
     "get_series": (Named, SeriesDetail),
     "remove_series": (Named, Removed),

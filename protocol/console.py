@@ -5,18 +5,23 @@ Kept apart from protocol/actions.py (the REST API's actions), whose table takes 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from protocol.anomaly import AnomalySettings
 from protocol.bodies import Empty
+from protocol.jobs import JobKind
 from protocol.names import Named
 from protocol.typed import UNSET, Meta, Shape, UnsetType
 
 
 class ConsoleSeriesParams(Shape):
-    """One page of the console's series list: names containing `filter`, sorted by name."""
+    """One page of the console's series list: names containing `filter`, sorted by name;
+    `state`, `job` and `model` filter as list_series's do."""
 
     filter: str | UnsetType = UNSET
+    state: Literal["none", "queued", "running", "done", "failed"] | UnsetType = UNSET
+    job: JobKind | UnsetType = UNSET
+    model: Annotated[str, Meta(min_length=1, max_length=128)] | UnsetType = UNSET
     desc: bool | UnsetType = UNSET
     offset: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
     limit: Annotated[int, Meta(ge=1, le=200)] | UnsetType = UNSET

@@ -21,7 +21,7 @@ from actors.common.curve_keys import client_curve
 from actors.common.version import software_version
 from protocol.envelope import Message
 from scripts import client_format as fmt
-from scripts.client_commands import action_of, add_commands, render
+from scripts.client_commands import action_of, add_commands, list_pages, render
 from scripts.client_config import DEFAULT_HUB, default_token_file, load_client_config
 from scripts.client_patterns import follow_pattern
 from scripts.client_session import ClientSession, HandshakeRefused, HubUnreachable, SessionError
@@ -144,7 +144,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "queue" and args.wait:
             session.subscribe([args.name])  # before queuing: no state change can slip by
         action, params = action_of(args)
-        data = session.request(action, params)
+        if args.command == "list":
+            data = list_pages(session.request, params, args.limit)
+        else:
+            data = session.request(action, params)
         print(fmt.to_json(data) if args.json else render(args.command, data), file=out)
         if args.command == "pattern-add" and args.wait:
             follow_pattern(session.request, data["id"],

@@ -10,10 +10,13 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from protocol.actions import SERIES_PAGE_MAX
 from scripts import client_format as fmt
 from scripts.client_alerts import ALERT_COMMANDS, add_alert_commands
 from scripts.client_patterns import PATTERN_COMMANDS, add_pattern_commands
 from scripts.client_template import param, rule, template_arguments, template_params
+
+JOB_STATES = ("none", "queued", "running", "done", "failed")
 
 Params = Callable[[argparse.Namespace], dict[str, Any] | None]
 Render = Callable[[Any], str]
@@ -26,6 +29,16 @@ def _limit(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if not 1 <= value <= 1000:
         raise argparse.ArgumentTypeError("must be 1..1000")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
     return value
 
 
@@ -45,7 +58,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _more_commands(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("list", help="list watched series")
+    listing = sub.add_parser("list", help="list watched series (every page, sorted by name)")
+    listing.add_argument("--pattern", help="glob the whole name matches: *, ?, [abc]")
+    listing.add_argument("--state", choices=JOB_STATES, help="state of the last job")
+    listing.add_argument("--job", choices=("train", "fit", "forecast"),
+                         help="the job kind --state looks at (default: any)")
+    listing.add_argument("--model", help="model name")
+    listing.add_argument("--limit", type=_positive_int, default=None,
+                         help="at most N series (default: all, a page at a time)")
     sub.add_parser("show", help="show one series").add_argument("name")
     forecast = sub.add_parser("forecast", help="the latest forecast of a series (a page)")
     forecast.add_argument("name")
@@ -85,11 +105,39 @@ def _limited(args: argparse.Namespace) -> dict[str, Any] | None:
     return params or None
 
 
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    return {key: getattr(args, key) for key in ("pattern", "state", "job", "model")
+            if getattr(args, key, None) is not None}
+
+
+def list_pages(request: Callable[[str, dict[str, Any] | None], Any],
+               filters: dict[str, Any] | None, most: int | None = None) -> dict[str, Any]:
+    """Every page of list_series (or its first `most` series): {"series", "total"}.
+
+    Follows `next` until the last page, so no series beyond the first page goes unseen;
+    the first request carries only the filters (a hub from before paging answers it whole).
+    """
+    series: list[dict[str, Any]] = []
+    params: dict[str, Any] | None = dict(filters) if filters else None
+    while True:
+        if most is not None:
+            params = {**(params or {}), "limit": min(SERIES_PAGE_MAX, most - len(series))}
+        page = request("list_series", params)
+        series += page["series"]
+        after = page.get("next")
+        if after is None or (most is not None and len(series) >= most):
+            total = page.get("total", len(series))
+            # Not counted by the hub (a filter over many series): all pages read, all seen.
+            return {"series": series, "total": len(series) if total is None and after is None
+                    else total}
+        params = {**(params or {}), "after": after}
+
+
 COMMANDS: dict[str, tuple[str | Callable[[argparse.Namespace], str], Params, Render]] = {
     "add": ("add_series", _add_params,
             lambda d: f"added {fmt.show_name(d.get('name', ''))}\n{fmt.key_values(d)}"),
     "remove": ("remove_series", _named, lambda d: f"removed {fmt.show_name(d.get('name', ''))}"),
-    "list": ("list_series", lambda a: None, fmt.series_list),
+    "list": ("list_series", lambda a: _filters(a) or None, fmt.series_list),
     "show": ("get_series", _named, fmt.key_values),
     "forecast": ("get_forecast", _limited, fmt.forecast),
     "anomalies": ("get_anomalies", _limited, fmt.anomalies),

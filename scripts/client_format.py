@@ -66,8 +66,9 @@ def jobs_cell(jobs: Any) -> str:
 def series_list(data: Any) -> str:
     """The output of `list`."""
     series = data.get("series", []) if isinstance(data, dict) else []
+    total = data.get("total", len(series)) if isinstance(data, dict) else 0
     if not series:
-        return "no series watched"
+        return "no series watched" if not total else f"none of the {total} series shown"
     rows = [
         [
             show_name(str(s.get("name", ""))),
@@ -78,7 +79,10 @@ def series_list(data: Any) -> str:
         ]
         for s in series
     ]
-    return table(["NAME", "MODEL", "POINTS", "REALTIME", "JOBS"], rows)
+    shown = table(["NAME", "MODEL", "POINTS", "REALTIME", "JOBS"], rows)
+    if isinstance(total, int) and total > len(series):
+        shown += f"\n{len(series)} of {total} series shown"
+    return shown
 
 
 def key_values(data: Any) -> str:

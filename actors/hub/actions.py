@@ -12,8 +12,10 @@ from typing import Any
 from actors.common.siridb_queries import name_problem
 from actors.hub import rules
 from actors.hub.alert_actions import ACTIONS as ALERT_ACTIONS
+from actors.hub.compact import share
 from actors.hub.detection import anomaly_view, check_anomaly_settings
 from actors.hub.series import Series
+from actors.hub.series_pages import SeriesFilter, offset_page, page
 from actors.hub.state import HubState
 from protocol import actions as shapes
 from protocol.errors import ErrorCode, ProtocolError
@@ -47,9 +49,15 @@ def run_action(state: HubState, name: str, params: Any) -> Any:
 
 
 @action("list_series")
-def list_series(state: HubState, params: shapes.Empty) -> dict:
-    """Every watched series in short form."""
-    return {"series": [s.summary() for s in state.series]}
+def list_series(state: HubState, params: shapes.SeriesListParams) -> dict:
+    """A page of the watched series in short form, sorted by name, filtered (see the shape)."""
+    where = SeriesFilter(params.get("pattern"), params.get("state"), params.get("job"),
+                         params.get("model"))
+    limit = params.get("limit", shapes.SERIES_PAGE)
+    get = state.series.get
+    found = page(state.series.index, get, where, params.get("after"), limit)
+    return {"series": [get(name).summary() for name in found["names"]], "total": found["total"],
+            "limit": limit, "next": found["next"]}
 
 
 @action("add_series")
@@ -201,11 +209,17 @@ def console_series(state: HubState, params: shapes.ConsoleSeriesParams) -> dict:
     with 10 or 10,000 series watched (the console would otherwise ask once per series).
     """
     needle = params.get("filter", "").casefold()
-    names = sorted((s.name for s in state.series if needle in s.name.casefold()),
-                   reverse=params.get("desc", False))
+    where = SeriesFilter(state=params.get("state"), job=params.get("job"),
+                         model=params.get("model"))
+    others = where.test(state.series.get)
+    keep = others
+    if needle:
+        def keep(name: str) -> bool:
+            return needle in name.casefold() and (others is None or others(name))
     offset, limit = params.get("offset", 0), params.get("limit", 50)
+    names, total = offset_page(state.series.index, keep, offset, limit, params.get("desc", False))
     rows = []
-    for name in names[offset:offset + limit]:
+    for name in names:
         series = state.get_series(name)
         accuracy = state.store.get_output(name, OutputKind.ACCURACY) or {}
         events = state.store.get_output(name, OutputKind.ANOMALY_EVENTS) or []
@@ -214,14 +228,14 @@ def console_series(state: HubState, params: shapes.ConsoleSeriesParams) -> dict:
                      "open_events": sum(1 for e in events if e.get("state") == "open"),
                      "accuracy": {"model": accuracy.get("model"),
                                   "baseline": accuracy.get("baseline")}})
-    return {"total": len(names), "offset": offset, "limit": limit, "series": rows}
+    return {"total": total, "offset": offset, "limit": limit, "series": rows}
 
 
 @action("set_anomaly")
 def set_anomaly(state: HubState, params: shapes.SetAnomaly) -> dict:
     """Change some of a series' anomaly settings (the others kept); all or nothing."""
     series = state.get_series(params.name)
-    series.anomaly = check_anomaly_settings({**series.anomaly, **params.anomaly})
+    series.anomaly = share(check_anomaly_settings({**series.anomaly, **params.anomaly}))
     state.store.put_series_config(series.name, series.config())
     state.event("anomaly_settings", f"series {series.name!r} anomaly settings changed",
                 series.name)

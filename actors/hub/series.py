@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import itertools
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from actors.hub.compact import decode_records, intern_keys, job_entries, share_raw
+from actors.hub.series_pages import NameIndex
 from actors.hub.store import Store
 from protocol.jobs import JobKind, SeriesJobState
 
@@ -21,11 +24,14 @@ MAX_POINTS = 2**53
 #: smaller counts are added at once and a total that still gets past it (2**22 reports of
 #: that size at the least) stops at MAX_POINTS (SeriesRegistry.count_many).
 CHECKED_COUNT = 2**31
-#: Fewest series runtimes one fold_some() writes (about 4 ms of the hub's loop for 250).
-FOLD_SLICE = 250
-#: fold_some() writes at least 1/FOLD_SPREAD of the series waiting: called once a second,
-#: a series counted without pause has its runtime written about every FOLD_SPREAD seconds.
-FOLD_SPREAD = 30
+JOB_KIND_VALUES = tuple(kind.value for kind in JobKind)
+#: Fewest series runtimes one fold_some() writes (about 0.4 ms of the hub's loop for 25).
+FOLD_SLICE = 25
+#: fold_some() writes at least 1/FOLD_SPREAD of the series waiting: called ten times a
+#: second (server.py FOLD_INTERVAL), a series counted without pause has its runtime written
+#: about every FOLD_SPREAD / 10 seconds. (Once a second with a thirtieth: 100,000 series
+#: counted made one turn a second write 3,300 runtimes, 30-50 ms of the loop.)
+FOLD_SPREAD = 300
 
 
 def _new_jobs() -> dict[str, dict[str, Any]]:
@@ -105,12 +111,17 @@ class Series:
         return out
 
     @classmethod
-    def restore(cls, name: str, config: dict[str, Any], runtime: dict[str, Any]) -> Series:
-        """Rebuild a series from its stored records."""
-        series = cls(name=name, **config)
-        for key, value in runtime.items():
-            if hasattr(series, key):
-                setattr(series, key, value)
+    def restore(cls, name: str, config: str, runtime: str) -> Series:
+        """Rebuild a series from its stored records (compactly: actors/hub/compact.py)."""
+        cfg, run = decode_records(name, config, runtime)
+        series = cls(
+            name, sys.intern(cfg.model), share_raw(cfg.model_parameters), cfg.realtime,
+            cfg.created_at, run.points_counted, run.points_siridb, run.counted_at_reconcile,
+            run.drift, run.since_fit, run.since_train, run.trained_at, run.forecast_at,
+            intern_keys(run.last_forecast), run.requested, run.journal_seq,
+            job_entries(run.jobs, JOB_KIND_VALUES), share_raw(cfg.anomaly), run.in_siridb,
+            run.appeared_at, cfg.rules, cfg.horizon, run.rule_states, run.interval,
+        )
         return series
 
     @property
@@ -184,6 +195,8 @@ class SeriesRegistry:
         self._trimmed = 0
         for name, config, runtime in store.load_series():
             self._series[name] = Series.restore(name, config, runtime)
+        #: The names in order, for pages of the list (actors/hub/series_pages.py).
+        self.index = NameIndex(self._series)
         for row_id, counts in store.load_count_journal():
             self._journal_seq = row_id
             for name, count in counts.items():
@@ -211,12 +224,14 @@ class SeriesRegistry:
         """Store a new series."""
         series.journal_seq = self._journal_seq
         self._series[series.name] = series
+        self.index.add(series.name)
         self.store.put_series(series.name, series.config(), series.runtime())
 
     def remove(self, name: str) -> Series | None:
         """Delete a series and what the store holds for it."""
         series = self._series.pop(name, None)
         if series is not None:
+            self.index.remove(name)
             self._dirty.discard(name)
             self._count_dirty.pop(name, None)
             self._counted.pop(name, None)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from actors.hub.alert_sources import series_removed_alerts
+from actors.hub.compact import share
 from actors.hub.detection import check_anomaly_settings
 from actors.hub.models import check_model
 from actors.hub.outbox import Outbox
@@ -103,8 +104,9 @@ class HubState:
             model if model is not None else self.settings["default_model"], params or {}
         )
         anomaly_settings = check_anomaly_settings(anomaly)
-        series = Series(name, model_name, clean, realtime, self.wall(), anomaly=anomaly_settings,
-                        rules=check_rules(rules), horizon=check_horizon(horizon))
+        series = Series(name, model_name, share(clean), realtime, self.wall(),
+                        anomaly=share(anomaly_settings), rules=check_rules(rules),
+                        horizon=check_horizon(horizon))
         self.series.add(series)
         self.patterns.on_added(name)
         self.event("series_added", f"series {name!r} added with model {model_name}", name)

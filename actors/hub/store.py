@@ -192,12 +192,10 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # series ---------------------------------------------------------------
-    def load_series(self) -> Iterator[tuple[str, dict, dict]]:
-        """Yield (name, config, runtime) of every stored series in creation order."""
-        for name, config, runtime in self.db.execute(
-            "SELECT name, config, runtime FROM series ORDER BY rowid"
-        ):
-            yield name, ujson.loads(config), ujson.loads(runtime)
+    def load_series(self) -> Iterator[tuple[str, str, str]]:
+        """Yield (name, config, runtime) of every stored series in creation order, as JSON
+        text (Series.restore decodes it into compact records)."""
+        yield from self.db.execute("SELECT name, config, runtime FROM series ORDER BY rowid")
 
     def put_series(self, name: str, config: dict, runtime: dict) -> None:
         """Insert or replace one series."""
@@ -283,7 +281,8 @@ class Store:
             self.db.execute("DELETE FROM models WHERE name = ?", (name,))
         else:
             self.db.execute(
-                "INSERT OR REPLACE INTO models (name, state) VALUES (?, ?)", (name, _dumps(state))
+                "INSERT INTO models (name, state) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET state = excluded.state", (name, _dumps(state))
             )
 
     def get_output(self, name: str, kind: str) -> Any:
@@ -294,10 +293,16 @@ class Store:
         return ujson.loads(row[0]) if row else None
 
     def put_output(self, name: str, kind: str, value: Any) -> None:
-        """Store an output of a series, replacing the previous one."""
+        """Store an output of a series, replacing the previous one.
+
+        An upsert, which updates the row in place: INSERT OR REPLACE deletes it and inserts
+        it again, index entry and all, and cost 35-40 us a row against 24-26 us (one a job
+        result writes two, the forecast and the detector state; bench/scale.py).
+        """
         self._begin()
         self.db.execute(
-            "INSERT OR REPLACE INTO outputs (name, kind, value) VALUES (?, ?, ?)",
+            "INSERT INTO outputs (name, kind, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (name, kind) DO UPDATE SET value = excluded.value",
             (name, kind, _dumps(value)),
         )
 

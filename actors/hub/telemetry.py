@@ -66,6 +66,12 @@ class HubMetrics:
             "enodo_hub_loop_turn_seconds",
             "Seconds of work per loop turn (handlers, commit, sends; not the poll's wait)",
             buckets=TURN_BUCKETS, registry=r)
+        # The loop thread's CPU per turn: on a crowded machine a turn's seconds grow while
+        # the hub waits for a core; its CPU seconds say what the hub itself costs.
+        self.loop_turn_cpu = Histogram(
+            "enodo_hub_loop_turn_cpu_seconds",
+            "CPU seconds of the loop's thread per turn (the turn's own work, not its waits)",
+            buckets=TURN_BUCKETS, registry=r)
 
     def listener_report(self, listener: str, points: int) -> None:
         """Count one counts message of a listener (the hub's hottest path: two int adds).

@@ -21,6 +21,8 @@ PAGE_SIZE = 50
 #: Events read for the event log page (the hub keeps more; the page filters these).
 EVENTS_READ = 1000
 LEVELS = ("", "info", "warning", "error")
+#: The job states the list filters by (any kind's last job).
+JOB_STATES = ("none", "queued", "running", "done", "failed")
 
 
 def _live(req: falcon.Request) -> bool:
@@ -35,9 +37,16 @@ class SeriesList(Console):
         session = self.session(req, resp)
         query = {"filter": req.get_param("filter") or "", "desc": req.get_param("order") == "desc",
                  "offset": req.get_param_as_int("offset", min_value=0) or 0, "limit": PAGE_SIZE}
-        page = self.hub.request("console_series", query)
+        error = req.get_param("error")
+        state, model = req.get_param("state") or "", (req.get_param("model") or "")[:128]
+        if state and state not in JOB_STATES:
+            error, state = f"unknown state {state[:32]!r}: one of {', '.join(JOB_STATES)}", ""
+        page = self.hub.request("console_series", {
+            **query, **({"state": state} if state else {}), **({"model": model} if model else {})})
+        query.update(state=state, model=model)
         context: dict[str, Any] = {"page": page, "rows": series_rows(page), "query": query,
-                                   "error": req.get_param("error"), "done": req.get_param("done")}
+                                   "states": JOB_STATES, "error": error,
+                                   "done": req.get_param("done")}
         template = "series_table.html" if _live(req) else "series_list.html"
         self.render(resp, template, session, **context)
 

@@ -184,7 +184,8 @@ def series_actions(series: dict[str, dict[str, Any]]) -> dict[str, Action]:
         return {"name": params["name"]}
 
     return {
-        "list_series": lambda params: {"series": [dict(s) for s in series.values()]},
+        "list_series": lambda params: {"series": [dict(s) for s in series.values()],
+                                       "total": len(series), "limit": 1000, "next": None},
         "get_series": get_series,
         "add_series": add_series,
         "remove_series": remove_series,

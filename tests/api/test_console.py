@@ -137,6 +137,26 @@ def test_the_list_filters_sorts_and_pages_by_name(client, hub):
     assert len(re.findall(r'class="series-link"', second)) == 10
 
 
+def test_the_list_filters_by_state_and_model_and_pages_keep_them(client, hub):
+    headers, _ = log_in(client, ADMIN)
+    for i in range(120):
+        hub.request("add_series", {"name": f"s{i:03d}", "model": "prophet" if i % 2 else "arima"})
+    for i in range(0, 120, 4):  # 30 arima series with a failed forecast
+        hub.state.series.get(f"s{i:03d}").jobs["forecast"]["state"] = "failed"
+    page = client.simulate_get("/ui?state=failed&model=arima", headers=headers).text
+    names = re.findall(r'class="series-link">([^<]+)<', page)
+    assert names == [f"s{i:03d}" for i in range(0, 120, 4)] and "30 series" in page
+    prophet = client.simulate_get("/ui?model=prophet", headers=headers).text
+    assert len(re.findall(r'class="series-link"', prophet)) == 50
+    link = re.search(r'href="([^"]+)" id="next"', prophet).group(1).replace("&amp;", "&")
+    second = client.simulate_get(link.split("?")[0], query_string=link.split("?")[1],
+                                 headers=headers).text
+    assert re.findall(r'class="series-link">([^<]+)<', second) == [
+        f"s{i:03d}" for i in range(101, 120, 2)]
+    bad = client.simulate_get("/ui?state=asleep", headers=headers)
+    assert bad.status_code == 200 and "unknown state &#39;asleep&#39;" in bad.text
+
+
 def test_logout_needs_csrf_and_clears_the_cookie(client):
     headers, csrf = log_in(client, ADMIN)
     assert post(client, "/ui/logout", headers, csrf="x").status_code == 403

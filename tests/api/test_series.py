@@ -14,7 +14,7 @@ def add(client, name="cpu", **extra):
 def test_list_empty(client):
     result = client.simulate_get("/series")
     assert result.status_code == 200
-    assert result.json == {"series": []}
+    assert result.json == {"series": [], "total": 0, "limit": 1000, "next": None}
 
 
 def test_add_returns_201_detail_and_location(client, hub):

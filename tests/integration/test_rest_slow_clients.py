@@ -99,7 +99,7 @@ def test_api_keeps_answering_while_clients_send_headers_slowly(api):
             start = time.monotonic()
             status, _, body = api.request("GET", "/series", timeout=ANSWER_WITHIN + 3)
             took.append(time.monotonic() - start)
-            assert status == 200 and body == {"series": []}
+            assert status == 200 and body["series"] == []
         assert max(took) < ANSWER_WITHIN, f"slowest of {NORMAL} requests: {max(took):.2f} s"
 
         # Each slow client is cut off once its headers took KEEPALIVE seconds (plus slack).
@@ -204,7 +204,7 @@ def test_a_body_sent_slowly_is_answered_408_and_changes_nothing(tmp_path):
             assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
             assert b'"code":"timeout"' in answer
         assert time.monotonic() - started < BODY_TIMEOUT + 3
-        assert server.request("GET", "/series")[2] == {"series": []}  # nothing was added
+        assert server.request("GET", "/series")[2]["total"] == 0  # nothing was added
     finally:
         stop.set()
         sender.join(5)
