@@ -66,6 +66,7 @@ OPTIONS = [
     Option("worker", "reconnect_min", float, 0.5, positive),
     Option("worker", "reconnect_max", float, 30.0, positive),
     Option("worker", "shutdown_grace", float, 10.0, positive),
+    Option("worker", "job_credit", int, 2, positive),
     Option("worker", "child_start_timeout", float, 120.0, positive),
     Option("worker", "max_message_size", int, 16 * 1024 * 1024, positive),
     Option("worker", "read_chunk_points", int, 100_000, _chunk_points),

@@ -41,6 +41,7 @@ class HubLink:
         clock: Callable[[], float] = time.monotonic, curve: CurveClient | None = None,
         on_job: Callable[[Message], None] | None = None,
         on_ready: Callable[[], None] | None = None,
+        on_lost: Callable[[], None] | None = None,
     ) -> None:
         self.ctx, self.address, self.codec, self.poller = ctx, address, codec, poller
         self.curve = curve
@@ -59,6 +60,7 @@ class HubLink:
         self.status: dict[str, Any] = {"busy": False, "job_id": None}
         self.on_job = on_job or (lambda msg: None)
         self.on_ready = on_ready or (lambda: None)
+        self.on_lost = on_lost or (lambda: None)
         #: This process's id in every HANDSHAKE: lets it replace its own older session.
         self.instance = new_nonce()[:32]
         #: The current session's key (None until HANDSHAKE_OK, and after the session ends).
@@ -92,9 +94,14 @@ class HubLink:
             self.channel.close()
             self.channel = None
 
+    def _end_session(self) -> None:
+        if self.session_key is not None:
+            self.session_key = None
+            self.on_lost()
+
     def _handshake(self) -> None:
         self.state = HANDSHAKING
-        self.session_key = None
+        self._end_session()
         self._expires_at = self.clock() + self.interval * self.liveness
         self._hello = {**self.hello(), "nonce": new_nonce(), "instance": self.instance}
         self._send(Message(MessageType.HANDSHAKE, self._hello))
@@ -103,7 +110,7 @@ class HubLink:
         self._close()
         self.state = WAITING
         self.hub_id = None
-        self.session_key = None
+        self._end_session()
         self._reconnect_at = self.clock() + delay
         log.info("reconnecting to the hub in %.1f s", delay)
 

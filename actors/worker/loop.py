@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,8 @@ class WorkerSettings:
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
     shutdown_grace: float = 10.0
+    #: Jobs held at once (the HANDSHAKE's capacity): one running, the others ready to start.
+    job_credit: int = 2
     curve: CurveClient | None = None
 
 
@@ -73,12 +76,14 @@ class Worker:
             self.ctx, settings.addresses["control"], codec, self.poller, self._hello,
             settings.heartbeat_interval, settings.liveness, settings.reconnect_min,
             settings.reconnect_max, clock, curve=curve, on_job=self._on_job,
-            on_ready=self._send_held,
+            on_ready=self._send_held, on_lost=self._drop_ready,
         )
         # JOB_* messages wait here while no session is up: each is MACed under the key of
         # the session it is sent in, which the hub checks against the job's worker.
         self._held: list[tuple[MessageType, dict[str, Any]]] = []
         self.runner = runner_factory(self.poller)
+        # Jobs accepted while another runs (credit beyond the running one): (kind, body, limit).
+        self._ready: deque[tuple[JobKind, dict[str, Any], float]] = deque()
         self.stopping = False
         self._stop_deadline = 0.0
         self._linked = False
@@ -104,7 +109,7 @@ class Worker:
         body: dict[str, Any] = {
             "client_id": self.settings.worker_id, "client_type": "worker",
             "version": self.settings.version, "protocol": PROTOCOL_VERSION,
-            "capacity": 1, "models": list(self.runner.models),
+            "capacity": self.settings.job_credit, "models": list(self.runner.models),
         }
         token = self.settings.token
         token = token() if callable(token) else token
@@ -122,6 +127,7 @@ class Worker:
                 log.info("stopping: no more jobs; %s", "finishing the current one"
                          if self.runner.busy else "idle")
                 announced_stop = True
+                self._hand_back_ready()
             if self.stopping and (not self.runner.busy or self.clock() >= self._stop_deadline):
                 break
             if self.stopping:
@@ -168,7 +174,7 @@ class Worker:
         except KeyError:
             log.warning("unexpected %s on the jobs socket", msg.type.value)
             return
-        if self.stopping or self.runner.busy:
+        if self.stopping or self._held_jobs() >= self.settings.job_credit:
             reason = "shutdown" if self.stopping else "busy"
             log.info("refusing job %s (%s)", job_id, reason)
             self._result(MessageType.JOB_REFUSED, {"job_id": job_id, "reason": reason})
@@ -185,8 +191,36 @@ class Worker:
         except JobError as exc:
             self._failed(job_id, exc.message, exc.retry)
             return
-        self.runner.submit(kind, dict(body), float(limit))
-        self._set_busy(job_id)
+        self._ready.append((kind, dict(body), float(limit)))
+        self._start_next()
+
+    def _held_jobs(self) -> int:
+        return len(self._ready) + (1 if self.runner.busy else 0)
+
+    def _start_next(self) -> None:
+        """Start the oldest ready job when the model child is free."""
+        if self.runner.busy or not self._ready:
+            return
+        kind, body, limit = self._ready.popleft()
+        self.runner.submit(kind, body, limit)
+        self._set_busy(body["job_id"])
+
+    def _hand_back_ready(self) -> None:
+        """Stopping: jobs not started go back to the hub at once, for another worker."""
+        while self._ready:
+            job_id = self._ready.popleft()[1]["job_id"]
+            log.info("handing back job %s (not started)", job_id)
+            self._result(MessageType.JOB_REFUSED, {"job_id": job_id, "reason": "shutdown"})
+
+    def _drop_ready(self) -> None:
+        """The session ended: jobs not started go back to the hub's queue, not run here.
+
+        The hub re-queues what a departed session held (or, restarted, what nobody
+        claims), so running them now would only write outputs a second run writes too.
+        """
+        if self._ready:
+            log.info("session ended: %d ready job(s) left to the hub", len(self._ready))
+            self._ready.clear()
 
     def _on_runner(self, event: RunnerEvent) -> None:
         job = event.job
@@ -210,6 +244,8 @@ class Worker:
             code = (event.outcome or {}).get("exitcode")
             self._failed(job.job_id, f"model process died (exit code {code})", True)
         self._set_busy(None)
+        if not self.stopping:
+            self._start_next()
 
     def _count_end(self, job: RunningJob, event: RunnerEvent) -> None:
         outcome = event.outcome or {}
@@ -259,6 +295,7 @@ class Worker:
         if job is not None:
             log.warning("handing back job %s", job.job_id)
             self._result(MessageType.JOB_REFUSED, {"job_id": job.job_id, "reason": "shutdown"})
+        self._hand_back_ready()
         self.link.goodbye("worker stopping")
         self.results.socket.close(linger=FLUSH_LINGER_MS)
         self.link.close(linger_ms=FLUSH_LINGER_MS)
