@@ -19,16 +19,17 @@ from typing import Any
 
 import zmq
 
-from actors.worker.hub_link import HubLink
+from actors.common.peer_session import hello_body
+from actors.common.session_poll import PollSession
 from actors.worker.jobs import JobError, job_settings, precheck
 from actors.worker.runner import ModelRunner, RunnerEvent, RunningJob
 from actors.worker.telemetry import WorkerMetrics
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
-from protocol.jobs import JobKind
+from protocol.jobs import JOB_TYPES, JobKind
 from protocol.transport import Channel, connect, make_socket, poll
-from protocol.types import PROTOCOL_VERSION, MessageType
+from protocol.types import MessageType
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +73,16 @@ class Worker:
         curve = settings.curve
         self.results = Channel(make_socket(self.ctx, zmq.PUSH, max_size, curve=curve), codec)
         connect(self.results.socket, settings.addresses["results"])
-        self.link = HubLink(
+        # Keyed: each handshake agrees a session key (protocol/session.py); jobs arrive on
+        # this socket with its MAC, and the worker's JOB_* messages carry one.
+        self.link = PollSession(
             self.ctx, settings.addresses["control"], codec, self.poller, self._hello,
-            settings.heartbeat_interval, settings.liveness, settings.reconnect_min,
-            settings.reconnect_max, clock, curve=curve, on_job=self._on_job,
-            on_ready=self._send_held, on_lost=self._drop_ready,
+            keyed=True, proven=JOB_TYPES, heartbeat_interval=settings.heartbeat_interval,
+            liveness=settings.liveness, reconnect_min=settings.reconnect_min,
+            reconnect_max=settings.reconnect_max, clock=clock, curve=curve,
+            on_message=self._on_hub_message, on_ready=self._send_held, on_lost=self._drop_ready,
         )
+        self.link.status = {"busy": False, "job_id": None}
         # JOB_* messages wait here while no session is up: each is MACed under the key of
         # the session it is sent in, which the hub checks against the job's worker.
         self._held: list[tuple[MessageType, dict[str, Any]]] = []
@@ -106,16 +111,10 @@ class Worker:
             self._stop_deadline = self.clock() + self.settings.shutdown_grace
 
     def _hello(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "client_id": self.settings.worker_id, "client_type": "worker",
-            "version": self.settings.version, "protocol": PROTOCOL_VERSION,
-            "capacity": self.settings.job_credit, "models": list(self.runner.models),
-        }
         token = self.settings.token
-        token = token() if callable(token) else token
-        if token:
-            body["token"] = token
-        return body
+        return hello_body(self.settings.worker_id, "worker", self.settings.version,
+                          token() if callable(token) else token,
+                          capacity=self.settings.job_credit, models=list(self.runner.models))
 
     def run(self) -> None:
         """Serve until stopped; then hand back, say SHUTDOWN and close."""
@@ -166,6 +165,14 @@ class Worker:
         return min(deadlines)
 
     # jobs -------------------------------------------------------------------
+    def _on_hub_message(self, msg: Message) -> None:
+        if msg.type in JOB_TYPES:  # proven by the session: MACed under its key
+            self._on_job(msg)
+        elif msg.type is MessageType.ERROR:
+            log.warning("hub answered an error: %s: %s", msg.body["code"], msg.body["message"])
+        else:
+            log.warning("unexpected %s on the control channel", msg.type.value)
+
     def _on_job(self, msg: Message) -> None:
         body = msg.body
         job_id = body.get("job_id", "")
