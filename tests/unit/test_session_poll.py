@@ -191,3 +191,20 @@ def test_a_hub_answering_without_a_nonce_gets_no_session(setup):
                                         "liveness": 2}, nonce=False)
     deliver(link)
     assert link.state == WAITING and link.session_key is None
+
+
+def test_on_lost_tells_once_when_a_session_that_was_up_ends(setup):
+    link, hub, clock = setup
+    lost: list[str] = []
+    link.on_lost = lambda: lost.append(link.state)
+    link.start()
+    link.due()
+    hub.recv()
+    clock.now += link.session.silence  # no answer to the HANDSHAKE: no session was lost
+    link.due()
+    assert lost == [] and link.state == WAITING
+    clock.now = link.session.reconnect_at
+    session(link, hub, clock)
+    hub.send(MessageType.UNKNOWN_CLIENT, {})  # a new handshake ends the session
+    deliver(link)
+    assert lost == [HANDSHAKING]
