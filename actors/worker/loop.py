@@ -1,10 +1,12 @@
 """The worker's poll loop: control channel (jobs in), results out, the model child's pipe.
 
-One zmq.Poller watches the control DEALER (which also brings the jobs, each MACed under
-the session's key), the model child's pipe and a signal wake-up pipe. Each turn handles
-what is readable, then what is due (heartbeats, reconnects, the job's time limit). SIGTERM
-is a flag: stop taking jobs, finish or hand back the current one within `shutdown_grace`,
-say SHUTDOWN, close.
+One zmq.Poller watches the control DEALER (the peer session of actors/common/session_poll.py,
+which also brings the jobs, each MACed under the session's key), the model child's pipe and
+a signal wake-up pipe. Each turn handles what is readable, then what is due (heartbeats,
+reconnects, the job's time limit). The worker holds up to `job_credit` jobs (its HANDSHAKE
+capacity): one runs in the child, the others wait ready and start the moment it ends.
+SIGTERM is a flag: stop taking jobs, hand back the ready ones, finish or hand back the
+current one within `shutdown_grace`, say SHUTDOWN, close.
 """
 
 from __future__ import annotations
