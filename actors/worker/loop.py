@@ -188,8 +188,6 @@ class Worker:
             log.info("refusing job %s (%s)", job_id, reason)
             self._result(MessageType.JOB_REFUSED, {"job_id": job_id, "reason": reason})
             return
-        log.info("job %s: %s %r (model %s, attempt %s)", job_id, kind, body["series"],
-                 body["model"], body["attempt"])
         self._result(MessageType.JOB_ACCEPTED, {"job_id": job_id})
         problem = precheck(kind, body)
         if problem is not None:
@@ -211,6 +209,8 @@ class Worker:
         if self.runner.busy or not self._ready:
             return
         kind, body, limit = self._ready.popleft()
+        log.info("job %s: %s %r (model %s, attempt %s)", body["job_id"], kind, body["series"],
+                 body["model"], body["attempt"])
         self.runner.submit(kind, body, limit)
         self._set_busy(body["job_id"])
 

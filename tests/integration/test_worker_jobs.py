@@ -6,6 +6,7 @@ import signal
 
 import pytest
 
+from protocol.envelope import Message
 from protocol.types import MessageType
 from scripts.siridb_dev.testing import DevServer
 from tests.integration.test_worker_harness import (
@@ -173,6 +174,22 @@ def test_credit_holds_one_ready_job_refuses_more_then_runs_it_after_the_time_lim
     after = run(hub, MessageType.TRAIN_MODEL, job("after", NAME))
     assert after.type is MessageType.JOB_RESULT, after.body
     assert worker.proc.poll() is None
+
+
+def test_a_ready_job_is_dropped_when_the_session_ends_the_running_one_finishes(hub, worker):
+    slow = job("running", BIG, model="prophet", max_points=20_000, max_job_duration=0.5)
+    slow["model_parameters"] = {"max_train_points": 20_000}
+    hub.push(MessageType.TRAIN_MODEL, slow)
+    assert hub.result().body["job_id"] == "running"
+    hub.push(MessageType.TRAIN_MODEL, job("orphan", NAME))
+    assert hub.result().body["job_id"] == "orphan"
+    hub.outbox.put(Message(MessageType.UNKNOWN_CLIENT, {"message": "restarted"}))
+    hub.expect_control(MessageType.HANDSHAKE)  # a new session: the hub re-queues "orphan"
+    ended = hub.result()  # sent under the new session's key (hub.result checks it)
+    assert (ended.type, ended.body["job_id"]) == (MessageType.JOB_FAILED, "running")
+    after = run(hub, MessageType.TRAIN_MODEL, job("next", NAME))
+    assert after.type is MessageType.JOB_RESULT, after.body
+    assert "orphan" not in [m.body["job_id"] for m in hub.log if "job_id" in m.body]
 
 
 def test_sigterm_hands_back_the_ready_and_the_running_job_and_says_shutdown(hub, worker):
