@@ -169,7 +169,7 @@ def test_credit_holds_one_ready_job_refuses_more_then_runs_it_after_the_time_lim
     assert failed.body["job_id"] == "slow" and failed.type is MessageType.JOB_FAILED
     assert failed.body["error"] == "exceeded max_job_duration (0.5 s)"
     assert failed.body["retry"] is False
-    ran = hub.result()  # the ready job starts once the running one ends
+    ran = hub.result(timeout=90)  # the ready job starts in the new child (the old was killed)
     assert (ran.type, ran.body["job_id"]) == (MessageType.JOB_RESULT, "second"), ran.body
     after = run(hub, MessageType.TRAIN_MODEL, job("after", NAME))
     assert after.type is MessageType.JOB_RESULT, after.body
@@ -187,7 +187,7 @@ def test_a_ready_job_is_dropped_when_the_session_ends_the_running_one_finishes(h
     hub.expect_control(MessageType.HANDSHAKE)  # a new session: the hub re-queues "orphan"
     ended = hub.result()  # sent under the new session's key (hub.result checks it)
     assert (ended.type, ended.body["job_id"]) == (MessageType.JOB_FAILED, "running")
-    after = run(hub, MessageType.TRAIN_MODEL, job("next", NAME))
+    after = run(hub, MessageType.TRAIN_MODEL, job("next", NAME), timeout=90)  # a new child
     assert after.type is MessageType.JOB_RESULT, after.body
     assert "orphan" not in [m.body["job_id"] for m in hub.log if "job_id" in m.body]
 
