@@ -16,7 +16,7 @@ from typing import Any
 import zmq
 
 from actors.common.backoff import Backoff
-from actors.common.peer_session import READY, WAITING, PeerSession, Signal
+from actors.common.peer_session import HANDSHAKING, READY, WAITING, PeerSession, Signal
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
@@ -25,6 +25,9 @@ from protocol.transport import BadMessage, Channel, connect, make_socket
 from protocol.types import MessageType
 
 log = logging.getLogger(__name__)
+
+#: Proven-type messages kept while a handshake is pending (a worker's credit is far less).
+MAX_EARLY = 16
 
 
 class PollSession:
@@ -51,6 +54,9 @@ class PollSession:
         #: Message types that reach on_message only with a MAC under this session's key
         #: (a worker's jobs: from the hub it handshook with, for it, in this session).
         self.proven = proven
+        # Proven-type messages that came before the welcome that gives their key: a hub
+        # may send a job in the turn it admits us, ahead of its HANDSHAKE_OK.
+        self._early: list[Message] = []
         #: The HEARTBEAT body (a worker's: what it runs).
         self.status: dict[str, Any] = {}
         self.on_message = on_message or (lambda msg: None)
@@ -119,15 +125,17 @@ class PollSession:
     def _handle(self, msg: Message) -> None:
         signal = self.session.on_message(msg)
         if signal is None and msg.type in self.proven:
-            if self.session.ready and verify(self.session.session_key, msg):
-                self.on_message(msg)
+            if self.session.state == HANDSHAKING and len(self._early) < MAX_EARLY:
+                self._early.append(msg)  # proven once the welcome gives the key
             else:
-                log.warning("dropped a %s without a valid session MAC (job %.64r)",
-                            msg.type.value, msg.body.get("job_id"))
+                self._prove(msg)
         elif signal is None:
             self.on_message(msg)
         elif signal is Signal.READY:
             self.on_ready()
+            early, self._early = self._early, []
+            for held in early:
+                self._prove(held)
         elif signal is Signal.REFUSED:
             self._wait()
         elif signal is Signal.FORGOTTEN:
@@ -136,6 +144,13 @@ class PollSession:
         elif signal is Signal.LEAVING:
             log.info("hub is going away (%s): reconnecting later", msg.body.get("reason", ""))
             self._wait()
+
+    def _prove(self, msg: Message) -> None:
+        if self.session.ready and verify(self.session.session_key, msg):
+            self.on_message(msg)
+        else:
+            log.warning("dropped a %s without a valid session MAC (job %.64r)",
+                        msg.type.value, msg.body.get("job_id"))
 
     def heartbeat_now(self) -> None:
         """Send a heartbeat at once (e.g. when the status changes) if the session is up."""
@@ -168,6 +183,7 @@ class PollSession:
         self._handshake()
 
     def _handshake(self) -> None:
+        self._early.clear()
         self._send(self._lost(self.session.handshake))
 
     def _wait(self) -> None:

@@ -208,3 +208,21 @@ def test_on_lost_tells_once_when_a_session_that_was_up_ends(setup):
     hub.send(MessageType.UNKNOWN_CLIENT, {})  # a new handshake ends the session
     deliver(link)
     assert lost == [HANDSHAKING]
+
+
+def test_a_job_sent_ahead_of_the_welcome_is_proven_once_the_key_is_known(setup):
+    link, hub, clock = setup
+    link.start()
+    link.due()
+    hub.recv()
+    # The hub admits us and sends a job in the same turn, the job first (the welcome goes
+    # out after the turn's commit): it is held, then proven under the new session's key.
+    nonce = new_nonce()
+    key = session_key("tok", "w-1", hub.hello["nonce"], nonce)
+    hub.send(MessageType.TRAIN_MODEL, {**JOB, "job_id": "u.early"}, key=key)
+    hub.send(MessageType.TRAIN_MODEL, {**JOB, "job_id": "u.forged"}, key=b"k" * 32)
+    hub.channel.send(Message(MessageType.HANDSHAKE_OK, {
+        "hub_id": "h", "heartbeat_interval": 0.5, "liveness": 2, "nonce": nonce}), [hub.peer])
+    while link.state != READY or link.socket.poll(200):
+        deliver(link)
+    assert [m.body["job_id"] for m in JOBS] == ["u.early"]
