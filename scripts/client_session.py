@@ -17,11 +17,12 @@ from typing import Any
 
 import zmq
 
+from actors.common.peer_session import PeerSession, Signal, hello_body
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
 from protocol.transport import BadMessage, Channel, connect, make_socket
-from protocol.types import PROTOCOL_VERSION, ClientType, MessageType
+from protocol.types import ClientType, MessageType
 
 log = logging.getLogger("enodo.client")
 
@@ -78,7 +79,8 @@ class ClientSession:
         self.codec = Codec(client_id, signing_key)
         self.curve = curve
         self.welcome: dict[str, Any] = {}
-        self.last_heard = clock()
+        # The session's rules (hello body, welcome, liveness): the same as every peer's.
+        self.session = PeerSession(self._hello, handshake_timeout=timeout, clock=clock)
         self.hub_said_shutdown = False
         self._pending: collections.deque[Message] = collections.deque()
         self._ctx = zmq.Context()
@@ -87,12 +89,15 @@ class ClientSession:
     @property
     def heartbeat_interval(self) -> float:
         """Seconds between heartbeats, as the hub said in HANDSHAKE_OK."""
-        return float(self.welcome.get("heartbeat_interval", 1.0))
+        return self.session.interval
 
     @property
     def liveness(self) -> int:
         """Missed heartbeat intervals after which the hub counts as gone."""
-        return int(self.welcome.get("liveness", 3))
+        return self.session.liveness
+
+    def _hello(self) -> dict[str, Any]:
+        return hello_body(self.client_id, self.client_type.value, self.version, self.token)
 
     def connect(self) -> dict[str, Any]:
         """Open a fresh socket and handshake; return the HANDSHAKE_OK body."""
@@ -105,18 +110,10 @@ class ClientSession:
 
     def handshake(self) -> dict[str, Any]:
         """Say HANDSHAKE on the open socket; return HANDSHAKE_OK's body or raise."""
-        body: dict[str, Any] = {
-            "client_id": self.client_id,
-            "client_type": self.client_type.value,
-            "version": self.version,
-            "protocol": PROTOCOL_VERSION,
-        }
-        if self.token:
-            body["token"] = self.token
-        msg = Message(MessageType.HANDSHAKE, body)
+        msg = self.session.handshake()
         answers = (MessageType.HANDSHAKE_OK, MessageType.HANDSHAKE_FAIL, MessageType.ERROR)
         answer = self._exchange(msg, answers)
-        if answer.type is not MessageType.HANDSHAKE_OK:
+        if self.session.on_message(answer) is not Signal.READY:
             raise HandshakeRefused(answer.body["code"], answer.body["message"])
         self.welcome = answer.body
         self.hub_said_shutdown = False
@@ -149,7 +146,7 @@ class ClientSession:
 
     def heartbeat(self) -> None:
         """Tell the hub we are alive."""
-        self._send(Message(MessageType.HEARTBEAT, {}))
+        self._send(self.session.heartbeat())
 
     def updates(self, wait: float) -> list[Message]:
         """Return SERIES_UPDATE pushes, waiting up to `wait` s for the first one.
@@ -170,7 +167,7 @@ class ClientSession:
 
     def hub_silent(self) -> bool:
         """True when nothing came from the hub for liveness x heartbeat_interval."""
-        return self.clock() - self.last_heard > self.liveness * self.heartbeat_interval
+        return self.session.expired()
 
     def close(self, say_goodbye: bool = True) -> None:
         """Send SHUTDOWN (unless told not to), close the socket and the context."""
@@ -241,7 +238,7 @@ class ClientSession:
             except TransportError:
                 return None
             if incoming is not None:
-                self.last_heard = self.clock()
+                self.session.heard()
                 return incoming.msg
 
     def _reset(self) -> None:

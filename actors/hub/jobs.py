@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
+from actors.common.backoff import doubling
 from actors.hub.series import Series
 from protocol.anomaly import COLD_START_MIN_POINTS
 from protocol.envelope import Message
@@ -94,7 +95,7 @@ def next_kind(series: Series, settings: dict[str, Any], now_wall: float) -> JobK
 
 def backoff(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:
     """Seconds to wait before try number attempt+1 of a softly failed job."""
-    return min(cap, base * 2 ** max(0, attempt - 1))
+    return doubling(attempt, base, cap)
 
 
 class ForgeryLog:

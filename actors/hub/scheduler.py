@@ -178,7 +178,9 @@ class Scheduler(JobBook):
                 return
         if msg.type is MessageType.JOB_ACCEPTED:
             job.status = JobStatus.RUNNING
-            duration = self.state.settings["max_job_duration"]
+            # A worker holding credit (capacity > 1) runs its jobs one after another: a job
+            # may wait for each other job the worker holds to use its max_job_duration.
+            duration = self.state.settings["max_job_duration"] * max(1, len(peer.busy_jobs))
             job.lease_until = self.state.clock() + duration + LEASE_GRACE
             self._set_job_state(job, SeriesJobState.RUNNING)
         elif msg.type is MessageType.JOB_REFUSED:

@@ -17,15 +17,16 @@ from typing import Any
 
 import zmq.asyncio
 
+from actors.common.peer_session import hello_body
+from actors.common.session_async import AsyncSession, SessionEnded
 from actors.listener.counter import PointCounter
 from actors.listener.discovery import Discovery
 from actors.listener.telemetry import ListenerMetrics
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
-from protocol.errors import RequestTimeout, TransportError
-from protocol.transport import BadMessage
+from protocol.errors import TransportError
 from protocol.transport_async import AsyncChannel
-from protocol.types import PROTOCOL_VERSION, MessageType
+from protocol.types import MessageType
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,6 @@ def _chunks(counts: dict[str, int]) -> list[dict[str, int]]:
     return chunks
 
 
-class SessionEnded(Exception):
-    """The session with the hub is over; handshake again."""
-
-
 class HubLink:
     """Keeps a session with the hub and delivers the counter's counts to it."""
 
@@ -81,21 +78,19 @@ class HubLink:
         metrics: ListenerMetrics | None = None,
         discovery: Discovery | None = None,
     ) -> None:
-        self.ctx = ctx
         self.metrics = metrics or ListenerMetrics()
-        self.address = address
-        self.codec = codec
         self.counter = counter
         self.client_id = client_id
         self.version = version
         self.token = token  # a callable is asked at each handshake
-        self.curve = curve
         self.update_interval = update_interval
         self.clock = clock
+        self.address = address
+        self.link = AsyncSession(ctx, address, codec, self._hello, curve=curve, clock=clock)
         self.unacked: dict[str, tuple[float, dict[str, int]]] = {}
         self.realtime_ready = asyncio.Event()
         self.online = asyncio.Event()
-        self.stopping = asyncio.Event()
+        self.stopping = self.link.stopping
         self.sent_points = 0
         self.discovery = discovery  # matches the hub's patterns in the tee
 
@@ -108,67 +103,33 @@ class HubLink:
 
     async def run(self) -> None:
         """Hold a session with the hub until stop(), reconnecting with backoff."""
-        delay = 0.25
-        while not self.stopping.is_set():
-            channel = AsyncChannel(self.ctx, zmq.DEALER, self.codec, self.curve)
-            channel.connect(self.address)
-            try:
-                welcome = await self._handshake(channel)
-                delay = 0.25
-                await self._session(channel, welcome)
-            except (SessionEnded, RequestTimeout, TransportError) as exc:
-                log.warning("hub session ended: %s", exc)
-            finally:
-                self.online.clear()
-                self._restore_unacked()
-                if self.stopping.is_set():
-                    await self._say_goodbye(channel)
-                channel.close()
-            try:
-                await asyncio.wait_for(self.stopping.wait(), delay)
-            except TimeoutError:
-                delay = min(delay * 2, 5.0)
+        await self.link.run(self._session, self._ended)
 
     def stop(self) -> None:
         """End the session (SHUTDOWN is sent to the hub)."""
-        self.stopping.set()
+        self.link.stop()
 
-    async def _handshake(self, channel: AsyncChannel) -> dict[str, Any]:
-        body = {
-            "client_id": self.client_id,
-            "client_type": "listener",
-            "version": self.version,
-            "protocol": PROTOCOL_VERSION,
-        }
+    def _hello(self) -> dict[str, Any]:
         token = self.token() if callable(self.token) else self.token
-        if token:
-            body["token"] = token
-        hello = Message(MessageType.HANDSHAKE, body)
-        await channel.send(hello)
-        deadline = self.clock() + 5.0
-        while True:
-            msg = await self._recv(channel, max(0.0, deadline - self.clock()))
-            if msg.reply_to != hello.id:
-                continue
-            if msg.type is MessageType.HANDSHAKE_OK:
-                log.info("hub %s accepted the handshake", msg.body["hub_id"])
-                return msg.body
-            raise SessionEnded(f"hub refused the handshake: {msg.body}")
+        return hello_body(self.client_id, "listener", self.version, token)
 
-    async def _session(self, channel: AsyncChannel, welcome: dict[str, Any]) -> None:
-        interval = float(welcome["heartbeat_interval"])
-        silence = interval * int(welcome["liveness"])
+    async def _ended(self, channel: AsyncChannel) -> None:
+        self.online.clear()
+        self._restore_unacked()
+        if self.stopping.is_set():
+            await self._say_goodbye(channel)
+
+    async def _session(self, channel: AsyncChannel) -> None:
+        link = self.link
         self.online.set()
         await self._flush(channel, self.counter.take())  # what waited for the hub
-        now = self.clock()
-        hub_deadline, next_beat = now + silence, now + interval
-        next_flush = now + self.update_interval
-        receiving = asyncio.ensure_future(self._recv(channel, None))
+        next_flush = self.clock() + self.update_interval
+        receiving = asyncio.ensure_future(link.recv(channel, None))
         realtime = asyncio.ensure_future(self.realtime_ready.wait())
         stopping = asyncio.ensure_future(self.stopping.wait())
         try:
             while not self.stopping.is_set():
-                timeout = max(0.0, min(hub_deadline, next_beat, next_flush) - self.clock())
+                timeout = max(0.0, min(link.deadline(), next_flush) - self.clock())
                 done, _ = await asyncio.wait(
                     {receiving, realtime, stopping},
                     timeout=timeout,
@@ -176,33 +137,23 @@ class HubLink:
                 )
                 now = self.clock()
                 if receiving in done:
-                    self._handle(receiving.result())
-                    hub_deadline = now + silence
-                    receiving = asyncio.ensure_future(self._recv(channel, None))
+                    msg = receiving.result()
+                    if not link.check(msg):
+                        self._handle(msg)
+                    receiving = asyncio.ensure_future(link.recv(channel, None))
                 if realtime in done:
                     self.realtime_ready.clear()
                     await self._flush(channel, self.counter.take_realtime())
                     realtime = asyncio.ensure_future(self.realtime_ready.wait())
                 if now >= next_flush:
-                    self._resend_stale(now, silence)
+                    self._resend_stale(now, link.session.silence)
                     await self._flush(channel, self.counter.take())
                     await self._report_seen(channel)
                     next_flush = now + self.update_interval
-                if now >= next_beat:
-                    await channel.send(Message(MessageType.HEARTBEAT, {}))
-                    next_beat = now + interval
-                if now >= hub_deadline:
-                    raise SessionEnded(f"hub silent for {silence:.1f}s")
+                await link.tick(channel)
         finally:
             for task in (receiving, realtime, stopping):
                 task.cancel()
-
-    async def _recv(self, channel: AsyncChannel, timeout: float | None) -> Message:
-        while True:
-            try:
-                return await channel.recv(timeout)
-            except BadMessage as bad:
-                log.warning("unreadable message from the hub: %s", bad.error.message)
 
     def _handle(self, msg: Message) -> None:
         kind = msg.type
@@ -228,10 +179,6 @@ class HubLink:
             if msg.body.get("code") == "unknown_client" and entry is not None:
                 self.counter.restore(entry[1])
                 raise SessionEnded("hub does not know us")
-        elif kind is MessageType.UNKNOWN_CLIENT:
-            raise SessionEnded("hub does not know us (restarted?)")
-        elif kind is MessageType.SHUTDOWN:
-            raise SessionEnded("hub is shutting down: " + msg.body.get("reason", ""))
 
     async def _flush(self, channel: AsyncChannel, counts: dict[str, int]) -> None:
         for chunk in _chunks(counts):

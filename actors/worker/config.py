@@ -84,6 +84,9 @@ OPTIONS = [
            doc="longest such wait"),
     Option("worker", "shutdown_grace", float, 10.0, positive,
            doc="seconds to finish the current job on SIGTERM before handing it back"),
+    Option("worker", "job_credit", int, 2, positive,
+           doc="jobs a worker holds at once: one running, the rest ready to start the moment "
+               "it ends (announced as the handshake's capacity)"),
     Option("worker", "child_start_timeout", float, 120.0, positive,
            doc="seconds the model process may take to start (its imports)"),
     Option("worker", "max_message_size", int, 16 * 1024 * 1024, positive,

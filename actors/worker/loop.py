@@ -1,10 +1,12 @@
 """The worker's poll loop: control channel (jobs in), results out, the model child's pipe.
 
-One zmq.Poller watches the control DEALER (which also brings the jobs, each MACed under
-the session's key), the model child's pipe and a signal wake-up pipe. Each turn handles
-what is readable, then what is due (heartbeats, reconnects, the job's time limit). SIGTERM
-is a flag: stop taking jobs, finish or hand back the current one within `shutdown_grace`,
-say SHUTDOWN, close.
+One zmq.Poller watches the control DEALER (the peer session of actors/common/session_poll.py,
+which also brings the jobs, each MACed under the session's key), the model child's pipe and
+a signal wake-up pipe. Each turn handles what is readable, then what is due (heartbeats,
+reconnects, the job's time limit). The worker holds up to `job_credit` jobs (its HANDSHAKE
+capacity): one runs in the child, the others wait ready and start the moment it ends.
+SIGTERM is a flag: stop taking jobs, hand back the ready ones, finish or hand back the
+current one within `shutdown_grace`, say SHUTDOWN, close.
 """
 
 from __future__ import annotations
@@ -12,22 +14,24 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import zmq
 
-from actors.worker.hub_link import HubLink
+from actors.common.peer_session import hello_body
+from actors.common.session_poll import PollSession
 from actors.worker.jobs import JobError, job_settings, precheck
 from actors.worker.runner import ModelRunner, RunnerEvent, RunningJob
 from actors.worker.telemetry import WorkerMetrics
 from protocol.curve import CurveClient
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
-from protocol.jobs import JobKind
+from protocol.jobs import JOB_TYPES, JobKind
 from protocol.transport import Channel, connect, make_socket, poll
-from protocol.types import PROTOCOL_VERSION, MessageType
+from protocol.types import MessageType
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,8 @@ class WorkerSettings:
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
     shutdown_grace: float = 10.0
+    #: Jobs held at once (the HANDSHAKE's capacity): one running, the others ready to start.
+    job_credit: int = 2
     curve: CurveClient | None = None
 
 
@@ -69,16 +75,22 @@ class Worker:
         curve = settings.curve
         self.results = Channel(make_socket(self.ctx, zmq.PUSH, max_size, curve=curve), codec)
         connect(self.results.socket, settings.addresses["results"])
-        self.link = HubLink(
+        # Keyed: each handshake agrees a session key (protocol/session.py); jobs arrive on
+        # this socket with its MAC, and the worker's JOB_* messages carry one.
+        self.link = PollSession(
             self.ctx, settings.addresses["control"], codec, self.poller, self._hello,
-            settings.heartbeat_interval, settings.liveness, settings.reconnect_min,
-            settings.reconnect_max, clock, curve=curve, on_job=self._on_job,
-            on_ready=self._send_held,
+            keyed=True, proven=JOB_TYPES, heartbeat_interval=settings.heartbeat_interval,
+            liveness=settings.liveness, reconnect_min=settings.reconnect_min,
+            reconnect_max=settings.reconnect_max, clock=clock, curve=curve,
+            on_message=self._on_hub_message, on_ready=self._send_held, on_lost=self._drop_ready,
         )
+        self.link.status = {"busy": False, "job_id": None}
         # JOB_* messages wait here while no session is up: each is MACed under the key of
         # the session it is sent in, which the hub checks against the job's worker.
         self._held: list[tuple[MessageType, dict[str, Any]]] = []
         self.runner = runner_factory(self.poller)
+        # Jobs accepted while another runs (credit beyond the running one): (kind, body, limit).
+        self._ready: deque[tuple[JobKind, dict[str, Any], float]] = deque()
         self.stopping = False
         self._stop_deadline = 0.0
         self._linked = False
@@ -101,16 +113,10 @@ class Worker:
             self._stop_deadline = self.clock() + self.settings.shutdown_grace
 
     def _hello(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "client_id": self.settings.worker_id, "client_type": "worker",
-            "version": self.settings.version, "protocol": PROTOCOL_VERSION,
-            "capacity": 1, "models": list(self.runner.models),
-        }
         token = self.settings.token
-        token = token() if callable(token) else token
-        if token:
-            body["token"] = token
-        return body
+        return hello_body(self.settings.worker_id, "worker", self.settings.version,
+                          token() if callable(token) else token,
+                          capacity=self.settings.job_credit, models=list(self.runner.models))
 
     def run(self) -> None:
         """Serve until stopped; then hand back, say SHUTDOWN and close."""
@@ -122,6 +128,7 @@ class Worker:
                 log.info("stopping: no more jobs; %s", "finishing the current one"
                          if self.runner.busy else "idle")
                 announced_stop = True
+                self._hand_back_ready()
             if self.stopping and (not self.runner.busy or self.clock() >= self._stop_deadline):
                 break
             if self.stopping:
@@ -160,6 +167,14 @@ class Worker:
         return min(deadlines)
 
     # jobs -------------------------------------------------------------------
+    def _on_hub_message(self, msg: Message) -> None:
+        if msg.type in JOB_TYPES:  # proven by the session: MACed under its key
+            self._on_job(msg)
+        elif msg.type is MessageType.ERROR:
+            log.warning("hub answered an error: %s: %s", msg.body["code"], msg.body["message"])
+        else:
+            log.warning("unexpected %s on the control channel", msg.type.value)
+
     def _on_job(self, msg: Message) -> None:
         body = msg.body
         job_id = body.get("job_id", "")
@@ -168,13 +183,11 @@ class Worker:
         except KeyError:
             log.warning("unexpected %s on the jobs socket", msg.type.value)
             return
-        if self.stopping or self.runner.busy:
+        if self.stopping or self._held_jobs() >= self.settings.job_credit:
             reason = "shutdown" if self.stopping else "busy"
             log.info("refusing job %s (%s)", job_id, reason)
             self._result(MessageType.JOB_REFUSED, {"job_id": job_id, "reason": reason})
             return
-        log.info("job %s: %s %r (model %s, attempt %s)", job_id, kind, body["series"],
-                 body["model"], body["attempt"])
         self._result(MessageType.JOB_ACCEPTED, {"job_id": job_id})
         problem = precheck(kind, body)
         if problem is not None:
@@ -185,8 +198,38 @@ class Worker:
         except JobError as exc:
             self._failed(job_id, exc.message, exc.retry)
             return
-        self.runner.submit(kind, dict(body), float(limit))
-        self._set_busy(job_id)
+        self._ready.append((kind, dict(body), float(limit)))
+        self._start_next()
+
+    def _held_jobs(self) -> int:
+        return len(self._ready) + (1 if self.runner.busy else 0)
+
+    def _start_next(self) -> None:
+        """Start the oldest ready job when the model child is free."""
+        if self.runner.busy or not self._ready:
+            return
+        kind, body, limit = self._ready.popleft()
+        log.info("job %s: %s %r (model %s, attempt %s)", body["job_id"], kind, body["series"],
+                 body["model"], body["attempt"])
+        self.runner.submit(kind, body, limit)
+        self._set_busy(body["job_id"])
+
+    def _hand_back_ready(self) -> None:
+        """Stopping: jobs not started go back to the hub at once, for another worker."""
+        while self._ready:
+            job_id = self._ready.popleft()[1]["job_id"]
+            log.info("handing back job %s (not started)", job_id)
+            self._result(MessageType.JOB_REFUSED, {"job_id": job_id, "reason": "shutdown"})
+
+    def _drop_ready(self) -> None:
+        """The session ended: jobs not started go back to the hub's queue, not run here.
+
+        The hub re-queues what a departed session held (or, restarted, what nobody
+        claims), so running them now would only write outputs a second run writes too.
+        """
+        if self._ready:
+            log.info("session ended: %d ready job(s) left to the hub", len(self._ready))
+            self._ready.clear()
 
     def _on_runner(self, event: RunnerEvent) -> None:
         job = event.job
@@ -210,6 +253,8 @@ class Worker:
             code = (event.outcome or {}).get("exitcode")
             self._failed(job.job_id, f"model process died (exit code {code})", True)
         self._set_busy(None)
+        if not self.stopping:
+            self._start_next()
 
     def _count_end(self, job: RunningJob, event: RunnerEvent) -> None:
         outcome = event.outcome or {}
@@ -259,6 +304,7 @@ class Worker:
         if job is not None:
             log.warning("handing back job %s", job.job_id)
             self._result(MessageType.JOB_REFUSED, {"job_id": job.job_id, "reason": "shutdown"})
+        self._hand_back_ready()
         self.link.goodbye("worker stopping")
         self.results.socket.close(linger=FLUSH_LINGER_MS)
         self.link.close(linger_ms=FLUSH_LINGER_MS)

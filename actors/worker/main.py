@@ -52,6 +52,7 @@ def build(config: Config, worker_id: str, ctx: zmq.Context,
         token=token_source(config, "worker"), heartbeat_interval=section["heartbeat_interval"],
         liveness=section["liveness"], reconnect_min=section["reconnect_min"],
         reconnect_max=section["reconnect_max"], shutdown_grace=section["shutdown_grace"],
+        job_credit=section["job_credit"],
         curve=client_curve(
             "worker", section["curve_server_key"], section["curve_server_key_file"]
         ),

@@ -25,6 +25,7 @@ from typing import Any
 
 import zmq
 
+from actors.common.backoff import Backoff
 from actors.worker.config import SiriDBSettings
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ class ModelRunner:
         self.job: RunningJob | None = None
         self._start_deadline = 0.0
         self._restart_at: float | None = None
-        self._restart_delay = RESTART_MIN
+        self._restarts = Backoff(RESTART_MIN, RESTART_MAX)
 
     @property
     def busy(self) -> bool:
@@ -225,7 +226,7 @@ class ModelRunner:
                 break
             if message[0] == "ready":
                 self.ready, self.models = True, list(message[1])
-                self._restart_delay = RESTART_MIN
+                self._restarts.reset()
                 log.info("model child %d ready (models: %s)", message[2], ", ".join(self.models))
                 if self.job is not None and self.job.sent and self.job.deadline is None:
                     self._start_clock(self.job)
@@ -275,9 +276,7 @@ class ModelRunner:
         return RunnerEvent("crashed", job, {"exitcode": code})
 
     def _schedule_restart(self, immediately: bool) -> None:
-        delay = 0.0 if immediately else self._restart_delay
-        if not immediately:
-            self._restart_delay = min(RESTART_MAX, self._restart_delay * 2)
+        delay = 0.0 if immediately else self._restarts.next()
         self._restart_at = self.clock() + delay
 
     def _kill(self, grace: float = 0.0) -> int | None:

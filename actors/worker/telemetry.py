@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 from actors.common.telemetry import SECONDS_BUCKETS
 
 if TYPE_CHECKING:
-    from actors.worker.hub_link import HubLink
+    from actors.common.session_poll import PollSession
 
 
 def metrics_port(base: int, id_suffix: str | None) -> int:
@@ -53,13 +53,13 @@ class WorkerMetrics:
         if model_seconds is not None:
             self.model_seconds.labels(kind, model).observe(max(0.0, model_seconds))
 
-    def watch(self, link: HubLink) -> None:
+    def watch(self, link: PollSession) -> None:
         """Expose whether the hub session is up (read at scrape time)."""
         self.registry.register(_SessionCollector(link))
 
 
 class _SessionCollector(Collector):
-    def __init__(self, link: HubLink) -> None:
+    def __init__(self, link: PollSession) -> None:
         self.link = link
 
     def collect(self) -> Iterator[Metric]:

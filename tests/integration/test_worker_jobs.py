@@ -6,6 +6,7 @@ import signal
 
 import pytest
 
+from protocol.envelope import Message
 from protocol.types import MessageType
 from scripts.siridb_dev.testing import DevServer
 from tests.integration.test_worker_harness import (
@@ -59,7 +60,7 @@ def run(hub, kind, body, timeout=30.0):
 def test_handshake_then_heartbeats(hub, worker):
     hello = next(m for m in hub.log if m.type is MessageType.HANDSHAKE).body
     assert hello["client_type"] == "worker" and hello["client_id"].endswith("-7")
-    assert hello["protocol"] == 1 and hello["capacity"] == 1
+    assert hello["protocol"] == 1 and hello["capacity"] == 2  # job_credit
     assert {"arima", "prophet"} <= set(hello["models"])
     beat = hub.expect_control(MessageType.HEARTBEAT, timeout=5)
     assert beat.body == {"busy": False, "job_id": None}
@@ -151,32 +152,58 @@ def test_unknown_series_and_untrained_fit_fail_without_retry(hub, worker):
     assert "not trained" in untrained.body["error"]
 
 
-def test_busy_refusal_then_time_limit_then_next_job(hub, worker):
+def test_credit_holds_one_ready_job_refuses_more_then_runs_it_after_the_time_limit(
+        hub, worker):
     slow = job("slow", BIG, model="prophet", max_points=20_000, max_job_duration=0.5)
     slow["model_parameters"] = {"max_train_points": 20_000}
     hub.push(MessageType.TRAIN_MODEL, slow)
     assert hub.result().type is MessageType.JOB_ACCEPTED
-    hub.push(MessageType.TRAIN_MODEL, job("second", NAME))
+    hub.push(MessageType.TRAIN_MODEL, job("second", NAME))  # the credit's ready job
+    second = hub.result()
+    assert (second.type, second.body["job_id"]) == (MessageType.JOB_ACCEPTED, "second")
+    hub.push(MessageType.TRAIN_MODEL, job("third", NAME))
     refused = hub.result()
     assert refused.type is MessageType.JOB_REFUSED
-    assert refused.body == {"job_id": "second", "worker_id": hello_id(hub), "reason": "busy"}
-    failed = hub.outcome("slow")
-    assert failed.type is MessageType.JOB_FAILED
+    assert refused.body == {"job_id": "third", "worker_id": hello_id(hub), "reason": "busy"}
+    failed = hub.result()
+    assert failed.body["job_id"] == "slow" and failed.type is MessageType.JOB_FAILED
     assert failed.body["error"] == "exceeded max_job_duration (0.5 s)"
     assert failed.body["retry"] is False
+    ran = hub.result(timeout=90)  # the ready job starts in the new child (the old was killed)
+    assert (ran.type, ran.body["job_id"]) == (MessageType.JOB_RESULT, "second"), ran.body
     after = run(hub, MessageType.TRAIN_MODEL, job("after", NAME))
     assert after.type is MessageType.JOB_RESULT, after.body
     assert worker.proc.poll() is None
 
 
-def test_sigterm_hands_back_the_running_job_and_says_shutdown(hub, worker):
+def test_a_ready_job_is_dropped_when_the_session_ends_the_running_one_finishes(hub, worker):
+    slow = job("running", BIG, model="prophet", max_points=20_000, max_job_duration=0.5)
+    slow["model_parameters"] = {"max_train_points": 20_000}
+    hub.push(MessageType.TRAIN_MODEL, slow)
+    assert hub.result().body["job_id"] == "running"
+    hub.push(MessageType.TRAIN_MODEL, job("orphan", NAME))
+    assert hub.result().body["job_id"] == "orphan"
+    hub.outbox.put(Message(MessageType.UNKNOWN_CLIENT, {"message": "restarted"}))
+    hub.expect_control(MessageType.HANDSHAKE)  # a new session: the hub re-queues "orphan"
+    ended = hub.result()  # sent under the new session's key (hub.result checks it)
+    assert (ended.type, ended.body["job_id"]) == (MessageType.JOB_FAILED, "running")
+    after = run(hub, MessageType.TRAIN_MODEL, job("next", NAME), timeout=90)  # a new child
+    assert after.type is MessageType.JOB_RESULT, after.body
+    assert "orphan" not in [m.body["job_id"] for m in hub.log if "job_id" in m.body]
+
+
+def test_sigterm_hands_back_the_ready_and_the_running_job_and_says_shutdown(hub, worker):
     slow = job("last", BIG, model="prophet", max_points=20_000, max_job_duration=60)
     slow["model_parameters"] = {"max_train_points": 20_000}
     hub.push(MessageType.TRAIN_MODEL, slow)
     assert hub.result().type is MessageType.JOB_ACCEPTED
+    hub.push(MessageType.TRAIN_MODEL, job("waiting", NAME))
+    assert hub.result().body["job_id"] == "waiting"
     worker.proc.send_signal(signal.SIGTERM)
-    handed_back = hub.result(timeout=10)
-    assert handed_back.type is MessageType.JOB_REFUSED, handed_back.body
-    assert handed_back.body["reason"] == "shutdown"
+    handed_back = [hub.result(timeout=10), hub.result(timeout=10)]
+    assert [(m.type, m.body["job_id"], m.body["reason"]) for m in handed_back] == [
+        (MessageType.JOB_REFUSED, "waiting", "shutdown"),  # at once: another worker takes it
+        (MessageType.JOB_REFUSED, "last", "shutdown"),     # after shutdown_grace
+    ]
     hub.expect_control(MessageType.SHUTDOWN, timeout=10)
     assert worker.proc.wait(10) == 0

@@ -1,12 +1,14 @@
-"""The worker's control channel against an in-test ROUTER, on a fake clock."""
+"""The poll-loop session (a worker's) against an in-test ROUTER, on a fake clock."""
 
 from __future__ import annotations
 
 import pytest
 import zmq
 
-from actors.worker.hub_link import HANDSHAKING, READY, WAITING, HubLink
+from actors.common.peer_session import HANDSHAKING, READY, WAITING
+from actors.common.session_poll import PollSession
 from protocol.envelope import Codec, Message
+from protocol.jobs import JOB_TYPES
 from protocol.session import new_nonce, session_key
 from protocol.transport import Channel, bind, make_socket
 from protocol.types import MessageType
@@ -61,16 +63,17 @@ def setup():
     hello = {"client_id": "w-1", "client_type": "worker", "version": "t", "protocol": 1,
              "token": "tok"}
     JOBS.clear()
-    link = HubLink(ctx, hub.address, Codec("w-1"), poller, lambda: dict(hello),
-                   heartbeat_interval=1.0, liveness=3, reconnect_min=0.5, reconnect_max=2.0,
-                   clock=clock, on_job=JOBS.append)
+    link = PollSession(ctx, hub.address, Codec("w-1"), poller, lambda: dict(hello), keyed=True,
+                       proven=JOB_TYPES, heartbeat_interval=1.0, liveness=3, reconnect_min=0.5,
+                       reconnect_max=2.0, clock=clock, on_message=JOBS.append)
+    link.status = {"busy": False, "job_id": None}
     yield link, hub, clock
     link.close()
     hub.channel.close()
     ctx.term()
 
 
-def deliver(link: HubLink) -> None:
+def deliver(link: PollSession) -> None:
     """Wait (bounded) until the link's socket has input, then let it read."""
     assert link.socket is not None and link.socket.poll(5000), "nothing from the hub"
     link.on_readable()
@@ -83,7 +86,7 @@ def session(link, hub, clock, interval=0.5, liveness=2):
     hub.send(MessageType.HANDSHAKE_OK,
              {"hub_id": "h", "heartbeat_interval": interval, "liveness": liveness})
     deliver(link)
-    assert link.ready and (link.interval, link.liveness) == (interval, liveness)
+    assert link.ready and (link.session.interval, link.session.liveness) == (interval, liveness)
 
 
 def test_handshake_then_heartbeats_on_schedule(setup):
@@ -110,12 +113,12 @@ def test_silent_hub_leads_to_backoff_and_a_new_handshake(setup):
     link.due()
     assert link.state == HANDSHAKING and hub.recv().type is MessageType.HANDSHAKE
     # No answer: the next wait doubles, bounded by reconnect_max.
-    clock.now += link.interval * link.liveness
+    clock.now += link.session.interval * link.session.liveness
     assert link.due() == pytest.approx(clock.now + 1.0)
     clock.now += 1.0
     link.due()
     hub.recv()
-    clock.now += link.interval * link.liveness
+    clock.now += link.session.interval * link.session.liveness
     assert link.due() == pytest.approx(clock.now + 2.0)
 
 
@@ -153,7 +156,7 @@ def test_the_session_key_is_agreed_from_the_token_and_both_nonces(setup):
     link, hub, clock = setup
     session(link, hub, clock)
     hello = hub.hello
-    assert len(hello["nonce"]) == 32 and hello["instance"] == link.instance
+    assert len(hello["nonce"]) == 32 and hello["instance"] == link.session.instance
     assert link.session_key == session_key("tok", "w-1", hello["nonce"], hub.nonce)
     # A new session (a new handshake) has a new key; the instance stays.
     first = link.session_key
@@ -161,7 +164,7 @@ def test_the_session_key_is_agreed_from_the_token_and_both_nonces(setup):
     deliver(link)
     assert link.session_key is None
     renewed = hub.recv().body
-    assert renewed["instance"] == link.instance and renewed["nonce"] != hello["nonce"]
+    assert renewed["instance"] == link.session.instance and renewed["nonce"] != hello["nonce"]
     hub.send(MessageType.HANDSHAKE_OK, {"hub_id": "h", "heartbeat_interval": 0.5, "liveness": 2})
     deliver(link)
     assert link.session_key not in (None, first) and link.session_key == hub.key
@@ -188,3 +191,38 @@ def test_a_hub_answering_without_a_nonce_gets_no_session(setup):
                                         "liveness": 2}, nonce=False)
     deliver(link)
     assert link.state == WAITING and link.session_key is None
+
+
+def test_on_lost_tells_once_when_a_session_that_was_up_ends(setup):
+    link, hub, clock = setup
+    lost: list[str] = []
+    link.on_lost = lambda: lost.append(link.state)
+    link.start()
+    link.due()
+    hub.recv()
+    clock.now += link.session.silence  # no answer to the HANDSHAKE: no session was lost
+    link.due()
+    assert lost == [] and link.state == WAITING
+    clock.now = link.session.reconnect_at
+    session(link, hub, clock)
+    hub.send(MessageType.UNKNOWN_CLIENT, {})  # a new handshake ends the session
+    deliver(link)
+    assert lost == [HANDSHAKING]
+
+
+def test_a_job_sent_ahead_of_the_welcome_is_proven_once_the_key_is_known(setup):
+    link, hub, clock = setup
+    link.start()
+    link.due()
+    hub.recv()
+    # The hub admits us and sends a job in the same turn, the job first (the welcome goes
+    # out after the turn's commit): it is held, then proven under the new session's key.
+    nonce = new_nonce()
+    key = session_key("tok", "w-1", hub.hello["nonce"], nonce)
+    hub.send(MessageType.TRAIN_MODEL, {**JOB, "job_id": "u.early"}, key=key)
+    hub.send(MessageType.TRAIN_MODEL, {**JOB, "job_id": "u.forged"}, key=b"k" * 32)
+    hub.channel.send(Message(MessageType.HANDSHAKE_OK, {
+        "hub_id": "h", "heartbeat_interval": 0.5, "liveness": 2, "nonce": nonce}), [hub.peer])
+    while link.state != READY or link.socket.poll(200):
+        deliver(link)
+    assert [m.body["job_id"] for m in JOBS] == ["u.early"]
