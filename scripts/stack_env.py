@@ -143,7 +143,8 @@ def port_table(ports: Mapping[str, int]) -> str:
 ENV_NAME = re.compile(r"ENODO_[A-Z0-9_]*[A-Z0-9]")
 #: Files whose ENODO_* names are read outside the config tables (gunicorn, API, client, demo).
 SCANNED = ("configs/gunicorn.conf.py", "api/config.py", "scripts/client.py",
-           "scripts/client_config.py", "scripts/run_stack.py", "scripts/demo.py")
+           "scripts/client_config.py", "scripts/run_stack.py", "scripts/demo.py",
+           "scripts/check_deploy.py")
 
 
 def option_tables() -> dict[str, list[Option]]:
