@@ -21,6 +21,7 @@ import zmq.auth
 
 from actors.common.auth import new_token, write_private
 from protocol.curve import CurveClient
+from protocol.envelope import Message
 from protocol.types import MessageType
 from scripts.siridb_dev.testing import DevServer
 from tests.support.hub import Peer
@@ -142,7 +143,10 @@ class Deployment:
                   curve=CurveClient.for_server(public)) as peer:
             answer = peer.handshake()
             assert answer.type is MessageType.HANDSHAKE_OK, answer
-            return peer.api(action, **params).body["data"]
+            data = peer.api(action, **params).body["data"]
+            # Gone at once, as enodo-client leaves: the hub stops heartbeating a closed socket.
+            peer.channel.send(Message(MessageType.SHUTDOWN, {"reason": "done"}))
+            return data
 
     def close(self) -> None:
         """Stop SiriDB (the network kills the rest)."""
