@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 import shutil
 
@@ -67,3 +68,17 @@ def test_no_roles_and_no_program_are_refused(host, capsys):
     assert "ENODO_ROLES or --roles" in capsys.readouterr().err
     assert main(["--roles", "nothing.conf"]) == 2
     assert "no program" in capsys.readouterr().err
+
+
+def test_what_stays_private_across_hosts():
+    """The tee (no authentication) stays on loopback, supervisord's socket with its owner."""
+    listener = configparser.ConfigParser(interpolation=None)
+    listener.read(ROOT / "configs" / "deploy" / "listener.conf")
+    assert listener["listener"]["tee_host"] == "127.0.0.1"
+    host = configparser.ConfigParser(interpolation=None)
+    host.read(ROOT / "configs" / "supervisord" / "host.conf")
+    assert host["unix_http_server"]["chmod"] == "0700"
+    assert not host.has_section("inet_http_server")
+    hub = configparser.ConfigParser(interpolation=None)
+    hub.read(ROOT / "configs" / "deploy" / "hub.conf")
+    assert hub["hub"]["curve"] == "true" and hub["hub"]["metrics_host"] == "127.0.0.1"
