@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from actors.common.config import Option
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE_VAR = "ENODO_PORT_BASE"
 
@@ -141,17 +143,24 @@ def port_table(ports: Mapping[str, int]) -> str:
 ENV_NAME = re.compile(r"ENODO_[A-Z0-9_]*[A-Z0-9]")
 #: Files whose ENODO_* names are read outside the config tables (gunicorn, API, client, demo).
 SCANNED = ("configs/gunicorn.conf.py", "api/config.py", "scripts/client.py",
-           "scripts/client_config.py", "scripts/run_stack.py", "scripts/demo.py")
+           "scripts/client_config.py", "scripts/run_stack.py", "scripts/demo.py",
+           "scripts/check_deploy.py")
 
 
-def known_env_names(root: Path = ROOT) -> set[str]:
-    """Every ENODO_* variable some part of the stack reads."""
+def option_tables() -> dict[str, list[Option]]:
+    """Each actor's option table, by what a command line names to run it."""
     from actors.hub.config import OPTIONS as HUB
     from actors.listener.config import OPTIONS as LISTENER
     from actors.worker.config import OPTIONS as WORKER
     from api.config import OPTIONS as API
 
-    names = {o.env_name for o in (*HUB, *LISTENER, *WORKER, *API)}
+    return {"actors.hub.main": list(HUB), "actors.listener.main": list(LISTENER),
+            "actors.worker.main": list(WORKER), "api.wsgi:app": list(API)}
+
+
+def known_env_names(root: Path = ROOT) -> set[str]:
+    """Every ENODO_* variable some part of the stack reads."""
+    names = {o.env_name for table in option_tables().values() for o in table}
     names |= {p.var for p in PORTS} | set(RUN_VARS)
     for rel in SCANNED:
         try:

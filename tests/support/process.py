@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -14,16 +15,19 @@ class ActorProcess:
     #: Seconds stop() waits for the process to end by default.
     stop_timeout = 15.0
 
-    def __init__(self, log_path: Path, env: dict[str, str]) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str], prefix: Sequence[str] = ()) -> None:
         self.log_path = log_path
         self.env = env
+        #: Words run before python, e.g. ("ip", "netns", "exec", NAME) for another host.
+        self.prefix = list(prefix)
         self.proc: subprocess.Popen | None = None
 
     def spawn(self, module: str, *args: str) -> None:
-        """Start `python -m module args` with self.env, output to the log file."""
+        """Start `[prefix] python -m module args` with self.env, output to the log file."""
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", module, *args], env=self.env, stdout=log, stderr=log
+                [*self.prefix, sys.executable, "-m", module, *args], env=self.env, stdout=log,
+                stderr=log,
             )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float | None = None) -> int:
