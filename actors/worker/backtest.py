@@ -67,13 +67,23 @@ def run_trial(
     return Trial(means, lowers, uppers)
 
 
-def combine(trials: Sequence[Trial]) -> Trial:
-    """The equal-weight mean of several candidates' forecasts (bounds averaged too)."""
-    def mean_of(parts: list[list[np.ndarray]]) -> list[np.ndarray]:
-        return [np.mean(np.vstack(arrays), axis=0) for arrays in zip(*parts, strict=True)]
+def aggregate(parts: Sequence[Sequence[float]], how: str = "mean") -> np.ndarray:
+    """The step-by-step mean or median of several forecasts of the same length."""
+    stacked = np.vstack([np.asarray(p, dtype=np.float64) for p in parts])
+    if how == "median":
+        return np.median(stacked, axis=0)
+    if how == "mean":
+        return np.mean(stacked, axis=0)
+    raise ValueError(f"unknown aggregate {how!r} (mean or median)")
 
-    return Trial(mean_of([t.means for t in trials]), mean_of([t.lowers for t in trials]),
-                 mean_of([t.uppers for t in trials]))
+
+def combine(trials: Sequence[Trial], how: str = "mean") -> Trial:
+    """Several candidates' forecasts combined step by step (`how`: mean or median), bounds too."""
+    def of(parts: list[list[np.ndarray]]) -> list[np.ndarray]:
+        return [aggregate(arrays, how) for arrays in zip(*parts, strict=True)]
+
+    return Trial(of([t.means for t in trials]), of([t.lowers for t in trials]),
+                 of([t.uppers for t in trials]))
 
 
 def score(trial: Trial, values: np.ndarray, plan: Plan, period: int) -> dict[str, float]:

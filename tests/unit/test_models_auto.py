@@ -60,23 +60,61 @@ def test_auto_picks_a_seasonal_model_on_a_seasonal_series(auto_state):
         seasonal = {
             "ets": lambda s: s["components"][2] != "N" or s["seasons"]["periods"],
             "theta": lambda s: s["decomposition"] or s["seasons"]["periods"],
+            "ces": lambda s: s["season_type"] != "N" or s["seasons"]["periods"],
             "seasonal_naive": lambda s: s["period"] >= 2,
             "arima": lambda s: s["period"] >= 2,
         }[member["model"]]
         assert seasonal(member), member["model"]
 
 
-def test_auto_records_why(auto_state):
+def test_auto_defaults_to_the_ets_theta_mean_backtested_for_the_report(auto_state, series):
     selection = auto_state["selection"]
-    assert selection["choice"] == auto_state["choice"]
+    assert auto_state["choice"] == selection["choice"] == "combination"
+    assert [m["model"] for m in auto_state["members"]] == ["theta", "ets", "ces",
+                                                             "seasonal_naive"]
+    assert auto_state["members"][0]["variant"] == "DOTM"
     assert selection["origins"] == 3 and selection["horizon"] == 12
-    for name in ("seasonal_naive", "theta", "ets", "arima", "combination"):
+    # the combination and its members (the baseline among them) are backtested, nothing else
+    assert set(selection["scores"]) == {"combination", "theta", "ets", "ces", "seasonal_naive"}
+    for scores in selection["scores"].values():
+        assert set(scores) == {"mase", "smape", "coverage"}
+    assert selection["reason"].startswith("the only candidate (backtest MASE")
+    assert len(json.dumps(auto_state)) < 20_000
+    parts = [get_model(m["model"]).forecast(m, 6) for m in auto_state["members"]]
+    combined = get_model("auto").forecast(auto_state, 6)
+    for key in ("mean", "lower", "upper"):  # median of four: the mean of the middle two
+        middle = np.sort([getattr(p, key) for p in parts], axis=0)[1:3]
+        assert getattr(combined, key) == pytest.approx(middle.mean(axis=0).tolist(), rel=1e-12)
+
+
+def test_auto_combines_by_mean_when_asked_and_in_states_from_before_the_median(series):
+    ts, values = series
+    model = get_model("auto")
+    state = model.train(ts[:-HOLDOUT], values[:-HOLDOUT], {
+        "time_precision": "s", "combine": "theta,ets", "combine_with": "mean"})
+    parts = [get_model(m["model"]).forecast(m, 6).mean for m in state["members"]]
+    expected = np.mean(parts, axis=0).tolist()
+    assert model.forecast(state, 6).mean == pytest.approx(expected, rel=1e-12)
+    older = dict(state, params={k: v for k, v in state["params"].items()
+                                if k != "combine_with"})
+    assert model.forecast(older, 6).mean == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="'combine_with'"):
+        model.train(ts, values, {"time_precision": "s", "combine_with": "max"})
+
+
+def test_auto_records_why(series):
+    ts, values = series
+    state = get_model("auto").train(ts[:-HOLDOUT], values[:-HOLDOUT], {
+        "time_precision": "s", "candidates": "seasonal_naive,theta,ets,ces,arima,combination"})
+    selection = state["selection"]
+    assert selection["choice"] == state["choice"]
+    assert selection["origins"] == 3 and selection["horizon"] == 12
+    for name in ("seasonal_naive", "theta", "ets", "ces", "arima", "combination"):
         assert set(selection["scores"][name]) == {"mase", "smape", "coverage"}, name
     best = min(v["mase"] for v in selection["scores"].values())
-    chosen = selection["scores"][auto_state["choice"]]["mase"]
-    assert chosen == best or auto_state["choice"] == "combination" and chosen <= best * 1.5
+    chosen = selection["scores"][state["choice"]]["mase"]
+    assert chosen == best or state["choice"] == "combination" and chosen <= best * 1.5
     assert "MASE" in selection["reason"]
-    assert len(json.dumps(auto_state)) < 20_000
 
 
 def test_auto_on_a_short_series_uses_the_combination(series):

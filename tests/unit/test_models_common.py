@@ -117,7 +117,8 @@ def test_fit_keeps_structure_and_moves_on(trained, data):
     json.dumps(refit, allow_nan=False)
     structural = {"arima": ("order", "period", "fourier_order", "trend"),
                   "prophet": ("seasonalities",), "ets": ("components", "m"),
-                  "theta": ("variant",), "seasonal_naive": ("period",),
+                  "theta": ("variant",), "ces": ("season_type", "m"),
+                  "seasonal_naive": ("period",),
                   "auto": ("choice", "selection")}[model.name]
     for key in structural:
         assert refit[key] == state[key], key

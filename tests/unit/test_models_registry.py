@@ -9,6 +9,7 @@ import pytest
 from actors.worker.models.arima import ArimaModel
 from actors.worker.models.auto import AutoModel
 from actors.worker.models.base import Forecast
+from actors.worker.models.ces import CesModel
 from actors.worker.models.ets import EtsModel
 from actors.worker.models.prophet_model import ProphetModel
 from actors.worker.models.registry import (
@@ -26,7 +27,7 @@ from actors.worker.models.theta import ThetaModel
 
 def test_models_and_legacy_ids():
     assert MODELS == {"arima": ArimaModel, "prophet": ProphetModel, "ets": EtsModel,
-                      "theta": ThetaModel, "seasonal_naive": SeasonalNaiveModel,
+                      "theta": ThetaModel, "ces": CesModel, "seasonal_naive": SeasonalNaiveModel,
                       "auto": AutoModel}
     assert LEGACY_MODEL_IDS == {1: "arima", 2: "prophet"}
     assert isinstance(get_model("arima"), ArimaModel)

@@ -1,16 +1,20 @@
-"""Automatic model choice per series by a rolling-origin backtest on the series' own history.
+"""Forecast combination by default; optionally a choice per series by rolling-origin backtest.
+
+By default (`candidates` = "combination") the forecast is the step-by-step median
+(`combine_with`) of the `combine` models' forecasts: ETS, Theta (dynamic optimised), CES and
+seasonal naive, i.e. the mean of the middle two. On M3 a fixed combination beat every
+per-series pick by backtest we tried, at a fraction of the cost (docs/models.md). The
+combination is still backtested, with its members, for the accuracy report.
 
 train: regularise, find the seasonal period, backtest every candidate (see backtest.py) on the
 last `backtest_points` points and score it by its mean MASE (scaled by the seasonal-naive
-in-sample error); the candidate `combination`, the equal-weight mean of the `combine` models, is
-scored from their backtest forecasts. The lowest score wins, except that the combination is
-kept unless a single model beats it clearly (its MASE times 1 + `combination_margin` still
-below the combination's): on short histories a backtest is a noisy judge, and the mean of ETS
-and Theta is the more robust choice out of sample (on M3 it beats every per-series pick by
-backtest we tried). The winner (or each member of the combination) is then trained on the
-whole history. A history too short to backtest gets the
-combination. fit: fits each member, keeping the choice. forecast: the member's forecast, or the
-members' mean (bounds averaged).
+in-sample error); the candidate `combination` is scored from its members' backtest forecasts.
+With several candidates the lowest score wins, except that the combination is kept unless a
+single model beats it clearly (its MASE times 1 + `combination_margin` still below the
+combination's): on short histories a backtest is a noisy judge. The winner (or each member of
+the combination) is then trained on the whole history. A history too short to backtest gets
+the combination. fit: fits each member, keeping the choice. forecast: the member's forecast, or the
+members' mean or median (bounds combined the same way).
 
 State (JSON): model, version, params, step, last_ts, choice, members (the chosen models'
 states), selection {period, horizon, origins, level, scores {candidate: {mase, smape, coverage}
@@ -132,7 +136,7 @@ class AutoModel(Model):
                 "selection": selection}
 
     def forecast(self, state: dict, horizon: int, level: float = 0.95) -> Forecast:
-        """The chosen model's forecast, or the mean of the combination's members."""
+        """The chosen model's forecast, or the combination's (members' mean or median)."""
         check_forecast_args(horizon, level)
         self.check_state(state, STATE_KEYS)
         if not state["members"]:
@@ -140,7 +144,8 @@ class AutoModel(Model):
         parts = [_model(m.get("model")).forecast(m, horizon, level) for m in state["members"]]
         if len(parts) == 1:
             return parts[0]
-        mean, lower, upper = (np.mean([getattr(p, key) for p in parts], axis=0)
+        how = state["params"].get("combine_with", "mean")  # states before it: the mean
+        mean, lower, upper = (backtest.aggregate([getattr(p, key) for p in parts], how)
                               for key in ("mean", "lower", "upper"))
         return Forecast(parts[0].timestamps, mean.tolist(), lower.tolist(), upper.tolist(),
                         float(level))
@@ -176,7 +181,8 @@ class AutoModel(Model):
                 selection["scores"][name] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
         members = [m for m in split_names(params["combine"]) if m in trials]
         if COMBINATION in candidates and members:
-            trials[COMBINATION] = backtest.combine([trials[m] for m in members])
+            trials[COMBINATION] = backtest.combine([trials[m] for m in members],
+                                                   params["combine_with"])
             selection["combined"] = members
         scored = {}
         for name in candidates:
@@ -195,7 +201,11 @@ class AutoModel(Model):
 
 
 def _choose(scored: Mapping[str, Mapping[str, Any]], margin: float) -> tuple[str, str]:
-    """The candidate with the lowest MASE (the combination unless beaten by `margin`)."""
+    """The candidate with the lowest MASE (the combination unless beaten by `margin`); a
+    single candidate that ran its backtest is kept whatever its score."""
+    if len(scored) == 1:
+        (only, scores), = scored.items()
+        return only, f"the only candidate (backtest MASE {scores['mase']})"
     finite = {k: v["mase"] for k, v in scored.items() if v["mase"] is not None}
     if not finite:
         return "seasonal_naive", "no candidate could be scored"

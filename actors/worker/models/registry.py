@@ -5,6 +5,7 @@ from __future__ import annotations
 from actors.worker.models.arima import ArimaModel
 from actors.worker.models.auto import AutoModel
 from actors.worker.models.base import Model
+from actors.worker.models.ces import CesModel
 from actors.worker.models.ets import EtsModel
 from actors.worker.models.prophet_model import ProphetModel
 from actors.worker.models.seasonal_naive import SeasonalNaiveModel
@@ -19,7 +20,8 @@ from protocol.models import (  # noqa: F401 - re-exported for the worker's calle
 
 MODELS: dict[str, type[Model]] = {
     cls.name: cls
-    for cls in (ArimaModel, ProphetModel, EtsModel, ThetaModel, SeasonalNaiveModel, AutoModel)
+    for cls in (ArimaModel, ProphetModel, EtsModel, ThetaModel, CesModel, SeasonalNaiveModel,
+                AutoModel)
 }
 
 

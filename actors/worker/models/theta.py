@@ -2,8 +2,10 @@
 
 train: regularise, plan the seasonality (see seasonal.py: a short period goes to Theta's own
 classical decomposition, used when the lag-m autocorrelation is significant; long or several
-periods are removed as Fourier terms first), then choose among the standard (STM), optimised
-(OTM) and dynamic (DSTM, DOTM) Theta models by in-sample MSE. fit: same variant, seasonality,
+periods are removed as Fourier terms first), then fit the `variant`: by default the dynamic
+optimised Theta model (DOTM, Fiorucci et al. 2016), or with `auto` the best of the standard
+(STM), optimised (OTM) and dynamic (DSTM, DOTM) models by in-sample MSE (which forecast M3
+worse than DOTM alone: docs/models.md). fit: same variant, seasonality,
 alpha and theta; the initial level is re-estimated and the states run through the new history
 (cheap: a one-dimensional optimisation). forecast: from the last state (level, mean, A, B)
 by the model's own recursion (Fiorucci et al. 2016), with SES-style intervals
