@@ -15,7 +15,7 @@ def test_blocks_found_and_every_skip_has_a_reason():
     assert blocks[0].id == "README.md:9" and blocks[0].text.startswith("make run")
     run = [b for b in blocks if not b.skip]
     assert {b.path.name for b in run} == {
-        "README.md", "api.md", "client.md", "alerts.md", "rules.md"}
+        "README.md", "api.md", "client.md", "alerts.md", "rules.md", "deploy.md"}
     assert all(b.skip is None or len(b.skip) > 10 for b in blocks)
 
 
