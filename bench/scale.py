@@ -2,7 +2,7 @@
 
     python bench/scale.py [--series 100000] [--duration 60] [--saturation-jobs 10000]
                           [--listeners 4] [--point-interval 60] [--workers 2] [--capacity 32]
-                          [--refresh 300]
+                          [--refresh 300] [--real-workers N [--history 72]]
 
 Set-up: the store of a throw-away data_dir is seeded with --series trained series (each
 with its model state, last forecast and detector state; bench/scale_seed.py writes the
@@ -21,6 +21,10 @@ Saturation phase: the client queues --saturation-jobs forecasts as fast as the h
 (listeners still reporting): results applied per second and hub CPU per job.
 Then the hub is stopped (SIGTERM) and started again, and then killed (kill -9, a few
 seconds into a saturation burst) and started again: both times to serving are printed.
+
+With --real-workers N the stub workers give way to N real enodo-worker processes and the
+series exist in a development SiriDB with --history points each (bench/scale_real.py):
+the same figures with real forecast jobs (model, SiriDB read, judging, write back).
 
 Loop turn quantiles are read from the hub's enodo_hub_loop_turn_seconds histogram (the
 phase's difference), interpolated in its buckets; "over 10 ms" is exact (a bucket edge).
@@ -55,6 +59,15 @@ from bench.scale_measure import (  # noqa: E402
     sqlite_mb,
 )
 from bench.scale_peers import driver_main, listener_main, worker_main  # noqa: E402
+from bench.scale_real import (  # noqa: E402
+    forecasts_written,
+    history,
+    siridb_env,
+    start_siridb,
+    start_workers,
+    stop_all,
+    trained_state,
+)
 from bench.scale_seed import seed_store, series_name  # noqa: E402
 from tests.api.gunicorn_proc import Gunicorn  # noqa: E402
 from tests.support.hub import HubProcess, Peer  # noqa: E402
@@ -107,10 +120,10 @@ def configure(hub: HubProcess) -> None:
 
 
 def phase(hub: HubProcess, metrics_port: int, load: Load, driver: tuple, seconds: float,
-          target: int | None = None) -> dict:
-    """Once the load's peers are online, start the driver; run for `seconds` (or until
+          workers: int, target: int | None = None) -> dict:
+    """Once `workers` workers are online, start the driver; run for `seconds` (or until
     `target` results were applied); return the hub's figures over that time."""
-    wanted = {"worker": sum(p.name.startswith("w") for p in load.procs)}
+    wanted = {"worker": workers}
     wait_for(lambda: all(scrape_turns(metrics_port)["peers"].get(k, 0) >= n
                          for k, n in wanted.items()), 120, "the load's peers to be online")
     turns0, cpu0, t0 = scrape_turns(metrics_port), hub_cpu(hub.proc.pid), time.monotonic()
@@ -133,9 +146,9 @@ def phase(hub: HubProcess, metrics_port: int, load: Load, driver: tuple, seconds
 
 
 def peers(args: argparse.Namespace, hub: HubProcess, names: list[str]) -> Load:
-    """Stub workers and listeners, started (the driver comes with the phase)."""
+    """Stub workers (none with real ones) and listeners, started (the driver comes later)."""
     load = Load(multiprocessing.get_context("fork"))
-    for no in range(args.workers):
+    for no in range(0 if args.real_workers else args.workers):
         load.start("worker", worker_main, hub.address("control"), hub.address("results"), TOKEN,
                    no, args.capacity)
     for no in range(args.listeners):
@@ -183,14 +196,26 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--capacity", type=int, default=32)
     parser.add_argument("--refresh", type=float, default=300.0)
+    parser.add_argument("--real-workers", type=int, default=0,
+                        help="real enodo-worker processes and the development SiriDB")
+    parser.add_argument("--history", type=int, default=72,
+                        help="hourly points of each series in SiriDB (with --real-workers)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="enodo-scale-"))
     names = [series_name(i) for i in range(args.series)]
     metrics_port = free_port()
+    db, real, seed_options, hub_env = None, [], {}, {}
+    if args.real_workers:
+        end_ms = (int(time.time() * 1000) // 3_600_000 - 1) * 3_600_000
+        db, took = start_siridb(names, args.history, end_ms)
+        print(f"siridb: {args.series} series of {args.history} points in {took:.1f} s")
+        model, state = trained_state(history(args.history, end_ms))
+        seed_options, hub_env = {"model": model, "state": state, "last_ts": end_ms}, siridb_env(db)
+    workers = args.real_workers or args.workers
     hub = HubProcess(tmp, {"ENODO_HUB_TOKEN": TOKEN, "ENODO_HUB_LOG_LEVEL": "WARNING",
                            "ENODO_HUB_METRICS_PORT": str(metrics_port),
-                           "ENODO_HUB_HEARTBEAT_INTERVAL": "1.0"})
-    seeded = seed_store(str(hub.data_dir), args.series, 5, 24)
+                           "ENODO_HUB_HEARTBEAT_INTERVAL": "1.0", **hub_env})
+    seeded = seed_store(str(hub.data_dir), args.series, 5, 24, **seed_options)
     progress(f"seeded {args.series} series in {seeded['seconds']:.1f} s")
     print(f"seed: {args.series} series in {seeded['seconds']:.1f} s, SQLite "
           f"{sqlite_mb(hub.data_dir):.0f} MB")
@@ -200,13 +225,15 @@ def main() -> int:
         print(f"start: serving {start_s:.2f} s after the hub started ({start_cpu:.2f} s of "
               f"hub CPU), RSS {rss_mb(hub.proc.pid):.0f} MB")
         configure(hub)
+        if db is not None:
+            real = start_workers(tmp, hub, db, args.real_workers)
         api = Gunicorn("api.wsgi:app", workers=2, env={
             "ENODO_API_HUB_ADDRESS": hub.address("api"), "ENODO_API_ACCESS_LOG": "off"}).start()
         probe = RestProbe(api, names).start()
         rate = args.series / args.refresh
         progress(f"steady phase: {rate:.0f} jobs/s offered for {args.duration:.0f} s")
         steady = phase(hub, metrics_port, peers(args, hub, names), driver(hub, names, rate),
-                       args.duration)
+                       args.duration, workers)
         rest = probe.stop()
         report_phase("steady", steady)
         for kind, figures in rest.items():
@@ -214,7 +241,7 @@ def main() -> int:
         progress(f"saturation phase: {args.saturation_jobs} jobs as fast as answered")
         jobs = names[: args.saturation_jobs]
         sat = phase(hub, metrics_port, peers(args, hub, names), driver(hub, jobs, 0), 600.0,
-                    target=len(jobs))
+                    workers, target=len(jobs))
         report_phase("saturation", sat)
         print(f"memory: RSS {rss_mb(hub.proc.pid):.0f} MB (peak {rss_mb(hub.proc.pid, 'VmHWM'):.0f}"
               f" MB), SQLite {sqlite_mb(hub.data_dir):.0f} MB")
@@ -230,6 +257,9 @@ def main() -> int:
         killed_s, killed_cpu = serving_after(hub, names[-1])
         print(f"restart after kill -9 mid-burst: serving in {killed_s:.2f} s "
               f"({killed_cpu:.2f} s CPU)")
+        if db is not None:
+            print(f"siridb: forecasts written for {forecasts_written(db, names)} of "
+                  f"{args.series} series")
         per_job = sat["cpu"] / sat["jobs"] * 1000 if sat["jobs"] else float("nan")
         print(f"scale: series={args.series} rss_mb={steady['rss']:.0f} "
               f"turn_p99_ms={steady['turns']['p99_ms']:.1f} "
@@ -238,6 +268,7 @@ def main() -> int:
     finally:
         if api is not None:
             api.stop()
+        stop_all(real, db)
         if hub.proc is not None and hub.proc.poll() is None:
             hub.stop(timeout=120)
         shutil.rmtree(tmp, ignore_errors=True)  # 3 GB at a million series

@@ -25,8 +25,6 @@ from actors.hub.store import Store, _dumps
 CHUNK = 20_000
 HOUR_MS = 3_600_000
 TS0 = 1_700_000_000_000
-#: A detector state as the worker keeps it (actors/hub/result_checks.py check_detector).
-DETECTOR = _dumps({"last_ts": TS0, "flags": [0] * 20, "quiet": 0})
 
 
 def series_name(i: int) -> str:
@@ -51,8 +49,8 @@ def model_state(seed: int) -> dict:
             "sigma2": round(rng.uniform(0.5, 3.0), 6), "last_ts": TS0, "nobs": 500}
 
 
-def _rows(n: int, fit_every: int, now: float) -> Iterator[tuple[str, str, str]]:
-    model, params = check_model("arima", {})
+def _rows(n: int, fit_every: int, now: float, model_name: str) -> Iterator[tuple[str, str, str]]:
+    model, params = check_model(model_name, {})
     anomaly = check_anomaly_settings(None)
     rng = random.Random(1)
     for i in range(n):
@@ -68,9 +66,12 @@ def _rows(n: int, fit_every: int, now: float) -> Iterator[tuple[str, str, str]]:
         yield series.name, _dumps(series.config()), _dumps(series.runtime())
 
 
-def seed_store(data_dir: str, n: int, fit_every: int, horizon: int) -> dict[str, float]:
+def seed_store(data_dir: str, n: int, fit_every: int, horizon: int, model: str = "arima",
+               state: dict | None = None, last_ts: int = TS0) -> dict[str, float]:
     """Write n trained series (with model, forecast, detector) into data_dir's store.
 
+    With `state` (a real model's, bench/scale_real.py) every series holds it under `model`
+    and its detector has judged up to last_ts; otherwise stand-in ARIMA states.
     Returns the seconds taken and the rows written. The store must hold no hub's lock.
     """
     started = time.monotonic()
@@ -78,7 +79,8 @@ def seed_store(data_dir: str, n: int, fit_every: int, horizon: int) -> dict[str,
     db = store.db
     now = time.time()
     db.execute("BEGIN")
-    rows = _rows(n, fit_every, now)
+    rows = _rows(n, fit_every, now, model)
+    detector = _dumps({"last_ts": last_ts, "flags": [0] * 20, "quiet": 0})
     while True:
         chunk = [row for _, row in zip(range(CHUNK), rows, strict=False)]
         if not chunk:
@@ -86,14 +88,14 @@ def seed_store(data_dir: str, n: int, fit_every: int, horizon: int) -> dict[str,
         db.executemany("INSERT INTO series (name, config, runtime) VALUES (?, ?, ?)", chunk)
         names = [row[0] for row in chunk]
         # A few distinct states and forecasts, shared: the seeder's time is the SQL's.
-        states = [_dumps(model_state(k)) for k in range(16)]
+        states = [_dumps(state if state is not None else model_state(k)) for k in range(16)]
         forecasts = [_dumps(forecast(horizon, k)) for k in range(16)]
         db.executemany("INSERT INTO models (name, state) VALUES (?, ?)",
                        [(name, states[k % 16]) for k, name in enumerate(names)])
         db.executemany("INSERT INTO outputs (name, kind, value) VALUES (?, 'forecast', ?)",
                        [(name, forecasts[k % 16]) for k, name in enumerate(names)])
         db.executemany("INSERT INTO outputs (name, kind, value) VALUES (?, 'detector', ?)",
-                       [(name, DETECTOR) for name in names])
+                       [(name, detector) for name in names])
     db.execute("COMMIT")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
