@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import falcon
 
+from api.console.alert_forms import AddOutput, AddSilence, RemoveOutput, RemoveSilence
 from api.console.alerts_page import AlertsPage
 from api.console.changes import AddSeries, EditAnomaly, Login, Logout, QueueJob, RemoveSeries
 from api.console.history import HistoryReader
@@ -46,4 +47,8 @@ def install_console(
     app.add_route(f"{PREFIX}/events", EventLog(*parts))
     app.add_route(f"{PREFIX}/settings", SettingsPage(*parts))
     app.add_route(f"{PREFIX}/alerts", AlertsPage(*parts))
+    app.add_route(f"{PREFIX}/alerts/outputs", AddOutput(*parts))
+    app.add_route(f"{PREFIX}/alerts/outputs/{{name}}/remove", RemoveOutput(*parts))
+    app.add_route(f"{PREFIX}/alerts/silences", AddSilence(*parts))
+    app.add_route(f"{PREFIX}/alerts/silences/{{id}}/remove", RemoveSilence(*parts))
     app.add_route(f"{PREFIX}/static/{{file}}", StaticFiles())

@@ -1,11 +1,12 @@
-"""/ui/alerts: the alert outputs, silences and recent deliveries (read-only; they are
-managed over REST and the client, docs/alerts.md)."""
+"""/ui/alerts: the alert outputs, silences and recent deliveries; its forms add and delete
+outputs and silences (api/console/alert_forms.py), as REST and the client do (docs/alerts.md)."""
 
 from __future__ import annotations
 
 import falcon
 
 from api.console.web import Console
+from protocol.alert_actions import OutputKind
 
 #: Deliveries shown (newest first).
 DELIVERIES = 100
@@ -22,4 +23,5 @@ class AlertsPage(Console):
         deliveries = self.hub.request("alert_deliveries", {"limit": DELIVERIES})["deliveries"]
         template = "alerts_live.html" if req.get_param("part") == "live" else "alerts.html"
         self.render(resp, template, session, outputs=outputs, silences=silences,
-                    deliveries=deliveries)
+                    deliveries=deliveries, kinds=[k.value for k in OutputKind],
+                    error=req.get_param("error"), done=req.get_param("done"))

@@ -20,7 +20,7 @@ from api.routing import encode_name
 ANOMALY_KEYS = ("direction", "min_deviation", "k", "n", "event_gap")
 
 
-def _back(path: str, **message: str) -> falcon.HTTPSeeOther:
+def back(path: str, **message: str) -> falcon.HTTPSeeOther:
     return falcon.HTTPSeeOther(path + ("?" + urlencode(message) if message else ""))
 
 
@@ -28,15 +28,15 @@ def _series_url(name: str) -> str:
     return f"{PREFIX}/series/{encode_name(name)}"
 
 
-def _attempt(path: str, done: str, call: Any) -> falcon.HTTPSeeOther:
+def attempt(path: str, done: str, call: Any) -> falcon.HTTPSeeOther:
     """Run a hub call; the redirect back says what happened (or the hub's refusal)."""
     try:
         call()
     except HubError as exc:
         if exc.code in ("internal", "unavailable"):
             raise
-        return _back(path, error=exc.message)
-    return _back(path, done=done)
+        return back(path, error=exc.message)
+    return back(path, done=done)
 
 
 class Login(Console):
@@ -83,12 +83,12 @@ class AddSeries(Console):
             check_servable(body["name"])
             self.hub.request("add_series", body)
         except falcon.HTTPError as exc:
-            raise _back(PREFIX, error=str(exc.description)) from None
+            raise back(PREFIX, error=str(exc.description)) from None
         except HubError as exc:
             if exc.code in ("internal", "unavailable"):
                 raise
-            raise _back(PREFIX, error=exc.message) from None
-        raise _back(_series_url(body["name"]), done=f"added {body['name']}")
+            raise back(PREFIX, error=exc.message) from None
+        raise back(_series_url(body["name"]), done=f"added {body['name']}")
 
 
 class RemoveSeries(Console):
@@ -97,7 +97,7 @@ class RemoveSeries(Console):
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         """Remove it and go back to the list."""
         self.change(req, resp)
-        raise _attempt(PREFIX, f"removed {name}",
+        raise attempt(PREFIX, f"removed {name}",
                        lambda: self.hub.request("remove_series", {"name": name}))
 
 
@@ -108,7 +108,7 @@ class QueueJob(Console):
         """Queue the form's job type; the hub checks it."""
         _, form = self.change(req, resp)
         kind = form.get("type", "")
-        raise _attempt(_series_url(name), f"{kind} queued", lambda: self.hub.request(
+        raise attempt(_series_url(name), f"{kind} queued", lambda: self.hub.request(
             "queue_job", {"name": name, "job_type": kind}))
 
 
@@ -120,5 +120,5 @@ class EditAnomaly(Console):
         _, form = self.change(req, resp)
         changes = {key: form_value(form[key].strip()) for key in ANOMALY_KEYS
                    if form.get(key, "").strip()}
-        raise _attempt(_series_url(name), "anomaly settings changed", lambda: self.hub.request(
+        raise attempt(_series_url(name), "anomaly settings changed", lambda: self.hub.request(
             "set_anomaly", {"name": name, "anomaly": changes}))

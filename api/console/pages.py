@@ -11,7 +11,7 @@ from typing import Any
 import falcon
 
 from api.console.history import HistoryError, HistoryReader
-from api.console.views import chart_data, read_forecast, series_rows
+from api.console.views import analysis_rows, chart_data, read_forecast, rule_rows, series_rows
 from api.console.web import Console, changed_fields
 from api.hub_client import HubError
 from protocol.settings import rules
@@ -71,7 +71,8 @@ class SeriesPage(Console):
         events = [e for e in log if e.get("series") == name][:50]
         template = "series_live.html" if _live(req) else "series_page.html"
         self.render(resp, template, session, s=detail, accuracy=accuracy, events=events,
-                    finished=finished,
+                    finished=finished, rules=rule_rows(detail),
+                    analysis=analysis_rows(detail.get("analysis")),
                     error=req.get_param("error"), done=req.get_param("done"))
 
 

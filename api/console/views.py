@@ -94,3 +94,66 @@ def chart_data(history: list[tuple[int, float]], forecast: dict[str, Any],
         "events": [{**e, "x0": to_iso(e["start"]), "x1": to_iso(e["end"] or e["start"])}
                    for e in anomalies["events"]],
     }
+
+
+def _span(seconds: float) -> str:
+    """Seconds as the largest unit that fits (90 -> 1.5m, 86400 -> 1d)."""
+    for unit, size in (("w", 604_800), ("d", 86_400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g}{unit}"
+    return f"{seconds:.3g}s"
+
+
+def rule_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each rule (and the hub's stale check) with its state: status, since, crossing time."""
+    states = detail.get("rule_states") or {}
+    rows = []
+    for rule in detail.get("rules") or []:
+        state = states.get(rule["id"]) or {}
+        condition = f"{rule['op']} {rule['threshold']:g}"
+        if rule["kind"] == "forecast":
+            within = rule["within"]
+            condition += f" within {_span(within) if isinstance(within, int | float) else within}"
+            condition += " (band)" if rule.get("band") else ""
+        rows.append(_rule_row(rule["id"], rule["kind"], condition, rule["severity"], state))
+    if "stale" in states:
+        rows.append(_rule_row("stale", "stale", "no new points for stale_factor intervals", "",
+                              states["stale"]))
+    return rows
+
+
+def _rule_row(rule_id: str, kind: str, condition: str, severity: str,
+              state: dict[str, Any]) -> dict[str, Any]:
+    # since: where the status began (the series' precision); the stale check has only the
+    # hub's wall-clock changed_at.
+    since = state.get("since") if state.get("since") is not None else state.get("changed_at")
+    crossing = state.get("crossing_at")
+    return {"id": rule_id, "kind": kind, "condition": condition, "severity": severity,
+            "status": state.get("status", "unknown"),
+            "since": to_iso(since) if since is not None else "",
+            "crossing": to_iso(crossing) if crossing is not None else "",
+            "value": state.get("value")}
+
+
+def analysis_rows(analysis: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The base analysis as label/text pairs (only what it has: few points give few)."""
+    if not analysis:
+        return []
+    out = [("points", str(analysis["points"]))]
+    if analysis.get("interval") is None:  # too few points: health and reasons only
+        return out
+    out.append(("interval", _span(analysis["interval"])))
+    if analysis.get("regularity") is not None:
+        out.append(("regularity", f"{analysis['regularity']:.0%} of steps on the interval"))
+    seasons = [f"{_span(s['period'])} (strength {s['strength']:.2f})"
+               for s in analysis.get("seasons") or []]
+    out.append(("seasons", ", ".join(seasons) or "none found"))
+    if analysis.get("trend"):
+        trend = analysis["trend"]
+        out.append(("trend", f"{trend['direction']} (strength {trend['strength']:.2f}, "
+                             f"change {trend['change']:.4g} over the span)"))
+    if analysis.get("noise") is not None:
+        ratio = analysis.get("noise_ratio")
+        out.append(("noise", f"{analysis['noise']:.4g}"
+                             + (f" ({ratio:.0%} of the spread)" if ratio is not None else "")))
+    return out

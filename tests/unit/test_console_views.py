@@ -50,3 +50,33 @@ def test_form_values_become_json_values_the_hub_checks():
     form = {"csrf": "x", "horizon": "24", "interval_level": "0.9", "default_model": "auto",
             "unknown": "1"}
     assert changed_fields(form, current) == {"interval_level": 0.9}
+
+
+def test_rule_rows_give_each_rule_its_state_and_the_stale_check():
+    from api.console.views import rule_rows
+
+    detail = {"rules": [
+        {"id": "full", "kind": "forecast", "op": "above", "threshold": 95.0, "within": 604800,
+         "band": True, "severity": "critical"},
+        {"id": "hot", "kind": "data", "op": "below", "threshold": 1.5, "severity": "warning"}],
+        "rule_states": {"full": {"status": "firing", "since": 1_700_000_000,
+                                 "crossing_at": 1_700_086_400},
+                        "stale": {"status": "firing", "changed_at": 1_700_000_060.0}}}
+    full, hot, stale = rule_rows(detail)
+    assert full["condition"] == "above 95 within 1w (band)" and full["status"] == "firing"
+    assert full["crossing"] == "2023-11-15T22:13:20+00:00"
+    assert hot["status"] == "unknown" and hot["since"] == "" and hot["condition"] == "below 1.5"
+    assert stale["id"] == "stale" and stale["since"] == "2023-11-14T22:14:20+00:00"
+    assert rule_rows({}) == []
+
+
+def test_analysis_rows_show_only_what_the_analysis_has():
+    from api.console.views import analysis_rows
+
+    assert analysis_rows(None) == []
+    assert analysis_rows({"points": 5, "health": "bad", "reasons": ["too few"]}) == [
+        ("points", "5")]
+    rows = dict(analysis_rows({"points": 100, "health": "ok", "reasons": [], "interval": 90.0,
+                               "regularity": 0.5, "seasons": []}))
+    assert rows == {"points": "100", "interval": "1.5m",
+                    "regularity": "50% of steps on the interval", "seasons": "none found"}

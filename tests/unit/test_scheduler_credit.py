@@ -6,7 +6,6 @@ import pytest
 
 from actors.hub.handlers import handle_control
 from actors.hub.job_book import LEASE_GRACE
-from actors.hub.scheduler import Scheduler
 from protocol.types import MessageType
 from tests.support.hub_state import FakeJobs, counts, hello, make_state, result
 from tests.support.hub_state import add_series as add
@@ -15,8 +14,8 @@ from tests.support.hub_state import add_series as add
 @pytest.fixture
 def hub(tmp_path, clock):
     state = make_state(tmp_path, clock=clock)
-    jobs = FakeJobs()
-    scheduler = Scheduler(state, jobs)
+    jobs = FakeJobs(state)
+    scheduler = state.scheduler
     state.settings.update(min_data_points=10, max_job_duration=100)
     for name in ("a", "b", "c"):
         add(state, name)
