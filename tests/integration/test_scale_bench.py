@@ -14,6 +14,7 @@ LAST = re.compile(r"^scale: series=40 rss_mb=\d+ turn_p99_ms=[\d.]+ restart_s=[\
                   r"hub_cpu_per_job_ms=[\d.]+ jobs_per_s=\d+$")
 
 
+@pytest.mark.slow  # a bench run end to end (about 30 s): `make test-slow`
 @pytest.mark.timeout(300)
 def test_the_scale_bench_runs_on_forty_series():
     done = subprocess.run(

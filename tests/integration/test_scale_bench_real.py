@@ -14,6 +14,7 @@ LAST = re.compile(r"^scale: series=20 rss_mb=\d+ turn_p99_ms=[\d.]+ restart_s=[\
                   r"hub_cpu_per_job_ms=[\d.]+ jobs_per_s=\d+$")
 
 
+@pytest.mark.slow  # a bench run with real workers (about 20 s): `make test-slow`
 @pytest.mark.timeout(180)
 def test_the_scale_bench_runs_real_forecasts_on_twenty_series():
     done = subprocess.run(
