@@ -11,7 +11,6 @@ from typing import Any
 
 from actors.common.siridb_queries import name_problem
 from actors.hub import rules
-from actors.hub.alert_actions import ACTIONS as ALERT_ACTIONS
 from actors.hub.compact import share
 from actors.hub.detection import anomaly_view, check_anomaly_settings
 from actors.hub.series import Series
@@ -25,7 +24,7 @@ from protocol.types import PROTOCOL_VERSION
 
 Action = Callable[[HubState, Any], Any]
 #: action -> (params shape, function); the shapes are protocol/actions.py's.
-ACTIONS: dict[str, tuple[type[Shape], Action]] = dict(ALERT_ACTIONS)  # alert_actions.py's
+ACTIONS: dict[str, tuple[type[Shape], Action]] = {}
 
 
 def action(action_name: str, /) -> Callable[[Action], Action]:
@@ -272,5 +271,5 @@ def job_history(state: HubState, params: shapes.Named) -> dict:
     return {"name": series.name, "jobs": jobs}
 
 
-# The actions of watch by pattern register themselves with `action` above.
-from actors.hub import pattern_actions  # noqa: E402, F401
+# The actions of alerts and of watch by pattern register themselves with `action` above.
+from actors.hub import alert_actions, pattern_actions  # noqa: E402, F401

@@ -1,25 +1,14 @@
 """The alert actions (outputs, silences, deliveries): typed in protocol/alert_actions.py,
-run on the hub's alert book (alert_book.py); actions.py takes them into its table."""
+run on the hub's alert book (alert_book.py); they register with actions.py's `action`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
+from actors.hub.actions import action
 from actors.hub.alert_book import AlertBook
 from actors.hub.state import HubState
 from protocol import alert_actions as shapes
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.typed import Shape
-
-ACTIONS: dict[str, tuple[type[Shape], Callable[[HubState, Any], Any]]] = {}
-
-
-def _action(name: str) -> Callable:
-    def register(fn: Callable[[HubState, Any], Any]) -> Callable:
-        ACTIONS[name] = (shapes.ALERT_ACTIONS[name][0], fn)
-        return fn
-    return register
 
 
 def _book(state: HubState) -> AlertBook:
@@ -28,7 +17,7 @@ def _book(state: HubState) -> AlertBook:
     return state.alerts
 
 
-@_action("add_alert_output")
+@action("add_alert_output")
 def add_alert_output(state: HubState, params: shapes.AlertOutput) -> dict:
     """Add an output; it takes every alert change from now on that its routing matches."""
     view = _book(state).add_output(params)
@@ -36,13 +25,13 @@ def add_alert_output(state: HubState, params: shapes.AlertOutput) -> dict:
     return view
 
 
-@_action("list_alert_outputs")
+@action("list_alert_outputs")
 def list_alert_outputs(state: HubState, params: Shape) -> dict:
     """Every output (secrets hidden) with its deliveries pending."""
     return {"outputs": _book(state).list_outputs()}
 
 
-@_action("remove_alert_output")
+@action("remove_alert_output")
 def remove_alert_output(state: HubState, params: shapes.OutputNamed) -> dict:
     """Delete an output; what it had not delivered is dropped."""
     _book(state).remove_output(params.name)
@@ -50,7 +39,7 @@ def remove_alert_output(state: HubState, params: shapes.OutputNamed) -> dict:
     return {"deleted": params.name}
 
 
-@_action("add_silence")
+@action("add_silence")
 def add_silence(state: HubState, params: shapes.NewSilence) -> dict:
     """Hold back the alerts of matching series until ends_at."""
     silence = _book(state).add_silence(params)
@@ -59,13 +48,13 @@ def add_silence(state: HubState, params: shapes.NewSilence) -> dict:
     return silence
 
 
-@_action("list_silences")
+@action("list_silences")
 def list_silences(state: HubState, params: Shape) -> dict:
     """The silences not yet ended."""
     return {"silences": _book(state).list_silences()}
 
 
-@_action("remove_silence")
+@action("remove_silence")
 def remove_silence(state: HubState, params: shapes.SilenceId) -> dict:
     """End a silence now."""
     _book(state).remove_silence(params.id)
@@ -73,7 +62,7 @@ def remove_silence(state: HubState, params: shapes.SilenceId) -> dict:
     return {"deleted": params.id}
 
 
-@_action("alert_deliveries")
+@action("alert_deliveries")
 def alert_deliveries(state: HubState, params: shapes.DeliveriesParams) -> dict:
     """The newest deliveries first, with their state."""
     rows = _book(state).db.recent(params.get("limit", 100), params.get("output"))
