@@ -9,7 +9,8 @@ schedule them, point by point (bench.nab_stream, cached: the expensive part). Ea
 points are then judged with the functions the job judges with (bench.nab_views): the views'
 surprises do not depend on the decision settings, so those can be tuned cheaply.
 
-What is tuned (bench.nab_tune): the anomaly sensitivity, which views count and how they combine.
+What is tuned (bench.nab_tune): the baseline's calibration window (how many of its own errors the
+views' tails are fitted on), the anomaly sensitivity, which views count and how they combine.
 On the shipped NAB groups the headline is leave-one-group-out: each group is scored with the
 choice made on the other four, never on itself. A --data-dir elsewhere is scored with the choice
 made on --tune-dir (default: the shipped groups). The shipped defaults (actors/worker/detector.py)
@@ -29,6 +30,7 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from actors.worker.baseline import CALIBRATIONS, ERROR_POINTS  # noqa: E402
 from actors.worker.detector import (  # noqa: E402
     DEFAULT_COMBINE,
     DEFAULT_SENSITIVITY,
@@ -40,8 +42,8 @@ from bench.nab_data import DataFile, load_corpus, write_results  # noqa: E402
 from bench.nab_report import false_alarms, report_groups  # noqa: E402
 from bench.nab_score import summarise  # noqa: E402
 from bench.nab_stream import Pipeline, all_jobs  # noqa: E402
-from bench.nab_tune import Choice, observe_all, score_choice, tune  # noqa: E402
-from bench.nab_views import Observed, detector_alerts  # noqa: E402
+from bench.nab_tune import Choice, Seen, observe_all, score_choice, subset, tune  # noqa: E402
+from bench.nab_views import detector_alerts  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO / "bench" / "data" / "nab"
@@ -57,20 +59,21 @@ def load(data_dir: Path, labels: Path | None) -> list[DataFile]:
 
 
 def prepare(
-    files: list[DataFile], cfg: Pipeline, cache: Path, processes: int, model: bool = True
-) -> list[Observed]:
+    files: list[DataFile], cfg: Pipeline, cache: Path, processes: int, model: bool = True,
+    calibrations: tuple[int, ...] = CALIBRATIONS,
+) -> Seen:
     """Run (or read from the cache) the jobs of every file, then observe their points."""
     jobs = all_jobs(files, cfg, cache, processes, model)
-    return observe_all(files, jobs, cfg.interval_level, processes)
+    return observe_all(files, jobs, cfg.interval_level, processes, calibrations)
 
 
-def logo(files: list[DataFile], seen: list[Observed]) -> tuple[list[Choice], list[str]]:
+def logo(files: list[DataFile], seen: Seen) -> tuple[list[Choice], list[str]]:
     """For each file, the choice tuned on the other groups; the groups in order."""
     groups = sorted({f.group for f in files})
     chosen: dict[str, Choice] = {}
     for group in groups:
         keep = [k for k, f in enumerate(files) if f.group != group]
-        chosen[group] = tune([files[k] for k in keep], [seen[k] for k in keep])
+        chosen[group] = tune([files[k] for k in keep], subset(seen, keep))
         print(f"  without {group:<24} chose {chosen[group]}")
     return [chosen[f.group] for f in files], groups
 
@@ -91,8 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-model", action="store_true",
                         help="skip the model's jobs (the forecast view is left out of the "
                              "choice; the other views and the job schedule are the same)")
+    parser.add_argument("--calibrations", default=",".join(map(str, CALIBRATIONS)),
+                        help="the calibration windows to choose among, comma separated "
+                             f"(the shipped one, {ERROR_POINTS}, must be among them)")
     parser.add_argument("--verbose", action="store_true", help="a line per file")
     args = parser.parse_args(argv)
+    calibrations = tuple(int(w) for w in args.calibrations.split(","))
+    if ERROR_POINTS not in calibrations:
+        parser.error(f"--calibrations must hold the shipped window {ERROR_POINTS}")
     if args.no_model:
         nab_tune.VIEW_SETS = tuple(v for v in nab_tune.VIEW_SETS if "forecast" not in v)
     cfg = Pipeline(model=args.model)
@@ -101,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     tune_files = load(args.tune_dir, None)
     model = not args.no_model
     print("model jobs: " + ("run (or cached)" if model else "skipped (--no-model)"))
-    tune_seen = prepare(tune_files, cfg, args.cache_dir, args.processes, model)
+    tune_seen = prepare(tune_files, cfg, args.cache_dir, args.processes, model, calibrations)
     shipped = Choice(DEFAULT_VIEWS, DEFAULT_COMBINE, DEFAULT_SENSITIVITY)
     chosen = tune(tune_files, tune_seen)
     in_sample = summarise(score_choice(tune_files, tune_seen, [shipped] * len(tune_files))[0])
@@ -114,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         choices, _ = logo(files, seen)
     else:
         files = load(args.data_dir, args.labels)
-        seen = prepare(files, cfg, args.cache_dir, args.processes, model)
+        seen = prepare(files, cfg, args.cache_dir, args.processes, model, calibrations)
         print(f"NAB benchmark: {args.data_dir} ({len(files)} files), scored with {chosen}, "
               f"chosen on {args.tune_dir} without it")
         choices = [chosen] * len(files)
@@ -125,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"results: {len(files)} CSV files under {args.results_dir}")
     check_product(files, seen, shipped)
     if _same(args.tune_dir, SHARED) and args.model == Pipeline.model:
-        false_alarms(tune_files, tune_seen, shipped, cfg, args.cache_dir, model)
+        false_alarms(tune_files, tune_seen[shipped.calibration], shipped, cfg, args.cache_dir,
+                     model)
     print(f"time: {time.perf_counter() - started:.1f} s wall")
     report_groups(files, scores, args.verbose)
     return 0
@@ -139,11 +149,11 @@ def _same(a: Path, b: Path) -> bool:
     return root(a) == root(b)
 
 
-def check_product(files: list[DataFile], seen: list[Observed], default: Choice) -> None:
+def check_product(files: list[DataFile], seen: Seen, default: Choice) -> None:
     """The vectorised replay must give the product Detector's alerts (shipped defaults)."""
     _, rows, _ = score_choice(files, seen, [default] * len(files))
     settings = AnomalySettings(views=default.views, combine=default.combine)
-    for data, observed, fast in zip(files, seen, rows, strict=True):
+    for data, observed, fast in zip(files, seen[default.calibration], rows, strict=True):
         product, _ = detector_alerts(observed, settings, default.sensitivity, 0.95)
         if product != fast:
             raise SystemExit(f"{data.name}: the replay differs from the Detector's alerts")

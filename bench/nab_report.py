@@ -114,7 +114,7 @@ def false_alarms(
     for data, bulk, spikes in demo_files():
         jobs = (cached_jobs(data, demo_cfg, cache, code_version(), bulk) if model
                 else run_jobs(data, demo_cfg, bulk, model=False))
-        observed = observations(data, jobs, cfg.interval_level)
+        observed = observations(data, jobs, cfg.interval_level, choice.calibration)
         a, b, n = rates(observed, choice, bulk, None, spikes)
         print(f"  {data.name}, live ({n} points, planted incidents not counted): "
               f"{a:.2f} anomalous, {b:.2f} alerts")

@@ -2,11 +2,12 @@
 
 `observations` replays a file's forecast jobs (bench.nab_stream) through the functions a
 FORECAST_SERIE job judges with (`actors.worker.detection`: first_new, forecast_bands, and
-`actors.worker.views.observe` over the HISTORY_READ points the job reads), giving each judged
-point's view surprises. They do not depend on the decision settings, so `alerts` can replay the
-decision (threshold, enabled views, combination, events) for many settings in a fraction of a
-second; `detector_alerts` is the product's own `Detector` over the same observations, which the
-bench uses for its headline and checks `alerts` against.
+`actors.worker.views.observe` over the points the job reads), giving each judged point's view
+surprises, for one calibration window of the baseline (`error_points`). They do not depend on the
+decision settings, so `alerts` can replay the decision (threshold, enabled views, combination,
+events) for many settings in a fraction of a second; `detector_alerts` is the product's own
+`Detector` over the same observations, which the bench uses for its headline and checks `alerts`
+against.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from actors.worker.detection import HISTORY_READ, observe_new
+from actors.worker.baseline import ERROR_POINTS, history_points
+from actors.worker.detection import MAX_JUDGED, observe_new
 from actors.worker.detector import ESCALATION, AnomalySettings, Detector
 from actors.worker.models.base import Forecast
 from actors.worker.views import Observation, ViewState
@@ -32,8 +34,12 @@ class Observed:
     surprise: np.ndarray
 
 
-def observations(data: DataFile, jobs: list[dict], level: float) -> Observed:
-    """Every point the file's forecast jobs judge, observed as those jobs observe it."""
+def observations(
+    data: DataFile, jobs: list[dict], level: float, error_points: int = ERROR_POINTS
+) -> Observed:
+    """Every point the file's forecast jobs judge, observed as those jobs observe it (with the
+    baseline's calibration window error_points; a job reads as much history as it needs)."""
+    read = history_points(error_points) + MAX_JUDGED
     state = ViewState()
     last_ts: int | None = None
     previous: Forecast | None = None
@@ -42,8 +48,9 @@ def observations(data: DataFile, jobs: list[dict], level: float) -> Observed:
     out: list[Observation] = []
     for job in jobs:
         end = job["rows"]
-        lo = max(0, end - HISTORY_READ)
-        seen = observe_new(state, last_ts, stamps[lo:end], values[lo:end], previous, level)
+        lo = max(0, end - read)
+        seen = observe_new(state, last_ts, stamps[lo:end], values[lo:end], previous, level,
+                           error_points=error_points)
         out.extend(seen)
         if seen:
             last_ts = seen[-1].timestamp

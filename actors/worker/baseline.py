@@ -10,12 +10,15 @@ docs/anomalies.md):
 - shape: for each coming step, the median of the values one to CYCLES periods earlier at the
   same phase and NEIGHBOURS steps either side (zero without a period);
 - level: the median of the last LEVEL_POINTS deviations from that shape;
-- errors: the baseline's own one-step errors over the last ERROR_POINTS points, and their 99th
+- errors: the baseline's own one-step errors over the last ERROR_POINTS points (the calibration
+  window; a job may pass another, the NAB bench chooses among CALIBRATIONS), and their 99th
   and 99.9th percentiles q99 and q999: the views read a deviation d as having tail probability
   100^(-d / q99) up to q99, and beyond it 0.01 * 10^(-(d - q99) / (q999 - q99)): an exponential
   tail fitted to the series' own errors, so that a bursty series (heavy tail, q999 far beyond
   q99) is not held to the decay of a smooth one. Quantiles keep outliers from inflating the
-  scale.
+  scale. A 1-in-1,000 decision reads q999, and from 2,000 errors that is the second largest
+  error: the window is 5,000 (q999 the fifth largest), chosen leave one group out on NAB
+  (docs/anomalies.md).
 """
 
 from __future__ import annotations
@@ -27,14 +30,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from actors.worker.series_prep import autocorrelation, detect_period
+from actors.worker.series_prep import detect_period
 
 CYCLES = 3
 #: Points judged against one baseline (a job's new points; views.py judges backlogs in chunks).
 CHUNK = 20
 NEIGHBOURS = 2
 LEVEL_POINTS = 20
-ERROR_POINTS = 2000
+ERROR_POINTS = 5000
+#: The calibration windows `python -m bench.nab` chooses among (leave one group out).
+CALIBRATIONS = (2000, 5000, 10000)
 MIN_PERIOD_POINTS = 30
 MAX_PERIOD = 500
 MAX_WEEK = 3000
@@ -46,7 +51,12 @@ Q99_PER_MAD = 2.576 * 1.4826
 TAIL_FLOOR = 1.28
 #: History a baseline can use at most: a weekly cycle of 5-minute points, three times, and the
 #: error window (the worker reads this much before the points it judges).
-HISTORY_POINTS = CYCLES * MAX_WEEK + ERROR_POINTS + LEVEL_POINTS + NEIGHBOURS
+def history_points(error_points: int = ERROR_POINTS) -> int:
+    """The history a baseline with this calibration window can use at most."""
+    return CYCLES * MAX_WEEK + error_points + LEVEL_POINTS + NEIGHBOURS
+
+
+HISTORY_POINTS = history_points()
 
 
 def choose_period(values: np.ndarray, step: float) -> int:
@@ -64,24 +74,39 @@ def choose_period(values: np.ndarray, step: float) -> int:
     week = int(round(604800 / step))
     fits = 2 <= week <= MAX_WEEK and CYCLES * week <= len(values)
     if fits and week % period == 0 and week != period:
-        acf = autocorrelation(values, week)
-        if len(acf) > week and acf[week] > acf[period]:
+        if lag_correlation(values, week) > lag_correlation(values, period):
             return week
     return period
+
+
+def lag_correlation(values: np.ndarray, lag: int) -> float:
+    """The sample autocorrelation at one lag after removing a linear trend, as
+    `series_prep.autocorrelation` computes it for every lag (two dot products, not an FFT)."""
+    t = np.arange(len(values), dtype=np.float64)
+    slope, intercept = np.polyfit(t, values, 1)
+    x = values - (slope * t + intercept)
+    denom = float(np.dot(x, x))
+    if denom == 0.0 or lag >= len(x):
+        return 0.0
+    return float(np.dot(x[:-lag], x[lag:])) / denom
 
 
 def _shifted_medians(values: np.ndarray, period: int, start: int, stop: int) -> np.ndarray:
     """For start <= t < stop: the median of values[t - j*period + k], 1 <= j <= CYCLES, |k| <= 2."""
     t = np.arange(start, stop)
-    columns = []
-    for j in range(1, CYCLES + 1):
-        for k in range(-NEIGHBOURS, NEIGHBOURS + 1):
-            idx = t - j * period + k
-            valid = (idx >= 0) & (idx < len(values))
-            columns.append(np.where(valid, values[np.clip(idx, 0, len(values) - 1)], np.nan))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(np.column_stack(columns), axis=1)
+    offsets = np.array([j * period - k for j in range(1, CYCLES + 1)
+                        for k in range(-NEIGHBOURS, NEIGHBOURS + 1)])
+    idx = t[:, None] - offsets[None, :]
+    valid = (idx >= 0) & (idx < len(values))
+    table = values[np.clip(idx, 0, len(values) - 1)]
+    full = valid.all(axis=1)
+    out = np.empty(len(t))
+    out[full] = np.median(table[full], axis=1)  # most rows: every cycle is there
+    if not full.all():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[~full] = np.nanmedian(np.where(valid, table, np.nan)[~full], axis=1)
+    return out
 
 
 def one_step_errors(
@@ -95,9 +120,11 @@ def one_step_errors(
     """
     if len(deviation) <= width:
         return np.empty(0)
-    medians = np.median(sliding_window_view(deviation[:-1], width), axis=1)
     at = np.arange(len(deviation) - width)
-    errors = deviation[width:] - medians[at - at % chunk]
+    starts = at[::chunk]  # the level is taken where each chunk begins, and held
+    windows = sliding_window_view(deviation[:-1], width)[starts]
+    medians = np.repeat(np.median(windows, axis=1), chunk)[: len(at)]
+    errors = deviation[width:] - medians
     return errors[np.isfinite(errors)]
 
 
@@ -128,13 +155,14 @@ class Baseline:
         return value if math.isfinite(value) else self.level
 
 
-def fit_baseline(values: np.ndarray, step: float) -> Baseline:
-    """The baseline of this history (oldest first) for the points that follow it."""
+def fit_baseline(values: np.ndarray, step: float, error_points: int = ERROR_POINTS) -> Baseline:
+    """The baseline of this history (oldest first) for the points that follow it; its errors
+    over the last `error_points` points."""
     y = np.asarray(values, dtype=np.float64)
     period = choose_period(y, max(step, 1e-9))
     if len(y) < 2 * period + NEIGHBOURS + 1:
         period = 0
-    tail = min(len(y), ERROR_POINTS + LEVEL_POINTS)
+    tail = min(len(y), error_points + LEVEL_POINTS)
     if period:
         base = _shifted_medians(y, period, len(y) - tail, len(y) + period)
         deviation, shape = y[-tail:] - base[:tail], base[tail:]

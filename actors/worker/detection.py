@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from actors.worker.baseline import HISTORY_POINTS
+from actors.worker.baseline import ERROR_POINTS, HISTORY_POINTS
 from actors.worker.detector import (
     COLD_START_MIN_POINTS,
     DEFAULT_SENSITIVITY,
@@ -126,6 +126,7 @@ def forecast_bands(
 def observe_new(
     views: ViewState, last_ts: int | None, timestamps: Sequence[int], values: Sequence[float],
     previous: Forecast | None, level: float, unit: float = 1.0,
+    error_points: int = ERROR_POINTS,
 ) -> list[Observation]:
     """Observations of the points after last_ts, against the points before them."""
     since = previous.timestamps[0] if previous is not None and len(previous) else None
@@ -133,7 +134,7 @@ def observe_new(
     if start >= len(timestamps):
         return []
     bands = forecast_bands(previous, timestamps[start:])
-    return observe(timestamps, values, start, views, bands, level, unit)
+    return observe(timestamps, values, start, views, bands, level, unit, error_points)
 
 
 def judge_points(

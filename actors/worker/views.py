@@ -31,7 +31,14 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from actors.worker.baseline import CHUNK, TAIL_FLOOR, Baseline, fit_baseline, tail_quantiles
+from actors.worker.baseline import (
+    CHUNK,
+    ERROR_POINTS,
+    TAIL_FLOOR,
+    Baseline,
+    fit_baseline,
+    tail_quantiles,
+)
 
 LEVEL_WINDOW = 12
 SPREAD_WINDOW = 24
@@ -137,7 +144,7 @@ def _floored(q99: float, q999: float) -> tuple[float, float]:
 def observe(
     timestamps: Sequence[int], values: Sequence[float], start: int, state: ViewState,
     forecast: Sequence[tuple[float, float, float] | None] | None = None, level: float = 0.95,
-    unit: float = 1.0,
+    unit: float = 1.0, error_points: int = ERROR_POINTS,
 ) -> list[Observation]:
     """Observations of points[start:], each CHUNK against the baseline of the points before it.
 
@@ -145,26 +152,29 @@ def observe(
 
     forecast, when given, holds the model's band for each of points[start:] (None where the
     forecast does not cover the point); unit is the seconds per timestamp unit (the baseline
-    snaps its period to an hour, a day or a week). Non-finite values get no observation.
+    snaps its period to an hour, a day or a week); error_points is the baseline's calibration
+    window. Non-finite values get no observation.
     """
     out: list[Observation] = []
     for chunk in range(start, len(values), CHUNK):
         stop = min(len(values), chunk + CHUNK)
         bands = None if forecast is None else forecast[chunk - start:stop - start]
-        out += _observe_chunk(timestamps, values, chunk, stop, state, bands, level, unit)
+        out += _observe_chunk(timestamps, values, chunk, stop, state, bands, level, unit,
+                              error_points)
     return out
 
 
 def _observe_chunk(
     timestamps: Sequence[int], values: Sequence[float], start: int, stop: int, state: ViewState,
     forecast: Sequence[tuple[float, float, float] | None] | None, level: float, unit: float,
+    error_points: int = ERROR_POINTS,
 ) -> list[Observation]:
     """Observations of points[start:stop] against the baseline of points[:start]."""
     history = np.asarray(values[:start], dtype=np.float64)
     stamps = np.asarray(timestamps[:start], dtype=np.float64)
     history, stamps = history[np.isfinite(history)], stamps[np.isfinite(history)]
     step = unit * float(np.median(np.diff(stamps))) if len(stamps) > 1 else 1.0
-    base = fit_baseline(history, step)
+    base = fit_baseline(history, step, error_points)
     usable = math.isfinite(base.q99) and math.isfinite(base.level)
     q99 = max(base.q99, MIN_HALF_RATIO * max(1.0, abs(base.level))) if usable else math.nan
     scales = Scales.of(base.errors, CLIP_SURPRISE / 2.0 * q99) if usable else None

@@ -119,10 +119,14 @@ def test_tuning_never_sees_the_group_it_scores(tmp_path, monkeypatch):
     files = load_corpus(folder / "data", folder / "labels" / "combined_windows.json")
     files[1].name = "h/spiky.csv"  # two groups: g (calm) and h (spiky)
     seen_by_tune = []
-    monkeypatch.setattr(nab, "tune", lambda fs, _: seen_by_tune.append(
-        sorted(f.group for f in fs)) or nab.Choice(("seasonal",), "any", 1e-4))
-    nab.logo(files, [None, None])
-    assert seen_by_tune == [["h"], ["g"]]
+    monkeypatch.setattr(nab, "tune", lambda fs, seen: seen_by_tune.append(
+        (sorted(f.group for f in fs), seen)) or nab.Choice(("seasonal",), "any", 1e-4))
+    # Observations per calibration window, one per file (stand-ins: only their order matters).
+    nab.logo(files, {2000: ["calm 2000", "spiky 2000"], 5000: ["calm 5000", "spiky 5000"]})
+    assert seen_by_tune == [
+        (["h"], {2000: ["spiky 2000"], 5000: ["spiky 5000"]}),
+        (["g"], {2000: ["calm 2000"], 5000: ["calm 5000"]}),
+    ]
 
 
 def test_without_the_model_the_schedule_and_the_model_free_views_are_the_same(tmp_path):
