@@ -23,11 +23,16 @@ class ActorProcess:
         self.proc: subprocess.Popen | None = None
 
     def spawn(self, module: str, *args: str) -> None:
-        """Start `[prefix] python -m module args` with self.env, output to the log file."""
+        """Start `[prefix] python -m module args` with self.env, output to the log file.
+
+        The child runs in the log file's directory, not the checkout: an actor's relative
+        defaults (`.enodo/hub/token`, `.enodo/worker`) must not find what `make run` keeps in
+        the checkout's .enodo, or a test's worker would handshake with that stack's token.
+        """
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
                 [*self.prefix, sys.executable, "-m", module, *args], env=self.env, stdout=log,
-                stderr=log,
+                stderr=log, cwd=self.log_path.parent,
             )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float | None = None) -> int:
