@@ -148,8 +148,12 @@ class AlertBook:
         except ValueError as exc:
             log.error("alert output %s cannot deliver: %s", output.name, exc)
             return
+        # What the output took before a restart (re-sent by an Alertmanager output): not
+        # the alerts it refused or never got in time.
+        refused = self.db.refused(output.name)
         firing = [Outgoing(0, msgspec.convert(r["alert"], Alert), r["started_at"], self.hub_id)
-                  for r in self.firing.values() if output.name in r["outputs"]]
+                  for key, r in self.firing.items()
+                  if output.name in r["outputs"] and key not in refused]
         worker = OutputWorker(output, sender, self.outcomes, firing, self.wall)
         self.workers[output.name] = worker
         worker.start()

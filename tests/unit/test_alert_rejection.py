@@ -115,3 +115,29 @@ def test_an_apprise_failure_says_no_status_and_is_retried(book, receiver):
     turn(book)
     wait_for(lambda: states(book).get("cpu", ("",))[0] == "delivered", 20, "delivered")
     assert states(book)["cpu"][1] == 2 and len(receiver.alerts) == 1
+
+
+def test_after_a_restart_a_rejected_firing_alert_is_still_not_resent(tmp_path, receiver):
+    receiver.answers.append(400)
+    first = AlertBook(Store(str(tmp_path / "hub")))
+    first.tick(0.0)
+    first.add_output(convert({"name": "am", "kind": "alertmanager", "url": receiver.url,
+                              "backoff": 0.05, "resend_interval": 0.2}, AlertOutput, "output"))
+    fire(first, "bad", key="anomaly:bad:1")
+    fire(first, "good", key="anomaly:good:1")
+    turn(first)
+    wait_for(lambda: [d["state"] for d in recorded(first)] == ["delivered", "rejected"], 10,
+             "one rejected, one delivered")
+    first.store.commit()
+    first.close()
+    first.store.close()
+    before = len(receiver.alerts)
+    second = AlertBook(Store(str(tmp_path / "hub")))
+    try:
+        second.tick(0.0)
+        wait_for(lambda: len(receiver.alerts) >= before + 2, 10, "re-sends after the restart")
+        sent = {alert["labels"]["key"] for post in receiver.alerts[before:] for alert in post}
+        assert sent == {"anomaly:good:1"}
+    finally:
+        second.close()
+        second.store.close()
