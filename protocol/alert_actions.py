@@ -141,7 +141,7 @@ class Delivery(Shape):
     status: str          # the alert's: firing or resolved
     series: str
     severity: Severity
-    state: str           # pending, delivered, expired, silenced, dropped
+    state: str           # pending, delivered, rejected, expired, silenced, dropped
     attempts: int
     error: str | None
     created_at: float

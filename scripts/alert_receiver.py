@@ -17,6 +17,7 @@ import hmac
 import json
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,14 +29,18 @@ log = logging.getLogger("enodo.alert-receiver")
 class AlertReceiver:
     """An HTTP server on a thread; `alerts` holds every payload taken, in arrival order.
 
-    fail: answer 500 to this many POSTs first; delay: seconds to hold each answer;
-    path: a file each payload is appended to as a JSON line; on_alert: called with each.
+    fail: answer 500 to this many POSTs first; answers: then answer these statuses, one
+    per POST (e.g. [401] or [503, 429]), without keeping the payloads; delay: seconds to
+    hold each answer; path: a file each payload is appended to as a JSON line; on_alert:
+    called with each.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, secret: str = "",
                  path: Path | None = None, fail: int = 0, delay: float = 0.0,
-                 on_alert: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 on_alert: Callable[[dict[str, Any]], None] | None = None,
+                 answers: list[int] | None = None) -> None:
         self.secret, self.path, self.fail, self.delay = secret, path, fail, delay
+        self.answers = deque(answers or [])
         self.on_alert = on_alert
         self.alerts: list[dict[str, Any]] = []
         self.posts = 0
@@ -70,6 +75,8 @@ class AlertReceiver:
             if self.fail > 0:  # checked after the delay: a held POST may still be refused
                 self.fail -= 1
                 return 500
+            if self.answers:
+                return self.answers.popleft()
         if self.secret:
             expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
             if not hmac.compare_digest(expected, signature or ""):
@@ -85,8 +92,11 @@ class AlertReceiver:
             if self.path is not None:
                 with self.path.open("a", encoding="utf-8") as out:
                     out.write(json.dumps(alert) + "\n")
-        log.info("alert %s %s %s: %s", alert.get("status"), alert.get("kind"),
-                 alert.get("series") or "-", alert.get("summary"))
+        if isinstance(alert, dict):
+            log.info("alert %s %s %s: %s", alert.get("status"), alert.get("kind"),
+                     alert.get("series") or "-", alert.get("summary"))
+        else:  # an Alertmanager client's POST: a list of alerts
+            log.info("%d alerts in one POST", len(alert) if isinstance(alert, list) else 0)
         if self.on_alert is not None:
             self.on_alert(alert)
         return 200

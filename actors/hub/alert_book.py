@@ -32,6 +32,8 @@ from protocol.errors import ErrorCode, ProtocolError
 log = logging.getLogger(__name__)
 #: Seconds between trims of the finished deliveries.
 TRIM_INTERVAL = 60.0
+#: How a try of a delivery ends, as counted: failed is a failed try that will be retried.
+OUTCOMES = ("delivered", "failed", "rejected", "expired")
 
 
 class AlertBook:
@@ -48,6 +50,9 @@ class AlertBook:
         self.firing = {r["alert"]["key"]: r for r in self.db.load("alerts_firing")}
         self.workers: dict[str, OutputWorker] = {}
         self.outcomes: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+        #: (output, outcome) -> outcomes recorded since start, outcome one of OUTCOMES:
+        #: plain ints on the loop's thread, read by the metrics' scrape (telemetry.py).
+        self.outcome_counts: dict[tuple[str, str], int] = {}
         #: (commit number when written, output, delivery id, alert, started_at, created_at):
         #: handed to the output's thread once that commit is made.
         self.staged: list[tuple[int, str, int, Alert, float, float]] = []
@@ -114,6 +119,8 @@ class AlertBook:
                 break
             self.db.set_delivery(outcome.delivery_id, outcome.state, outcome.attempts,
                                  outcome.error, wall)
+            counted = (outcome.output, "failed" if outcome.state == PENDING else outcome.state)
+            self.outcome_counts[counted] = self.outcome_counts.get(counted, 0) + 1
         if now >= self._next_trim:
             self.db.trim()
             self._next_trim = now + TRIM_INTERVAL
@@ -141,8 +148,12 @@ class AlertBook:
         except ValueError as exc:
             log.error("alert output %s cannot deliver: %s", output.name, exc)
             return
+        # What the output took before a restart (re-sent by an Alertmanager output): not
+        # the alerts it refused or never got in time.
+        refused = self.db.refused(output.name)
         firing = [Outgoing(0, msgspec.convert(r["alert"], Alert), r["started_at"], self.hub_id)
-                  for r in self.firing.values() if output.name in r["outputs"]]
+                  for key, r in self.firing.items()
+                  if output.name in r["outputs"] and key not in refused]
         worker = OutputWorker(output, sender, self.outcomes, firing, self.wall)
         self.workers[output.name] = worker
         worker.start()

@@ -3,10 +3,11 @@ hub's loop, nor another output.
 
 The loop hands each thread deliveries already committed to the store (alert_book.py);
 the thread sends them in order, retries a failed send with backoff until it is made or
-the delivery expires (output.expire_after after it was recorded), keeps to the output's
-rate limit (a send over the limit waits), and reports each outcome on a queue the loop
-reads and records. Alertmanager outputs also send their firing alerts again every
-resend_interval.
+the delivery expires (output.expire_after after it was recorded), gives a delivery up at
+once when the receiver refused it for good (rejected: a permanent SendError, such as an
+HTTP 401 or 400), keeps to the output's rate limit (a send over the limit waits), and
+reports each outcome on a queue the loop reads and records. Alertmanager outputs also
+send their firing alerts again every resend_interval.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one delivery went: state is pending (a failed try), delivered or expired."""
+    """How one delivery went: state is pending (a failed try), delivered, rejected or expired."""
 
+    output: str
     delivery_id: int
     state: str
     attempts: int
@@ -55,6 +57,10 @@ class OutputWorker:
         self.wall = wall
         self.inbox: queue.SimpleQueue[tuple[Outgoing, float]] = queue.SimpleQueue()
         self.firing = {item.alert.key: item for item in firing}
+        # Deliveries put (by the loop) and finished (by this thread): each int is written by
+        # one thread only; their difference is what the output has not finished yet.
+        self.taken = 0
+        self.finished = 0
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"alerts-{output.name}",
                                        daemon=True)
@@ -65,7 +71,13 @@ class OutputWorker:
 
     def put(self, item: Outgoing, created_at: float) -> None:
         """Queue one committed delivery (from the loop's thread)."""
+        self.taken += 1
         self.inbox.put((item, created_at))
+
+    @property
+    def unfinished(self) -> int:
+        """Deliveries put and not yet delivered, rejected or expired (from any thread)."""
+        return max(0, self.taken - self.finished)
 
     def stop(self, timeout: float = 2.0) -> None:
         """Ask the thread to end (a send in progress ends by its own timeout)."""
@@ -109,8 +121,8 @@ class OutputWorker:
         """Send the oldest pending delivery; the seconds to wait before the next try."""
         head = pending[0]
         if self.wall() - head.created_at > self.output.expire_after:
-            pending.popleft()
-            self._report(head, "expired", f"not delivered within {self.output.expire_after:g} s")
+            self._give_up(pending, "expired",
+                          f"not delivered within {self.output.expire_after:g} s")
             return 0.0
         head.attempts += 1
         alert = head.item.alert
@@ -119,6 +131,12 @@ class OutputWorker:
         try:
             self.sender.send(head.item, replaces)
         except SendError as exc:
+            if exc.permanent:
+                log.warning("alert output %s: delivery %d rejected, not retried: %s",
+                            self.output.name, head.item.delivery_id, exc,
+                            extra={"rate_key": ("alert_reject", self.output.name)})
+                self._give_up(pending, "rejected", str(exc))
+                return 0.0
             wait = backoff(head.attempts, self.output.backoff, self.output.max_backoff)
             log.warning("alert output %s: delivery %d failed (try %d, next in %.1f s): %s",
                         self.output.name, head.item.delivery_id, head.attempts, wait, exc,
@@ -134,8 +152,18 @@ class OutputWorker:
             self.firing[alert.key] = head.item
         else:
             self.firing.pop(alert.key, None)
+        self.finished += 1
         self._report(head, "delivered", None)
         return 0.0
+
+    def _give_up(self, pending: deque[_Pending], state: str, error: str) -> None:
+        """End the oldest delivery without it made (rejected or expired)."""
+        head = pending.popleft()
+        if head.item.alert.status == AlertStatus.RESOLVED:
+            # Over in the hub: not re-sent as firing (an Alertmanager resolves it by timeout).
+            self.firing.pop(head.item.alert.key, None)
+        self.finished += 1
+        self._report(head, state, error)
 
     def _resend(self) -> None:
         try:
@@ -146,4 +174,5 @@ class OutputWorker:
                         extra={"rate_key": ("alert_resend", self.output.name)})
 
     def _report(self, head: _Pending, state: str, error: str | None) -> None:
-        self.outcomes.put(Outcome(head.item.delivery_id, state, head.attempts, error))
+        self.outcomes.put(Outcome(self.output.name, head.item.delivery_id, state,
+                                  head.attempts, error))

@@ -97,6 +97,13 @@ class AlertStore:
             (PENDING,))
         return [self._row(row) for row in rows]
 
+    def refused(self, output: str) -> set[str]:
+        """Keys of the alerts whose newest delivery to output was rejected or expired."""
+        rows = self.store.db.execute(
+            "SELECT key, state FROM alert_deliveries WHERE id IN "
+            "(SELECT MAX(id) FROM alert_deliveries WHERE output = ? GROUP BY key)", (output,))
+        return {key for key, state in rows if state in ("rejected", "expired")}
+
     def pending_counts(self) -> dict[str, int]:
         """Deliveries not yet made, per output."""
         return dict(self.store.db.execute(

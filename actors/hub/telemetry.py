@@ -1,9 +1,10 @@
 """The hub's Prometheus metrics: counters bumped on the loop, gauges read at scrape time.
 
 What the loop already keeps (series, jobs by state, peers, late and forged results, the
-SiriDB link's state) is read by `HubCollector` when Prometheus scrapes, on the metrics
-server's thread: the loop pays nothing for it. Only what exists nowhere else (points per
-listener, jobs done by kind and model, durations) is counted where it happens.
+SiriDB link's state, alerts firing, deliveries unfinished) is read by `HubCollector` when
+Prometheus scrapes, on the metrics server's thread: the loop pays nothing for it. Only what
+exists nowhere else (points per listener, jobs done by kind and model, durations, alert
+deliveries by outcome) is counted where it happens.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from actors.common.telemetry import SECONDS_BUCKETS
+from actors.hub.alert_telemetry import alert_families
 
 if TYPE_CHECKING:
     from actors.hub.state import HubState
@@ -152,3 +154,4 @@ class HubCollector(Collector):
         for name in LINK_STATES:
             gauge.add_metric([name], 1 if status.get("status") == name else 0)
         yield gauge
+        yield from alert_families(self.state.alerts, _snapshot)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from protocol.alerts import Alert, AlertKind, AlertStatus, Severity
+from scripts.alert_receiver import AlertReceiver
+from tests.support.alert_book import fire, turn
+from tests.support.waiting import wait_for
 
 WEBHOOK = {"name": "ops", "kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "s3"}
 
@@ -74,6 +79,28 @@ def test_deliveries_show_each_alert_sent_to_each_output_with_its_state(client, s
     assert [(d["output"], d["key"], d["status"], d["state"]) for d in rows] == [
         ("ops", "anomaly:cpu:1", "firing", "pending")]
     assert client.simulate_get("/alerts/deliveries", params={"limit": 0}).status_code == 400
+
+
+def test_a_delivery_the_receiver_refused_shows_rejected_with_its_status(client, state):
+    receiver = AlertReceiver(answers=[401]).start()
+    try:
+        state.alerts.tick(time.monotonic())
+        hook = {**WEBHOOK, "url": receiver.url, "backoff": 0.05}
+        assert client.simulate_post("/alerts/outputs", json=hook).status_code == 201
+        fire(state.alerts)
+        turn(state.alerts)
+
+        def rows() -> list[dict]:
+            state.alerts.tick(time.monotonic())  # the loop records the outcome
+            return client.simulate_get("/alerts/deliveries").json["deliveries"]
+
+        wait_for(lambda: rows()[0]["state"] == "rejected", 10, "the delivery rejected")
+        [row] = rows()
+        assert (row["attempts"], row["error"]) == (1, "HTTP 401 Unauthorized")
+        assert receiver.posts == 1
+    finally:
+        state.alerts.close()
+        receiver.stop()
 
 
 @pytest.mark.parametrize("query", ["output=", "output=a&output=b", "output=no%20spaces"])

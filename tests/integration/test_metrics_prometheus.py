@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from api.routing import series_path
+from protocol.alerts import AlertKind, Severity
 from tests.integration.test_worker_harness import seasonal_points, siridb
 from tests.support.prometheus import Prometheus, prometheus_binary
 from tests.support.stack import Stack
@@ -92,6 +93,8 @@ def test_prometheus_reads_what_happened_from_every_actor(stack, prometheus):
     prometheus.wait_until("enodo_hub_loop_turn_seconds_count", lambda n: n > 0, "> 0")
     prometheus.wait_until('enodo_hub_siridb_query_duration_seconds_count{query="health_check"}',
                           lambda n: n > 0, "> 0")
+    # Alerts: the hub's book (no output here) exports every kind and severity firing.
+    prometheus.wait_value("count(enodo_hub_alerts_firing)", len(AlertKind) * len(Severity))
     # REST: by route template and status, each request once (the two gunicorn workers summed).
     prometheus.wait_value('enodo_api_requests_total{route="/series",method="POST",status="201"}',
                           1)

@@ -10,10 +10,11 @@ from actors.common.alert_outputs.webhook import signature
 from actors.hub.alert_book import AlertBook
 from actors.hub.store import Store
 from protocol.alert_actions import AlertOutput, NewSilence
-from protocol.alerts import Alert, AlertKind, AlertStatus, Severity
+from protocol.alerts import AlertStatus, Severity
 from protocol.errors import ProtocolError
 from protocol.typed import convert
 from scripts.alert_receiver import AlertReceiver
+from tests.support.alert_book import add_output, fire, recorded, turn
 from tests.support.waiting import wait_for
 
 
@@ -36,31 +37,6 @@ def book(tmp_path):
     for made in books:
         made.close()
         made.store.close()
-
-
-def add_output(book, url, **extra):
-    fields = {"name": "ops", "kind": "webhook", "url": url, "secret": "s3cret", "backoff": 0.05,
-              **extra}
-    return book.add_output(convert(fields, AlertOutput, "output"))
-
-
-def fire(book, series="cpu", status=AlertStatus.FIRING, severity=Severity.WARNING, key=None):
-    book.notify(Alert(key=key or f"anomaly:{series}:1", kind=AlertKind.ANOMALY, status=status,
-                      series=series, severity=severity, at=time.time(), summary="s",
-                      labels={"model": "arima"}, details={"peak": 1.5}))
-
-
-def recorded(book):
-    """The deliveries as recorded once the loop has taken the outcomes reported so far."""
-    book.tick(time.monotonic())
-    return book.db.recent(10, None)
-
-
-def turn(book):
-    """One loop turn: the timer, then the commit."""
-    book.tick(time.monotonic())
-    book.store.commit()
-    book.tick(time.monotonic())
 
 
 def test_an_alert_is_sent_once_signed_and_its_resolve_follows(book, receiver):

@@ -1,8 +1,9 @@
 """Alert outputs: how one alert change is sent to a webhook, an Alertmanager or apprise.
 
 Each sender is called on its output's delivery thread (actors/hub/alert_delivery.py),
-never on the hub's loop; `send` raises SendError when the receiver did not take it, and
-the delivery thread retries with backoff.
+never on the hub's loop; `send` raises SendError when the receiver did not take it: the
+delivery thread retries it with backoff, unless the error is permanent (the receiver
+refused this alert for good: it is then given up as rejected).
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from protocol.alerts import Alert
 
 
 class SendError(Exception):
-    """The receiver did not take the alert (down, refused, timed out); retried later."""
+    """The receiver did not take the alert (down, refused, timed out).
+
+    permanent: trying again cannot help (a bad payload, a bad token, a wrong URL): the
+    delivery is given up at once; otherwise it is retried later.
+    """
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)

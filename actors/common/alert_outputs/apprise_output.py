@@ -50,6 +50,7 @@ class AppriseSender:
         kind = (apprise.NotifyType.SUCCESS if item.alert.status == AlertStatus.RESOLVED
                 else _TYPES[item.alert.severity])
         if not self.apprise.notify(title=title, body=body, notify_type=kind):
+            # apprise says only that a service failed, not why (no HTTP status): retried.
             raise SendError("apprise: a notification service did not take the alert")
 
     def resend(self, firing: list[Outgoing]) -> None:

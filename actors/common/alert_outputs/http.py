@@ -1,4 +1,9 @@
-"""One JSON POST with a timeout; anything but a 2xx answer is a SendError."""
+"""One JSON POST with a timeout; anything but a 2xx answer is a SendError.
+
+A 4xx answer is permanent (the receiver refuses this request as made: sending it again
+gets the same answer), except 408 Request Timeout, 425 Too Early and 429 Too Many
+Requests, which say "try later". 5xx answers, timeouts and connection errors are retried.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import urllib.request
 from actors.common.alert_outputs import SendError
 
 USER_AGENT = "enodo-alerts/1"
+#: 4xx answers that ask to try again later (timed out waiting, too early, rate limited).
+RETRYABLE_4XX = frozenset({408, 425, 429})
 
 
 def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
@@ -19,10 +26,15 @@ def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) ->
             response.read(65536)
             return response.status
     except urllib.error.HTTPError as exc:
-        raise SendError(f"HTTP {exc.code} {exc.reason}") from None
+        raise SendError(f"HTTP {exc.code} {exc.reason}", permanent=is_permanent(exc.code)) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise SendError(f"cannot reach {_host(url)}: {reason}") from None
+
+
+def is_permanent(status: int) -> bool:
+    """True for an HTTP status that sending the same request again cannot change."""
+    return 400 <= status < 500 and status not in RETRYABLE_4XX
 
 
 def _host(url: str) -> str:
