@@ -4,16 +4,19 @@ An operator gives a series rules (POST /series `rules`, PUT /series/{name}/rules
 
 - a data rule fires when the series is `above` (or `below`) `threshold` for at least
   `for_points` points and `for_seconds` seconds in a row, and resolves at the first point
-  back on the right side. Workers judge it on the points each job reads.
+  back on the right side (or once the points have stayed there `keep_firing_for`). Workers
+  judge it on the points each job reads.
 - a forecast rule fires when the forecast will cross `threshold` within `within` of its
   origin (the last point modelled), and says when (`crossing_at`): capacity planning, e.g.
   when a disk is full. `band` judges the side of the interval facing the threshold
   (the upper bound for `above`) instead of the mean: an earlier, more cautious warning.
+  `for_seconds` and `keep_firing_for` hold it (data time, forecast origins) before it fires
+  and before it resolves, so one noisy forecast neither pages nor resolves.
 
 The hub checks them once (`parse_rules`), sends them with each job and keeps each rule's
 `RuleState` (the worker's judgement, checked), and raises an alert on every change.
-A span (`for_seconds`, `within`, a series' `horizon`) is seconds or a text such as "90s",
-"15m", "6h", "7d", "2w".
+A span (`for_seconds`, `keep_firing_for`, `within`, a series' `horizon`) is seconds or a
+text such as "90s", "15m", "6h", "7d", "2w".
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ RuleId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_
 #: Rule ids the hub uses itself (the series' stale check).
 RESERVED_IDS = frozenset({"stale"})
 Span = float | str
+#: The optional spans that hold a rule before it fires and before it resolves (0: none).
+HOLDS = ("for_seconds", "keep_firing_for")
 SPAN_RULE = 'a span: seconds (a number) or a text such as "90s", "15m", "6h", "7d", "2w"'
 
 
@@ -75,6 +80,8 @@ class _Rule(Shape, frozen=True, omit_defaults=False, tag_field="kind"):
             msgspec.structs.force_setattr(self, "id", self.default_id())
         if self.id in RESERVED_IDS:
             raise ValueError(f"'id' {self.id!r} is reserved")
+        for key in HOLDS:  # both kinds have them
+            self.optional_span(key)
 
     def default_id(self) -> str:
         """The id of a rule given without one: kind, side and threshold ("data-above-90")."""
@@ -93,32 +100,45 @@ class _Rule(Shape, frozen=True, omit_defaults=False, tag_field="kind"):
         """The rule as served, its kind and every default included."""
         return msgspec.to_builtins(self)
 
+    def optional_span(self, key: str) -> float:
+        """An optional span field as seconds (0: not set); ValueError naming the key."""
+        value = getattr(self, key)
+        if value == 0.0:
+            return 0.0
+        try:
+            return span_seconds(value)
+        except ValueError as exc:
+            raise ValueError(f"{key!r} {exc}") from None
+
+    @property
+    def hold_seconds(self) -> float:
+        """for_seconds as seconds: how long the condition must hold before firing."""
+        return self.optional_span("for_seconds")
+
+    @property
+    def keep_seconds(self) -> float:
+        """keep_firing_for as seconds: how long the condition must stay clear to resolve."""
+        return self.optional_span("keep_firing_for")
+
 
 class DataRule(_Rule, frozen=True, tag="data"):
-    """Fires after `for_points` points and `for_seconds` seconds on the wrong side."""
+    """Fires after `for_points` points and `for_seconds` seconds on the wrong side; resolves
+    once the points have been back on the right side for `keep_firing_for` (0: the first)."""
 
     for_points: Annotated[int, Meta(ge=1, le=MAX_FOR_POINTS)] = 1
     for_seconds: Span = 0.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.for_seconds != 0.0:
-            try:
-                span_seconds(self.for_seconds)
-            except ValueError as exc:
-                raise ValueError(f"'for_seconds' {exc}") from None
-
-    @property
-    def seconds(self) -> float:
-        """for_seconds as seconds (0: no time condition)."""
-        return 0.0 if self.for_seconds == 0.0 else span_seconds(self.for_seconds)
+    keep_firing_for: Span = 0.0
 
 
 class ForecastRule(_Rule, frozen=True, tag="forecast", kw_only=True):
-    """Fires while the forecast crosses the threshold within `within` of its origin."""
+    """Fires while the forecast crosses the threshold within `within` of its origin, once
+    that has held on every forecast for `for_seconds` (data time: forecast origins); resolves
+    once it has not for `keep_firing_for`. Both 0 by default: the first forecast decides."""
 
     within: Span
     band: bool = False
+    for_seconds: Span = 0.0
+    keep_firing_for: Span = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -128,7 +148,7 @@ class ForecastRule(_Rule, frozen=True, tag="forecast", kw_only=True):
             raise ValueError(f"'within' {exc}") from None
 
     @property
-    def seconds(self) -> float:
+    def within_seconds(self) -> float:
         """within as seconds."""
         return span_seconds(self.within)
 
@@ -200,7 +220,7 @@ def _reword(exc: msgspec.ValidationError) -> str:
     if where and where.group(1) == "id":
         return "'id' must be 1 to 64 letters, digits, '_', '.' or '-'"
     key = where.group(1) if where else None
-    if key in ("for_seconds", "within"):
+    if key in ("for_seconds", "keep_firing_for", "within"):
         return f"{key!r} must be {SPAN_RULE}"
     if key in _WORDS:
         return f"{key!r} must be {_WORDS[key]}"
@@ -223,11 +243,13 @@ class RuleChange(Shape, frozen=True):
 class RuleState(Shape, frozen=True, omit_defaults=False):
     """A rule's state, as the worker judged it and the hub serves it.
 
-    status: ok, pending (on the wrong side, not long enough yet), firing, or unknown
-    (not judged yet). since: the timestamp (the series' precision) where the status began;
-    last_ts and value: the newest point judged and its value (a forecast rule: the
-    forecast's origin and the value it expects at the crossing); run_start and run_points:
-    the current run on the wrong side; crossing_at: when the forecast crosses the threshold
+    status: ok, pending (on the wrong side, not long enough yet), firing (also while back
+    on the right side for less than keep_firing_for), or unknown (not judged yet). since:
+    the timestamp (the series' precision) where the status began; last_ts and value: the
+    newest point judged and its value (a forecast rule: the forecast's origin and the value
+    it expects at the crossing); run_start and run_points: the current run on the wrong
+    side; clear_start: while firing, where the current run back on the right side began
+    (keep_firing_for counts from it); crossing_at: when the forecast crosses the threshold
     (null: not within the forecast); changed_at: wall-clock seconds of the hub's last alert
     about it. changes: this job's changes (the hub alerts them and keeps none).
     """
@@ -240,6 +262,7 @@ class RuleState(Shape, frozen=True, omit_defaults=False):
     value: float | None = None
     run_start: int | None = None
     run_points: int = 0
+    clear_start: int | None = None
     crossing_at: int | None = None
     changed_at: float | None = None
     changes: list[RuleChange] = msgspec.field(default_factory=list)

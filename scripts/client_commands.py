@@ -51,7 +51,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     rules.add_argument("name")
     rules.add_argument("rules", nargs="*", type=rule, metavar="JSON",
                        help='e.g. \'{"kind": "forecast", "op": "above", "threshold": 95, '
-                            '"within": "7d"}\'')
+                            '"within": "7d", "for_seconds": "30m", "keep_firing_for": "2h"}\' '
+                            "(keys: docs/rules.md)")
     sub.add_parser("remove", help="stop watching a series").add_argument("name")
     _more_commands(sub)
     add_pattern_commands(sub)

@@ -3,7 +3,8 @@
 Workers judge the rules (actors/worker/rules.py) and return each rule's state with the job's
 result; the hub checks those values like any result (nothing stored if one is wrong), keeps
 them on the series, and turns each change to firing or back to ok into an alert
-(`state.alerts.notify`, key "rule:<series>:<rule id>"). See docs/rules.md.
+(`state.alerts.notify`, key "rule:<series>:<rule id>"); pending (held by `for_seconds`) is
+kept and shown, not alerted. See docs/rules.md.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def forecast_steps(series: Series, default: int) -> int:
     if interval:
         for rule in rules_of(series):
             if isinstance(rule, ForecastRule):
-                steps = max(steps, math.ceil(rule.seconds / interval) + 1)
+                steps = max(steps, math.ceil(rule.within_seconds / interval) + 1)
     return max(1, min(MAX_HORIZON, steps))
 
 
@@ -80,7 +81,7 @@ def checked_states(state: HubState, series: Series, raw: Any) -> dict[str, dict[
             raise ValueError(f"rule state {rule_id!r:.40}: {exc}") from None
         if len(checked.changes) > RuleState.MAX_CHANGES:
             raise ValueError(f"rule state {rule_id!r:.40}: too many changes")
-        for key in ("since", "last_ts", "run_start"):
+        for key in ("since", "last_ts", "run_start", "clear_start"):
             if getattr(checked, key) is not None:
                 bounds.timestamp(getattr(checked, key), f"rule {key}")
         if checked.crossing_at is not None:
@@ -157,7 +158,8 @@ def set_rules(state: HubState, series: Series, raw: Any) -> dict[str, Any]:
     """Replace the series' rules (all valid, or nothing changes); a rule kept unchanged keeps
     its state, the others start again (a firing one removed or changed is resolved)."""
     new = check_rules(raw)
-    kept = frozenset(r["id"] for r in new if r in series.rules) | {"stale"}
+    # Compared with defaults filled: a rule stored before a key was added is the same rule.
+    kept = frozenset(r["id"] for r in new if r in check_rules(series.rules)) | {"stale"}
     resolve_all(state, series, "removed or changed", keep=kept)
     series.rules = new
     state.store.put_series_config(series.name, series.config())

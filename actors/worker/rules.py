@@ -3,8 +3,10 @@
 Data rules are judged point by point on the points a job read that are newer than the
 rule's state (`last_ts`), so a run on the wrong side continues across jobs and workers the
 way the anomaly detector's state does. Forecast rules are judged on the forecast a job
-made. Each returns the rule's new state (protocol.rules.RuleState as JSON) with the changes
-to firing and back to ok it saw, oldest first; the hub alerts those.
+made. Both hold before firing (`for_seconds`) and before resolving (`keep_firing_for`) in
+data time: the points' timestamps, the forecasts' origins. Each returns the rule's new state
+(protocol.rules.RuleState as JSON) with the changes to firing and back to ok it saw, oldest
+first; the hub alerts those (pending is shown, not alerted).
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ def _start(rule: Rule, previous: Any) -> dict[str, Any]:
     return base
 
 
+def _finish(state: dict[str, Any]) -> dict[str, Any]:
+    """The state to return: clear_start only when set (a hub from before keep_firing_for
+    refuses a key it does not know; the hub fills in the default)."""
+    if state["clear_start"] is None:
+        del state["clear_start"]
+    return state
+
+
 def _move(state: dict[str, Any], status: str, ts: int, value: float | None) -> None:
     """Set the status; a change to firing, or from firing, is kept for the hub to alert."""
     old = state["status"]
@@ -53,6 +63,33 @@ def _move(state: dict[str, Any], status: str, ts: int, value: float | None) -> N
         del changes[:-RuleState.MAX_CHANGES]
 
 
+def _judge(rule: Rule, state: dict[str, Any], wrong: bool, ts: int, unit: float,
+           value: float | None, for_points: int = 1) -> None:
+    """One judgement (a point, or a forecast at its origin ts): the run on the wrong side,
+    the holds before firing (`for_points`, `for_seconds`) and before resolving
+    (`keep_firing_for`, counted from `clear_start`), in data time; unit: seconds per tick."""
+    status = state["status"]
+    if wrong:
+        state["clear_start"] = None
+        if state["run_start"] is None:
+            state["run_start"], state["run_points"] = ts, 0
+        state["run_points"] += 1
+        lasted = (ts - state["run_start"]) * unit
+        done = state["run_points"] >= for_points and lasted >= rule.hold_seconds
+        status = "firing" if done or status == "firing" else "pending"
+    else:
+        state["run_start"], state["run_points"] = None, 0
+        if status == "firing" and rule.keep_seconds:
+            if state["clear_start"] is None:
+                state["clear_start"] = ts
+            cleared = (ts - state["clear_start"]) * unit >= rule.keep_seconds
+        else:
+            cleared = True
+        if cleared:
+            state["clear_start"], status = None, "ok"
+    _move(state, status, ts, value)
+
+
 def judge_data(rule: DataRule, previous: Any, timestamps: Sequence[int],
                values: Sequence[float], unit: float) -> dict[str, Any]:
     """The data rule's state after the points newer than its last judged one (the first
@@ -62,28 +99,17 @@ def judge_data(rule: DataRule, previous: Any, timestamps: Sequence[int],
     """
     state = _start(rule, previous)
     after = state["last_ts"]
-    need_seconds = rule.seconds
     for ts, value in zip(timestamps, values, strict=True):
         if (after is not None and ts <= after) or not math.isfinite(value):
             continue
-        if rule.breached(value):
-            if state["run_start"] is None:
-                state["run_start"], state["run_points"] = ts, 0
-            state["run_points"] += 1
-            lasted = (ts - state["run_start"]) * unit
-            done = state["run_points"] >= rule.for_points and lasted >= need_seconds
-            status = "firing" if done else "pending"
-        else:
-            state["run_start"], state["run_points"] = None, 0
-            status = "ok"
-        _move(state, status, ts, value)
+        _judge(rule, state, rule.breached(value), ts, unit, value, rule.for_points)
         state["last_ts"], state["value"] = ts, value
     if after is None:
         # A rule judged for the first time goes over the history read: what fired and ended
         # there is past; only a breach still going on is news.
         state["changes"] = ([{"status": "firing", "ts": state["since"], "value": state["value"]}]
                             if state["status"] == "firing" else [])
-    return state
+    return _finish(state)
 
 
 def _side(rule: ForecastRule, forecast: Mapping[str, Any]) -> Sequence[float | None]:
@@ -120,17 +146,18 @@ def forecast_origin(stamps: Sequence[int]) -> int | None:
 
 def judge_forecast(rule: ForecastRule, previous: Any, forecast: Mapping[str, Any],
                    unit: float) -> dict[str, Any]:
-    """The forecast rule's state for this forecast: firing while it crosses within `within`."""
+    """The forecast rule's state for this forecast: firing while it crosses within `within`
+    (once that held `for_seconds`, until it has not for `keep_firing_for`)."""
     state = _start(rule, previous)
     origin = forecast_origin(forecast["timestamps"])
     if origin is None:
-        return state
+        return _finish(state)
     found = crossing(rule, forecast)
     state["crossing_at"], state["value"] = (found if found else (None, None))
-    soon = found is not None and (found[0] - origin) * unit <= rule.seconds
-    _move(state, "firing" if soon else "ok", origin, state["value"])
+    soon = found is not None and (found[0] - origin) * unit <= rule.within_seconds
+    _judge(rule, state, soon, origin, unit, state["value"])
     state["last_ts"] = origin
-    return state
+    return _finish(state)
 
 
 def judge_rules(context: Any, timestamps: Sequence[int], values: Sequence[float],

@@ -115,11 +115,20 @@ def rule_rows(detail: dict[str, Any]) -> list[dict[str, Any]]:
             within = rule["within"]
             condition += f" within {_span(within) if isinstance(within, int | float) else within}"
             condition += " (band)" if rule.get("band") else ""
+        condition += _holds(rule)
         rows.append(_rule_row(rule["id"], rule["kind"], condition, rule["severity"], state))
     if "stale" in states:
         rows.append(_rule_row("stale", "stale", "no new points for stale_factor intervals", "",
                               states["stale"]))
     return rows
+
+
+def _holds(rule: dict[str, Any]) -> str:
+    """The rule's holds as text (" for 15m, keep 1h"); "" when it has none."""
+    words = [f"{word} {_span(value) if isinstance(value, int | float) else value}"
+             for word, key in (("for", "for_seconds"), ("keep", "keep_firing_for"))
+             if (value := rule.get(key))]
+    return " " + ", ".join(words) if words else ""
 
 
 def _rule_row(rule_id: str, kind: str, condition: str, severity: str,

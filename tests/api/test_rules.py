@@ -18,8 +18,10 @@ def test_a_series_added_with_rules_and_a_horizon_shows_them(client):
     detail = client.simulate_get("/series/disk").json
     assert detail["horizon"] == "6h"
     assert detail["rules"] == [
-        {**HOT, "threshold": 90.0, "severity": "warning", "for_seconds": 0.0},
-        {**FULL, "threshold": 95.0, "id": "forecast-above-95", "severity": "warning"},
+        {**HOT, "threshold": 90.0, "severity": "warning", "for_seconds": 0.0,
+         "keep_firing_for": 0.0},
+        {**FULL, "threshold": 95.0, "id": "forecast-above-95", "severity": "warning",
+         "for_seconds": 0.0, "keep_firing_for": 0.0},
     ]
     assert "rule_states" not in detail and "analysis" not in detail  # nothing judged yet
 
@@ -33,6 +35,8 @@ def test_a_series_without_rules_shows_no_rule_keys(client):
 @pytest.mark.parametrize(("body", "words"), [
     ({"rules": [{**HOT, "op": "sideways"}]}, "rules[0]: 'op' must be 'above' or 'below'"),
     ({"rules": [{**FULL, "within": "soon"}]}, "'within' must be a span"),
+    ({"rules": [{**FULL, "for_seconds": -5}]}, "rules[0]: 'for_seconds' must be a span"),
+    ({"rules": [{**HOT, "keep_firing_for": "2y"}]}, "rules[0]: 'keep_firing_for' must be a"),
     ({"rules": [HOT, HOT]}, "rules[1]: 'id' 'hot' is used twice"),
     ({"rules": "hot"}, "'rules' must be list"),
     ({"horizon": "forever"}, "horizon: must be a span"),

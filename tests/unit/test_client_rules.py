@@ -33,6 +33,14 @@ def test_rules_replaces_or_clears():
     assert action_of(parsed("rules", "disk")) == ("set_rules", {"name": "disk", "rules": []})
 
 
+def test_rules_carry_their_holds_as_given():
+    held = '{"kind": "forecast", "op": "above", "threshold": 95, "within": "7d", ' \
+           '"for_seconds": "30m", "keep_firing_for": 7200}'
+    _, params = action_of(parsed("rules", "disk", held))
+    assert params["rules"][0]["for_seconds"] == "30m"
+    assert params["rules"][0]["keep_firing_for"] == 7200
+
+
 @pytest.mark.parametrize("bad", ["[1]", "above 90", "7"])
 def test_a_rule_must_be_a_json_object(bad, capsys):
     with pytest.raises(SystemExit):

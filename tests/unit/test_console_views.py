@@ -57,13 +57,15 @@ def test_rule_rows_give_each_rule_its_state_and_the_stale_check():
 
     detail = {"rules": [
         {"id": "full", "kind": "forecast", "op": "above", "threshold": 95.0, "within": 604800,
-         "band": True, "severity": "critical"},
-        {"id": "hot", "kind": "data", "op": "below", "threshold": 1.5, "severity": "warning"}],
+         "band": True, "severity": "critical", "for_seconds": "15m", "keep_firing_for": 7200},
+        {"id": "hot", "kind": "data", "op": "below", "threshold": 1.5, "severity": "warning",
+         "for_seconds": 0.0, "keep_firing_for": 0.0}],
         "rule_states": {"full": {"status": "firing", "since": 1_700_000_000,
                                  "crossing_at": 1_700_086_400},
                         "stale": {"status": "firing", "changed_at": 1_700_000_060.0}}}
     full, hot, stale = rule_rows(detail)
-    assert full["condition"] == "above 95 within 1w (band)" and full["status"] == "firing"
+    assert full["condition"] == "above 95 within 1w (band) for 15m, keep 2h"
+    assert full["status"] == "firing"
     assert full["crossing"] == "2023-11-15T22:13:20+00:00"
     assert hot["status"] == "unknown" and hot["since"] == "" and hot["condition"] == "below 1.5"
     assert stale["id"] == "stale" and stale["since"] == "2023-11-14T22:14:20+00:00"

@@ -110,6 +110,7 @@ def test_rule_changes_in_results_are_alerted_and_states_kept(hub, clock):
 @pytest.mark.parametrize("bad", [
     {"hot": {"id": "hot", "kind": "data", "status": "burning"}},
     {"hot": {"id": "hot", "kind": "data", "since": 10**18}},
+    {"hot": {"id": "hot", "kind": "data", "status": "firing", "clear_start": -1}},
     {"hot": {"id": "hot", "kind": "data", "value": "x"}},
     {"hot": {"id": "hot", "kind": "data", "changes": [{"status": "firing", "ts": -1}]}},
     {"hot": {"id": "hot", "kind": "data", "changes": [{"status": "pending", "ts": 1}]}},

@@ -44,9 +44,10 @@ def test_rules_get_ids_and_defaults_and_are_served_whole():
                           "id": "disk", "severity": "critical", "band": True}])
     assert rules == [
         {"kind": "data", "op": "above", "threshold": 90.0, "id": "data-above-90",
-         "severity": "warning", "for_points": 1, "for_seconds": 0.0},
+         "severity": "warning", "for_points": 1, "for_seconds": 0.0, "keep_firing_for": 0.0},
         {"kind": "forecast", "op": "below", "threshold": 5.5, "id": "disk",
-         "severity": "critical", "within": "7d", "band": True},
+         "severity": "critical", "within": "7d", "band": True, "for_seconds": 0.0,
+         "keep_firing_for": 0.0},
     ]
     assert check_rules(rules) == rules  # stored rules read back unchanged
 
