@@ -94,12 +94,14 @@ SENSORS = (
 SENSOR_BY_NAME = {s.name: s for s in SENSORS}
 #: The demo series' rules (POST /series `rules`, docs/rules.md): the CPU's daily peak
 #: (about 55 %) is forecast to pass 50 % within the next day, so its forecast rule fires and
-#: /series/demo.cpu shows when (`rule_states.cpu-busy.crossing_at`); its data rule fires
-#: during the planted spike (+45 %).
+#: /series/demo.cpu shows when (`rule_states.cpu-busy.crossing_at`); a forecast whose peak
+#: lands just under 50 % does not resolve it until none has crossed for 12 hours of data
+#: (`keep_firing_for`: without it the rule flapped on every other forecast); its data rule
+#: fires during the planted spike (+45 %).
 RULES = {
     "demo.cpu": [
         {"id": "cpu-busy", "kind": "forecast", "op": "above", "threshold": 50.0,
-         "within": "1d"},
+         "within": "1d", "keep_firing_for": "12h"},
         {"id": "cpu-hot", "kind": "data", "op": "above", "threshold": 80.0},
     ],
 }
