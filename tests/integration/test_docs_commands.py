@@ -104,8 +104,14 @@ def stack(tmp_path_factory) -> Iterator[DemoStack]:
         yield demo
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+            # SIGTERM first: supervisord then stops its programs, which a SIGKILL of the
+            # group would leave running (they are in process groups of their own).
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
 
 
 def test_make_run_says_which_ports_it_took(stack):
