@@ -11,11 +11,24 @@ from actors.hub.series import Series
 from actors.hub.siridb_link import NoSiriDB, SiriDB
 from actors.hub.state import HubState
 from actors.hub.store import Store
+from protocol.alerts import Alert
 from protocol.envelope import Codec, Message
 from protocol.errors import ProtocolError, TransportError
 from protocol.jobs import JobKind
 from protocol.session import new_nonce
 from protocol.types import MessageType
+
+
+class RuleAlerts:
+    """An alert sink keeping every alert but the system ones (each job done resolves its
+    series' job alert), for tests of the alerts rules raise."""
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+
+    def notify(self, alert: Alert) -> None:
+        if alert.kind != "system":
+            self.alerts.append(alert)
 
 
 class FakeClock:

@@ -8,29 +8,20 @@ import pytest
 
 from actors.hub.actions import run_action
 from actors.worker.rules import rules_field
-from protocol.alerts import Alert
 from protocol.errors import ProtocolError
 from protocol.types import MessageType
-from tests.support.hub_state import FakeJobs, counts, make_state, result, worker
+from tests.support.hub_state import FakeJobs, RuleAlerts, counts, make_state, result, worker
 from tests.unit.test_rule_holds import HOVER, STEP, forecast
 
 HELD = {"kind": "forecast", "op": "above", "threshold": 95, "within": 30, "id": "full",
         "for_seconds": "1m", "keep_firing_for": 60}
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.alerts: list[Alert] = []
-
-    def notify(self, alert: Alert) -> None:
-        if alert.kind != "system":  # every job done resolves its series' job alert
-            self.alerts.append(alert)
-
 
 @pytest.fixture
 def hub(tmp_path, clock):
     state = make_state(tmp_path, clock=clock)
-    state.alerts = sink = Sink()
+    state.alerts = sink = RuleAlerts()
     jobs = FakeJobs(state)
     state.settings.update(min_data_points=10, fit_every=1000)
     run_action(state, "add_series", {"name": "s", "rules": [HELD]})

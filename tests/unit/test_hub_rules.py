@@ -8,10 +8,9 @@ import pytest
 from actors.hub.actions import run_action
 from actors.hub.rules import forecast_steps
 from actors.hub.staleness import StaleWatch
-from protocol.alerts import Alert
 from protocol.errors import ProtocolError
 from protocol.types import MessageType
-from tests.support.hub_state import FakeJobs, counts, make_state, result, worker
+from tests.support.hub_state import FakeJobs, RuleAlerts, counts, make_state, result, worker
 
 DATA = {"kind": "data", "op": "above", "threshold": 90, "id": "hot", "severity": "critical"}
 DISK = {"kind": "forecast", "op": "above", "threshold": 95, "within": "1h", "id": "full"}
@@ -19,19 +18,11 @@ ANALYSIS = {"points": 10, "health": "ok", "reasons": [], "interval": 60.0,
             "seasons": [{"points": 24.0, "period": 1440.0, "strength": 0.9}]}
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.alerts: list[Alert] = []
-
-    def notify(self, alert: Alert) -> None:
-        if alert.kind != "system":  # every job done resolves its series' job alert
-            self.alerts.append(alert)
-
 
 @pytest.fixture
 def hub(tmp_path, clock):
     state = make_state(tmp_path, clock=clock)
-    state.alerts = sink = Sink()
+    state.alerts = sink = RuleAlerts()
     jobs = FakeJobs(state)
     scheduler = state.scheduler
     state.settings.update(min_data_points=10, fit_every=5)
