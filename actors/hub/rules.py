@@ -159,7 +159,8 @@ def set_rules(state: HubState, series: Series, raw: Any) -> dict[str, Any]:
     its state, the others start again (a firing one removed or changed is resolved)."""
     new = check_rules(raw)
     # Compared with defaults filled: a rule stored before a key was added is the same rule.
-    kept = frozenset(r["id"] for r in new if r in check_rules(series.rules)) | {"stale"}
+    stored = check_rules(series.rules)
+    kept = frozenset(r["id"] for r in new if r in stored) | {"stale"}
     resolve_all(state, series, "removed or changed", keep=kept)
     series.rules = new
     state.store.put_series_config(series.name, series.config())

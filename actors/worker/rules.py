@@ -63,11 +63,13 @@ def _move(state: dict[str, Any], status: str, ts: int, value: float | None) -> N
         del changes[:-RuleState.MAX_CHANGES]
 
 
-def _judge(rule: Rule, state: dict[str, Any], wrong: bool, ts: int, unit: float,
-           value: float | None, for_points: int = 1) -> None:
+def _judge(holds: tuple[float, float], state: dict[str, Any], wrong: bool, ts: int,
+           unit: float, value: float | None, for_points: int = 1) -> None:
     """One judgement (a point, or a forecast at its origin ts): the run on the wrong side,
-    the holds before firing (`for_points`, `for_seconds`) and before resolving
-    (`keep_firing_for`, counted from `clear_start`), in data time; unit: seconds per tick."""
+    the holds before firing (`for_points`, and holds[0]: `for_seconds`) and before resolving
+    (holds[1]: `keep_firing_for`, counted from `clear_start`), in data time; unit: seconds
+    per tick. The holds are the rule's, in seconds (parsed once per job, not per point)."""
+    hold, keep = holds
     status = state["status"]
     if wrong:
         state["clear_start"] = None
@@ -75,14 +77,14 @@ def _judge(rule: Rule, state: dict[str, Any], wrong: bool, ts: int, unit: float,
             state["run_start"], state["run_points"] = ts, 0
         state["run_points"] += 1
         lasted = (ts - state["run_start"]) * unit
-        done = state["run_points"] >= for_points and lasted >= rule.hold_seconds
+        done = state["run_points"] >= for_points and lasted >= hold
         status = "firing" if done or status == "firing" else "pending"
     else:
         state["run_start"], state["run_points"] = None, 0
-        if status == "firing" and rule.keep_seconds:
+        if status == "firing" and keep:
             if state["clear_start"] is None:
                 state["clear_start"] = ts
-            cleared = (ts - state["clear_start"]) * unit >= rule.keep_seconds
+            cleared = (ts - state["clear_start"]) * unit >= keep
         else:
             cleared = True
         if cleared:
@@ -99,10 +101,11 @@ def judge_data(rule: DataRule, previous: Any, timestamps: Sequence[int],
     """
     state = _start(rule, previous)
     after = state["last_ts"]
+    holds = rule.hold_seconds, rule.keep_seconds
     for ts, value in zip(timestamps, values, strict=True):
         if (after is not None and ts <= after) or not math.isfinite(value):
             continue
-        _judge(rule, state, rule.breached(value), ts, unit, value, rule.for_points)
+        _judge(holds, state, rule.breached(value), ts, unit, value, rule.for_points)
         state["last_ts"], state["value"] = ts, value
     if after is None:
         # A rule judged for the first time goes over the history read: what fired and ended
@@ -155,7 +158,7 @@ def judge_forecast(rule: ForecastRule, previous: Any, forecast: Mapping[str, Any
     found = crossing(rule, forecast)
     state["crossing_at"], state["value"] = (found if found else (None, None))
     soon = found is not None and (found[0] - origin) * unit <= rule.within_seconds
-    _judge(rule, state, soon, origin, unit, state["value"])
+    _judge((rule.hold_seconds, rule.keep_seconds), state, soon, origin, unit, state["value"])
     state["last_ts"] = origin
     return _finish(state)
 
