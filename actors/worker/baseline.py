@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from actors.worker.series_prep import detect_period
+from actors.worker.series_prep import autocorrelation, detect_period
 
 CYCLES = 3
 #: Points judged against one baseline (a job's new points; views.py judges backlogs in chunks).
@@ -49,13 +49,13 @@ CALENDAR = (3600, 86400, 604800)
 Q99_PER_MAD = 2.576 * 1.4826
 #: The tail is never taken lighter than a normal law's: q99.9 / q99 = 3.29 / 2.58 there.
 TAIL_FLOOR = 1.28
-#: History a baseline can use at most: a weekly cycle of 5-minute points, three times, and the
-#: error window (the worker reads this much before the points it judges).
 def history_points(error_points: int = ERROR_POINTS) -> int:
-    """The history a baseline with this calibration window can use at most."""
+    """The history a baseline with this calibration window can use at most: a weekly cycle
+    of 5-minute points, three times, and the error window."""
     return CYCLES * MAX_WEEK + error_points + LEVEL_POINTS + NEIGHBOURS
 
 
+#: What the worker reads before the points it judges (the shipped calibration window).
 HISTORY_POINTS = history_points()
 
 
@@ -74,21 +74,10 @@ def choose_period(values: np.ndarray, step: float) -> int:
     week = int(round(604800 / step))
     fits = 2 <= week <= MAX_WEEK and CYCLES * week <= len(values)
     if fits and week % period == 0 and week != period:
-        if lag_correlation(values, week) > lag_correlation(values, period):
+        acf = autocorrelation(values, week)
+        if len(acf) > week and acf[week] > acf[period]:
             return week
     return period
-
-
-def lag_correlation(values: np.ndarray, lag: int) -> float:
-    """The sample autocorrelation at one lag after removing a linear trend, as
-    `series_prep.autocorrelation` computes it for every lag (two dot products, not an FFT)."""
-    t = np.arange(len(values), dtype=np.float64)
-    slope, intercept = np.polyfit(t, values, 1)
-    x = values - (slope * t + intercept)
-    denom = float(np.dot(x, x))
-    if denom == 0.0 or lag >= len(x):
-        return 0.0
-    return float(np.dot(x[:-lag], x[lag:])) / denom
 
 
 def _shifted_medians(values: np.ndarray, period: int, start: int, stop: int) -> np.ndarray:

@@ -17,10 +17,8 @@ from actors.worker.baseline import (
     _shifted_medians,
     fit_baseline,
     history_points,
-    lag_correlation,
     one_step_errors,
 )
-from actors.worker.series_prep import autocorrelation
 
 
 def noisy(n: int, seed: int = 7) -> np.ndarray:
@@ -59,9 +57,3 @@ def test_the_calibration_window_is_the_errors_the_tail_is_fitted_on():
     assert len(short.errors) == 500 and len(long.errors) == ERROR_POINTS
     assert history_points(500) < history_points() == history_points(ERROR_POINTS)
 
-
-def test_lag_correlation_is_the_autocorrelation_at_that_lag():
-    y = noisy(3000) + np.arange(3000) * 0.01
-    acf = autocorrelation(y, 200)
-    for lag in (1, 24, 168, 200):
-        assert lag_correlation(y, lag) == pytest.approx(acf[lag], abs=1e-9)
