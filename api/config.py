@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from actors.common.auth import DEFAULT_TOKEN_FILE, TokenSource, token_source
-from actors.common.config import Config, ConfigError, Option, positive, siridb_options
+from actors.common.config import (
+    Config,
+    ConfigError,
+    Option,
+    non_negative,
+    positive,
+    siridb_options,
+)
 from actors.common.config import load_config as _load_config
 from actors.common.curve_keys import client_curve
 from api.console.history import HistoryReader, SiriDBAddress
@@ -50,6 +58,9 @@ OPTIONS = (
            doc="the hub's CURVE public key in Z85, when the hub has curve = true"),
     Option("api", "curve_server_key_file", str, "",
            doc="or the hub's public certificate file (<data_dir>/hub.key)"),
+    Option("api", "start_wait", float, 60.0, non_negative,
+           doc="seconds the API waits at its start for curve_server_key_file, which the "
+               "hub writes when it first starts"),
     # The console reads series history from SiriDB itself (the hub's loop stays free): the
     # same [siridb] section, and ENODO_SIRIDB_* variables, as the hub and the workers.
     *siridb_options("siridb"),
@@ -101,3 +112,25 @@ def history_from_config(config: Config) -> HistoryReader:
         password=section["password"], database=section["database"],
         timeout=config.get("api", "timeout"),
     ))
+
+
+def wait_for_hub_key(config: Config, note: Callable[[str], None], poll: float = 0.1) -> bool:
+    """Wait up to api.start_wait seconds for api.curve_server_key_file; False if still absent.
+
+    The API and the hub start together (supervisord) and on a first start the hub has not yet
+    written its public key: the API waits for it rather than exit with an error its supervisor
+    soon gives up on. A key still missing afterwards fails the usual check, with its name.
+    (The token file needs no wait: it is re-read until it appears.)
+    """
+    path = "" if config.get("api", "curve_server_key") else config.get(
+        "api", "curve_server_key_file")
+    if not path or os.path.exists(path):
+        return True
+    wait = config.get("api", "start_wait")
+    note(f"waiting up to {wait:g} s for the hub to write its public key {path}")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        time.sleep(poll)
+        if os.path.exists(path):
+            return True
+    return False

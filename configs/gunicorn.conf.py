@@ -65,10 +65,16 @@ def on_starting(server: Arbiter) -> None:
     """Check the API's config once in the master, so a bad key stops the start with its name."""
     from actors.common.auth import warn_exposed_secrets
     from actors.common.config import ConfigError
-    from api.config import hub_client_from_config, load_api_config, read_bearer_from_config
+    from api.config import (
+        hub_client_from_config,
+        load_api_config,
+        read_bearer_from_config,
+        wait_for_hub_key,
+    )
 
     try:
         config = load_api_config()
+        wait_for_hub_key(config, lambda text: server.log.info("enodo-api: %s", text))
         hub_client_from_config(config)  # CURVE key files are read here
         read_bearer_from_config(config)
     except ConfigError as exc:

@@ -27,6 +27,7 @@ def test_defaults():
         "read_token_file": "",
         "curve_server_key": "",
         "curve_server_key_file": "",
+        "start_wait": 60.0,
     }
 
 

@@ -7,6 +7,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 
 import pytest
 import zmq
@@ -106,3 +107,35 @@ def test_listener_worker_api_and_client_with_the_key_file(hub, tmp_path):
     assert cli("--curve-server-key", public).returncode == 0
     done = cli()
     assert done.returncode == 2 and "not reachable" in done.stderr
+
+
+def test_the_api_started_before_the_hub_waits_for_its_public_key(tmp_path):
+    """supervisord starts the hub and the API together: on a first start the API waits for
+    the hub.key the hub is about to write, instead of exiting (docs/api.md, start_wait)."""
+    hub = HubProcess(tmp_path, extra={"ENODO_HUB_CURVE": "true"})
+    api = Gunicorn("api.wsgi:app", env={
+        "ENODO_API_HUB_ADDRESS": hub.address("api"), "ENODO_API_TIMEOUT": "1",
+        "ENODO_API_TOKEN_FILE": str(hub.data_dir / "token"),
+        "ENODO_API_CURVE_SERVER_KEY_FILE": public_file(hub)})
+    started: list[Gunicorn | BaseException] = []
+
+    def start_api() -> None:
+        try:
+            started.append(api.start(timeout=60))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            started.append(exc)
+
+    thread = threading.Thread(target=start_api, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: any("waiting up to 60 s for the hub" in line for line in api.log), 30,
+                 "the API to say it waits for the hub's key")
+        assert api.proc is not None and api.proc.poll() is None, "".join(api.log)
+        hub.start()
+        thread.join(60)
+        assert started and started[0] is api, started
+        # 200: the API reached the hub over CURVE with the key it waited for (plain: 503).
+        assert api.request("GET", "/enodo/status")[0] == 200
+    finally:
+        api.stop()
+        hub.stop(signal.SIGKILL)

@@ -20,7 +20,6 @@ from api.routing import series_path
 from tests.integration.test_worker_harness import seasonal_points
 from tests.support import netns
 from tests.support.deployment import DATABASE, SIRIDB_PORT, Deployment
-from tests.support.waiting import wait_for
 
 REASON = netns.unavailable()
 pytestmark = [pytest.mark.skipif(REASON is not None, reason=REASON or ""),
@@ -71,7 +70,7 @@ def test_a_forecast_across_hosts_and_a_cut_off_worker_host(deployment):
         status, body = dep.rest("GET", "/enodo/status")
         return status == 200 and body["peers"] == {**body["peers"], "worker": 2, "listener": 1}
 
-    wait_for(peers_online, 45, "2 workers and the listener online at the hub, over CURVE")
+    dep.wait(peers_online, 45, "2 workers and the listener online at the hub, over CURVE")
     clients = {c["client_id"]: c for c in dep.hub_action("console_clients")["clients"]}
     # Each peer reached the hub from its own host's address.
     assert clients["w1-0"]["address"] == dep.network.hosts["w1"].address
@@ -85,7 +84,7 @@ def test_a_forecast_across_hosts_and_a_cut_off_worker_host(deployment):
     # another host trains and forecasts, reading SiriDB's host and writing its results there.
     siridb(dep, "insert", {FIRST: seasonal_points(300)})  # also opens the tee (not forwarded)
     assert dep.rest("POST", "/series", {"name": FIRST, "model": "seasonal_naive"})[0] == 201
-    wait_for(lambda: job(dep, FIRST, "forecast")["state"] == "done", 45, "the first forecast")
+    dep.wait(lambda: job(dep, FIRST, "forecast")["state"] == "done", 45, "the first forecast")
     status, forecast = dep.rest("GET", series_path(FIRST) + "/forecast")
     assert status == 200 and len(forecast["points"]) == HORIZON
     written = siridb(dep, "query", f"select * from 'enodo.{FIRST.replace(chr(39), 2 * chr(39))}"
@@ -94,7 +93,7 @@ def test_a_forecast_across_hosts_and_a_cut_off_worker_host(deployment):
 
     # Points inserted now reach the hub through SiriDB's tee and the listener beside it.
     siridb(dep, "insert", {FIRST: seasonal_points(330)[300:]})
-    wait_for(lambda: dep.rest("GET", series_path(FIRST))[1]["points_counted"] == 30, 20,
+    dep.wait(lambda: dep.rest("GET", series_path(FIRST))[1]["points_counted"] == 30, 20,
              "the listener's counts of the 30 new points at the hub")
 
     # 2. A worker host cut off mid-job: its worker goes silent, the hub drops it after
@@ -106,10 +105,10 @@ def test_a_forecast_across_hosts_and_a_cut_off_worker_host(deployment):
         train = job(dep, SECOND, "train")
         return train["worker"] if train["state"] == "running" else None
 
-    victim = wait_for(running, 30, "a worker to run the train")
+    victim = dep.wait(running, 30, "a worker to run the train")
     victim_host = dep.network.hosts[victim.removesuffix("-0")]
     dep.network.cut(victim_host)
-    wait_for(lambda: job(dep, SECOND, "forecast")["state"] == "done", 45,
+    dep.wait(lambda: job(dep, SECOND, "forecast")["state"] == "done", 45,
              "the train and forecast done by the worker of the other host")
     train = job(dep, SECOND, "train")
     assert train["state"] == "done" and train["worker"] not in (None, victim)

@@ -13,8 +13,9 @@ import http.client
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import ujson
 import zmq.auth
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HOST_CONF = ROOT / "configs" / "supervisord" / "host.conf"
 DATABASE = "dbtest"
 SIRIDB_PORT, API_PORT, CONTROL_PORT = 9000, 8000, 5560
+T = TypeVar("T")
 
 
 class NetnsDevServer(DevServer):
@@ -97,7 +99,7 @@ class Deployment:
             "ENODO_API_BIND": f"{hub}:{API_PORT}", "ENODO_API_WORKERS": "1",
             "ENODO_HUB_SIRIDB_CHECK_INTERVAL": "0.5", **self.siridb_env(),
         }).start()
-        wait_for(lambda: (hub_dir / "hub" / "hub.key").exists()
+        self.wait(lambda: (hub_dir / "hub" / "hub.key").exists()
                  and (hub_dir / "hub" / "token").exists(), 30,
                  "the hub to write its public key and its token")
         peers = {"siridb": (self.db_host, ["listener.conf"], {
@@ -147,6 +149,22 @@ class Deployment:
             # Gone at once, as enodo-client leaves: the hub stops heartbeating a closed socket.
             peer.channel.send(Message(MessageType.SHUTDOWN, {"reason": "done"}))
             return data
+
+    def wait(self, condition: Callable[[], T], timeout: float, what: str) -> T:
+        """wait_for, and when it times out the end of every host's logs in the failure."""
+        try:
+            return wait_for(condition, timeout, what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.logs_tail()}") from None
+
+    def logs_tail(self, chars: int = 1500) -> str:
+        """The last characters of each host's supervisord and program logs."""
+        parts = []
+        for name, host in self.hosts.items():
+            for log in sorted((host.run_dir / "logs").glob("*.log")):
+                text = log.read_text(errors="replace")[-chars:]
+                parts.append(f"--- {name}: {log.name}\n{text}")
+        return "\n".join(parts)
 
     def close(self) -> None:
         """Stop SiriDB (the network kills the rest)."""
