@@ -233,6 +233,10 @@ class Scheduler(JobBook):
     def _record_failure(self, series: Series, job: Job, error: str) -> None:
         self.failed += 1
         self._count_end(job, series, "failed")
+        # Counted again from here, so a job that fails for good (too few points after a data
+        # gap, a model that cannot fit this data) is tried again after fit_every (train:
+        # also retrain_every) new points, not on every batch of points the listener reports.
+        series.since_fit = 0
         if job.kind is JobKind.TRAIN:
             series.since_train = 0
         self._set_series_job(series, job, SeriesJobState.FAILED, error)

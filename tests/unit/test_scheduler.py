@@ -350,3 +350,42 @@ def test_a_flood_of_forged_results_costs_one_warning_per_interval(hub, clock, ca
     warnings = [r.getMessage() for r in caplog.records if "forged" in r.getMessage()]
     assert len(warnings) == 2 and "999 more since the last warning" in warnings[-1]
     assert scheduler.active["s"].attempt == 0 and scheduler.failed == 0
+
+
+def test_a_fit_that_fails_for_good_waits_fit_every_points_not_the_next_point(hub, clock):
+    state, scheduler, jobs = hub
+    add(state)
+    worker(state)
+    counts(state, 10)
+    scheduler.dispatch(clock.now)
+    scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_RESULT,
+                               result={"kind": "train", "state": {"m": 1}, "count": 10}))
+    scheduler.dispatch(clock.now)  # the forecast after the train
+    scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_FAILED, error="x", retry=False))
+    counts(state, 5)
+    scheduler.dispatch(clock.now)
+    fit = jobs.sent[-1]
+    assert fit.type is MessageType.FIT_MODEL
+    scheduler.on_result(result(fit, MessageType.JOB_FAILED, retry=False,
+                               error="3 regular points after the last gap, need at least 10"))
+    assert state.series.get("s").jobs["fit"]["state"] == "failed"
+    for _ in range(4):
+        counts(state, 1)
+        assert "s" not in scheduler.active  # not one failing fit per new point
+    counts(state, 1)
+    assert scheduler.active["s"].kind == "fit"
+
+
+def test_a_cold_start_detection_that_fails_for_good_waits_fit_every_points(hub, clock):
+    state, scheduler, jobs = hub
+    state.settings.update(min_data_points=1000)  # no train: cold-start detection only
+    add(state)
+    worker(state)
+    counts(state, 100)
+    assert scheduler.active["s"].kind == "forecast"
+    scheduler.dispatch(clock.now)
+    scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_FAILED, error="x", retry=False))
+    counts(state, 4)
+    assert "s" not in scheduler.active
+    counts(state, 1)
+    assert scheduler.active["s"].kind == "forecast"
