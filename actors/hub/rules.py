@@ -20,6 +20,7 @@ from protocol.alerts import Alert, AlertKind, AlertStatus, Severity
 from protocol.analysis import Analysis
 from protocol.jobs import JobKind, OutputKind
 from protocol.rules import (
+    HOLDS,
     ForecastRule,
     Rule,
     RuleState,
@@ -60,8 +61,16 @@ def add_to_job(series: Series, kind: JobKind, settings: dict[str, Any],
     if kind is JobKind.FORECAST:
         settings["horizon"] = forecast_steps(series, settings["horizon"])
     if series.rules:
-        context["rules"] = series.rules
-        context["rule_states"] = {k: v for k, v in series.rule_states.items() if k != "stale"}
+        context["rules"] = [wire_rule(rule) for rule in series.rules]
+        context["rule_states"] = {k: v for k, v in series.rule_states.items()
+                                  if k != "stale"}
+
+
+def wire_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A stored rule as a job carries it: holds of 0 (none) left out, so that a worker from
+    before `keep_firing_for` (which refuses keys it does not know) still judges every rule
+    that has no hold; one with a hold needs an upgraded worker."""
+    return {key: value for key, value in rule.items() if key not in HOLDS or value}
 
 
 def checked_states(state: HubState, series: Series, raw: Any) -> dict[str, dict[str, Any]]:

@@ -9,6 +9,7 @@ import pytest
 from actors.hub.actions import run_action
 from actors.worker.rules import rules_field
 from protocol.errors import ProtocolError
+from protocol.rules import parse_rules
 from protocol.types import MessageType
 from tests.support.hub_state import FakeJobs, RuleAlerts, counts, make_state, result, worker
 from tests.unit.test_rule_holds import HOVER, STEP, forecast
@@ -89,3 +90,17 @@ def test_a_rule_stored_before_the_holds_is_the_same_rule_when_put_again(hub, clo
     series.rule_states = {"full": {"id": "full", "kind": "forecast", "status": "firing"}}
     run_action(state, "set_rules", {"name": "s", "rules": [stored]})
     assert series.rule_states["full"]["status"] == "firing" and sink.alerts == []
+
+
+def test_a_job_leaves_out_holds_of_zero_so_a_worker_from_before_them_judges_the_rule(
+        hub, clock):
+    state, jobs, _ = hub
+    plain = {"kind": "data", "op": "above", "threshold": 5, "id": "hot"}
+    run_action(state, "set_rules", {"name": "s", "rules": [HELD, plain]})
+    stored = state.series.get("s").rules
+    assert {"for_seconds", "keep_firing_for"} <= set(stored[1])  # stored with every key
+    state.scheduler.dispatch(clock.now)
+    held, sent = jobs.sent[-1].body["context"]["rules"]
+    assert "for_seconds" not in sent and "keep_firing_for" not in sent
+    assert (held["for_seconds"], held["keep_firing_for"]) == ("1m", 60)
+    assert parse_rules([held, sent]) == parse_rules(stored)
