@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow lint bench clean system-deps
+.PHONY: run test test-slow lint bench clean system-deps screenshots
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP) $(if $(NO_INSTALL),,system-deps)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# The console's screenshots in docs/ (taken by the browser tests; a plain `make test` saves none).
+screenshots: $(STAMP) $(if $(NO_INSTALL),,system-deps)
+	ENODO_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/integration/test_console_browser.py
 
 # System packages the tests use: Debian's chromium and chromedriver (the console's browser
 # tests), Prometheus (the metrics test scrapes a real stack with it) and Alertmanager (the
