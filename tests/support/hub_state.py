@@ -165,3 +165,14 @@ def result(job_msg: Message, kind: MessageType, worker_id: str = "w1",
     body = {"job_id": job_id, "worker_id": worker_id, **extra}
     frames = Codec(worker_id).encode(Message(kind, body), key or JOB_KEYS[job_id])
     return Codec("hub").decode(frames)
+
+
+def trained(state: HubState, jobs: FakeJobs, now: float, points: int = 10) -> Series:
+    """Series "s" watched, a worker, `points` points, and its train job done (model {"m": 1})."""
+    series = add_series(state)
+    worker(state)
+    counts(state, points)
+    state.scheduler.dispatch(now)
+    state.scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_RESULT, result={
+        "kind": "train", "state": {"m": 1}, "count": points}))
+    return series

@@ -15,6 +15,7 @@ from tests.support.hub_state import (
     counts,
     make_state,
     result,
+    trained,
     worker,
 )
 from tests.support.hub_state import add_series as add
@@ -354,12 +355,7 @@ def test_a_flood_of_forged_results_costs_one_warning_per_interval(hub, clock, ca
 
 def test_a_fit_that_fails_for_good_waits_fit_every_points_not_the_next_point(hub, clock):
     state, scheduler, jobs = hub
-    add(state)
-    worker(state)
-    counts(state, 10)
-    scheduler.dispatch(clock.now)
-    scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_RESULT,
-                               result={"kind": "train", "state": {"m": 1}, "count": 10}))
+    trained(state, jobs, clock.now)
     scheduler.dispatch(clock.now)  # the forecast after the train
     scheduler.on_result(result(jobs.sent[-1], MessageType.JOB_FAILED, error="x", retry=False))
     counts(state, 5)
