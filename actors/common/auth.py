@@ -63,6 +63,26 @@ def write_private(path: str, text: str, mode: int = 0o600) -> bool:
     return True
 
 
+def write_public(path: str, text: str, mode: int = 0o644) -> None:
+    """Write path holding text with `mode`, replacing it atomically: written under a
+    temporary name and renamed into place, so a reader (a peer's operator copying the file
+    the moment it appears) never sees it empty or half written."""
+    directory = os.path.dirname(path) or "."
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, text.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except OSError:
+        os.unlink(tmp)
+        raise
+
+
 def read_secret(path: str) -> str:
     """Return the stripped text of a secret file (OSError, UnicodeDecodeError as open())."""
     with open(path, encoding="utf-8") as fh:

@@ -14,7 +14,7 @@ import os
 import zmq
 import zmq.auth
 
-from actors.common.auth import exposed, write_private
+from actors.common.auth import exposed, write_private, write_public
 from actors.common.config import ConfigError
 from protocol.curve import CurveClient, CurveServer, check_z85_key, curve_available
 from protocol.errors import TransportError
@@ -79,10 +79,10 @@ def hub_curve(
         if exposed(os.stat(path).st_mode):
             log.warning("CURVE secret key file %s is readable by others: chmod 600 %s",
                         path, path)
-        # Peers read the public certificate: (re)write it when it is missing or stale.
+        # Peers read the public certificate: (re)write it when it is missing or stale,
+        # whole or not at all (it is copied to other hosts as soon as it appears).
         if _read_public(public_path) != public:
-            with open(public_path, "w", encoding="utf-8") as fh:
-                fh.write(cert_text(public))
+            write_public(public_path, cert_text(public))
     except (OSError, ValueError, TransportError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise ConfigError(f"hub.curve_secret_key_file: cannot use {path}: {reason}") from None

@@ -13,21 +13,24 @@ T = TypeVar("T")
 
 
 def wait_for(condition: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll condition until it returns a truthy value; fail after timeout seconds."""
+    """Poll condition until it returns a truthy value; fail after timeout seconds.
+
+    The failure says what the last try gave: its exception, or the falsy value it returned
+    (an error from an early try is not blamed for a condition that later ran and was false).
+    """
     deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
+    last: str = "never tried"
     while time.monotonic() < deadline:
         try:
             value = condition()
         except Exception as exc:  # noqa: BLE001 - retried until the deadline
-            last_error = exc
-            value = None
+            last, value = f"error: {exc}", None
+        else:
+            last = f"returned {value!r:.200}"
         if value:
             return value
         time.sleep(0.02)
-    raise AssertionError(
-        f"timed out after {timeout}s waiting for {what} (last error: {last_error})"
-    )
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last try {last})")
 
 
 def _ephemeral_low() -> int:

@@ -170,6 +170,18 @@ def test_hub_curve_generates_keys_once_in_data_dir(tmp_path):
     assert isinstance(client, CurveClient) and client.server_key == server.public_key
 
 
+def test_a_stale_public_key_file_is_replaced_whole_never_rewritten_in_place(tmp_path):
+    server, public_file = hub_curve(True, "", "", str(tmp_path))
+    with open(public_file, "w") as fh:
+        fh.write("stale")
+    with open(public_file) as reader:  # a peer's operator copying it at that moment
+        hub_curve(True, "", "", str(tmp_path))
+        assert reader.read() == "stale"  # its file was replaced, not truncated under it
+    assert zmq.auth.load_certificate(public_file) == (server.public_key, None)
+    assert stat.S_IMODE(os.stat(public_file).st_mode) == 0o644
+    assert sorted(os.listdir(tmp_path)) == ["hub.key", "hub.key_secret"]  # no temporary left
+
+
 def test_curve_keys_from_config_and_bad_ones(tmp_path):
     public, secret = zmq.curve_keypair()
     server, public_file = hub_curve(True, secret.decode(), "", str(tmp_path))

@@ -9,6 +9,7 @@ from actors.hub.actions import run_action
 from actors.hub.rules import forecast_steps
 from actors.hub.staleness import StaleWatch
 from protocol.errors import ProtocolError
+from protocol.rules import parse_rules
 from protocol.types import MessageType
 from tests.support.hub_state import FakeJobs, RuleAlerts, counts, make_state, result, worker
 
@@ -51,7 +52,7 @@ def test_train_results_keep_the_analysis_and_forecasts_get_the_horizon_in_steps(
     forecast = jobs.sent[-1]
     assert forecast.type is MessageType.FORECAST_SERIE
     assert forecast.body["settings"]["horizon"] == 120  # 2 h of 60 s points
-    assert forecast.body["context"]["rules"] == detail["rules"]
+    assert parse_rules(forecast.body["context"]["rules"]) == parse_rules(detail["rules"])
     assert forecast.body["context"]["rule_states"] == {}
 
 
