@@ -38,15 +38,10 @@ def new_token() -> str:
     return secrets.token_hex(32)
 
 
-def write_private(path: str, text: str, mode: int = 0o600) -> bool:
-    """Create path holding text with `mode`, atomically and only if it does not exist.
-
-    The file is written under a temporary name and linked into place, so a reader
-    never sees it half written. Returns False when path already existed.
-    """
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+def _written_beside(path: str, text: str, mode: int) -> str:
+    """A temporary file beside path holding text (synced, with exactly `mode`); its name."""
+    tmp = os.path.join(os.path.dirname(path) or ".",
+                       f".{os.path.basename(path)}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         os.fchmod(fd, mode)  # the umask may have taken bits away; never added any
@@ -54,6 +49,17 @@ def write_private(path: str, text: str, mode: int = 0o600) -> bool:
         os.fsync(fd)
     finally:
         os.close(fd)
+    return tmp
+
+
+def write_private(path: str, text: str, mode: int = 0o600) -> bool:
+    """Create path holding text with `mode`, atomically and only if it does not exist.
+
+    The file is written under a temporary name and linked into place, so a reader
+    never sees it half written. Returns False when path already existed.
+    """
+    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+    tmp = _written_beside(path, text, mode)
     try:
         os.link(tmp, path)
     except FileExistsError:
@@ -67,15 +73,7 @@ def write_public(path: str, text: str, mode: int = 0o644) -> None:
     """Write path holding text with `mode`, replacing it atomically: written under a
     temporary name and renamed into place, so a reader (a peer's operator copying the file
     the moment it appears) never sees it empty or half written."""
-    directory = os.path.dirname(path) or "."
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, text.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    tmp = _written_beside(path, text, mode)
     try:
         os.replace(tmp, path)
     except OSError:
