@@ -257,3 +257,48 @@ def test_settings_refusals_show_the_message_post_settings_gives(browser, stack):
     assert rest("GET", "/settings")[2]["fit_every"] == 25
     # The refusal was answered 400, which Chromium logs; nothing else may be.
     assert [e for e in console_errors(browser) if "/ui/settings" not in e or "400" not in e] == []
+
+
+def test_an_output_and_a_silence_made_with_the_alert_forms_are_what_rest_serves(
+        browser, stack):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    rest = Rest(stack)
+    log_in(browser, stack, ADMIN)
+    browser.get(url(stack, "/alerts"))
+    form = browser.find_element(By.ID, "output-form")
+    form.find_element(By.NAME, "name").send_keys("pager")
+    Select(form.find_element(By.NAME, "kind")).select_by_visible_text("webhook")
+    form.find_element(By.NAME, "url").send_keys("http://127.0.0.1:9/hook")
+    submit(browser, "output-add")
+    assert browser.find_elements(By.ID, "done")
+    [output] = [o for o in rest("GET", "/alerts/outputs")[2]["outputs"] if o["name"] == "pager"]
+    assert (output["kind"], output["url"]) == ("webhook", "http://127.0.0.1:9/hook")
+
+    # The end time as Chromium's datetime-local field sends it (read as UTC).
+    form = browser.find_element(By.ID, "silence-form")
+    form.find_element(By.NAME, "series").send_keys("plant/*")
+    browser.execute_script("arguments[0].value = '2099-01-02T03:04'",
+                           form.find_element(By.NAME, "until"))
+    form.find_element(By.NAME, "duration").send_keys("2h")  # both: refused
+    submit(browser, "silence-add")
+    assert "not both or neither" in browser.find_element(By.ID, "error").text
+    assert rest("GET", "/alerts/silences")[2]["silences"] == []
+    form = browser.find_element(By.ID, "silence-form")
+    form.find_element(By.NAME, "series").send_keys("plant/*")
+    browser.execute_script("arguments[0].value = '2099-01-02T03:04'",
+                           form.find_element(By.NAME, "until"))
+    form.find_element(By.NAME, "comment").send_keys("boiler work")
+    submit(browser, "silence-add")
+    [silence] = rest("GET", "/alerts/silences")[2]["silences"]
+    assert (silence["series"], silence["comment"]) == ("plant/*", "boiler work")
+    assert silence["ends_at"] == 4071006240.0  # 2099-01-02 03:04 UTC
+    assert "2099-01-02 03:04" in browser.find_element(By.ID, "alert-silences").text
+    shot(browser, "alerts")
+
+    submit(browser, f"silence-remove-{silence['id']}")
+    submit(browser, "output-remove-pager")
+    assert rest("GET", "/alerts/silences")[2]["silences"] == []
+    assert "pager" not in {o["name"] for o in rest("GET", "/alerts/outputs")[2]["outputs"]}
+    assert [e for e in console_errors(browser) if "/ui/alerts" not in e or "400" not in e] == []
