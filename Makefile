@@ -17,8 +17,11 @@ $(STAMP): setup.cfg pyproject.toml
 run: $(if $(NO_INSTALL),,$(STAMP))
 	$(BIN)/python -m scripts.run_stack
 
+# Two pytest-xdist workers (the suite's budget is 10 minutes on 2 cores), each test file
+# whole on one of them (its module fixtures: one stack per file). Tests pick random ports and
+# their own folders, so files run side by side; `pytest -n 0` runs them one at a time.
 test: $(STAMP) $(if $(NO_INSTALL),,system-deps)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow

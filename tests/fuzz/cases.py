@@ -1,7 +1,7 @@
 """Fuzz bookkeeping: how many cases each target was fed, and hypothesis settings per run.
 
 The default run feeds a modest, derandomized number of examples (same cases every run);
-the tests marked `slow` feed many more. `conftest.py` prints the tally at the end.
+the tests marked `slow` feed many more. tests/conftest.py prints the tally at the end.
 """
 
 from __future__ import annotations
