@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from actors.hub.jobs import next_kind
-from actors.worker.jobs import JobError, JobRunner
+from actors.worker.job_errors import JobError
+from actors.worker.jobs import JobRunner
 from actors.worker.siridb_io import Point, SeriesNotFound, SiriDB
 from bench.nab_data import DataFile, map_files
 

@@ -1,16 +1,14 @@
 """One job from start to result: read the series, run the model, write outputs, build the result.
 
-This runs in the model child (see runner.py). A failure becomes a `JobError` with a retry
-flag: transient causes (SiriDB unreachable) are worth retrying, bad data or a bad model
-state is not.
+This runs in the model child (see runner.py). Failures are `JobError`s (job_errors.py); the
+result shapes and output points are in job_results.py.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from actors.worker.analysis import analyse
@@ -22,6 +20,8 @@ from actors.worker.detection import (
     events_name,
     judge_points,
 )
+from actors.worker.job_errors import JobError, classify, job_settings, precheck
+from actors.worker.job_results import forecast_result, model_result, output_points
 from actors.worker.rules import rules_field
 from actors.worker.siridb_io import (
     DEFAULT_CHUNK_POINTS,
@@ -33,119 +33,11 @@ from actors.worker.siridb_io import (
     SiriDBUnavailable,
     between_query,
     convert_ts,
-    output_names,
 )
-from protocol.jobs import JobKind, JobSettings
+from protocol.jobs import JobKind
 
 log = logging.getLogger(__name__)
 
-
-
-class JobError(Exception):
-    """A job that cannot complete; retry says whether another attempt may succeed."""
-
-    def __init__(self, message: str, retry: bool) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry = retry
-
-
-def precheck(kind: str, body: Mapping[str, Any]) -> JobError | None:
-    """Return the error a job fails with before it runs (no state to fit or forecast)."""
-    if kind not in JobKind._value2member_map_:
-        return JobError(f"unknown job kind {kind!r}", False)
-    if kind == JobKind.FIT and body.get("state") is None:
-        return JobError("not trained: the job carries no model state", False)
-    return None  # a forecast without a model state is cold-start anomaly detection
-
-
-def classify(exc: BaseException) -> JobError:
-    """Map any failure of a job to a JobError with the right retry flag."""
-    if isinstance(exc, JobError):
-        return exc
-    if isinstance(exc, SeriesNotFound):
-        return JobError("series not found in SiriDB", False)
-    if isinstance(exc, SiriDBUnavailable):
-        return JobError(f"SiriDB unavailable: {exc}", True)
-    if isinstance(exc, SiriDBQueryFailed):
-        return JobError(f"SiriDB refused the request: {exc}", False)
-    if isinstance(exc, MemoryError):
-        return JobError("out of memory", True)
-    if isinstance(exc, ValueError):
-        return JobError(f"{type(exc).__name__}: {exc}", False)
-    return JobError(f"internal error: {exc!r}", False)
-
-
-def job_settings(body: Mapping[str, Any]) -> JobSettings:
-    """The job's settings as the hub sent them (a wrong one fails the job, not retried)."""
-    try:
-        return JobSettings.of(body.get("settings"))
-    except ValueError as exc:
-        raise JobError(str(exc), False) from None
-
-
-def model_result(
-    kind: str, state: dict, points: Sequence[Point], count: int, duration: float
-) -> dict[str, Any]:
-    """Return the result of a TRAIN_MODEL or FIT_MODEL job."""
-    return {
-        "kind": kind,
-        "state": state,
-        "points": len(points),
-        "count": count,
-        "last_ts": points[-1][0] if points else None,
-        "duration": round(duration, 6),
-    }
-
-
-def forecast_summary(forecast: Mapping[str, Any], anomalies: int) -> dict[str, Any]:
-    """Return the short summary of a forecast the hub keeps on the series."""
-    ts, mean = forecast["timestamps"], forecast["mean"]
-    return {
-        "horizon": len(ts),
-        "start": ts[0] if ts else None,
-        "end": ts[-1] if ts else None,
-        "mean_first": mean[0] if mean else None,
-        "mean_last": mean[-1] if mean else None,
-        "anomalies": anomalies,
-    }
-
-
-def forecast_result(
-    forecast: dict[str, Any], anomalies: list[dict[str, Any]], count: int, points: int,
-    duration: float, written: list[str],
-) -> dict[str, Any]:
-    """Return the result of a FORECAST_SERIE job."""
-    return {
-        "kind": "forecast",
-        "forecast": forecast,
-        "anomalies": anomalies,
-        "summary": forecast_summary(forecast, len(anomalies)),
-        "count": count,
-        "points": points,
-        "duration": round(duration, 6),
-        "written": written,
-    }
-
-
-def output_points(
-    forecast: Mapping[str, Any], anomalies: Sequence[Mapping[str, Any]], series: str,
-    source: str, target: str,
-) -> tuple[dict[str, list[list[Any]]], dict[str, list[list[Any]]]]:
-    """Return (forecast series points, anomaly points) to insert, in the target precision."""
-    names = output_names(series)
-    stamps = [convert_ts(int(t), source, target) for t in forecast["timestamps"]]
-    replaced: dict[str, list[list[Any]]] = {}
-    for kind, key in (("forecast", "mean"), ("lower", "lower"), ("upper", "upper")):
-        replaced[names[kind]] = [
-            [t, float(v)] for t, v in zip(stamps, forecast[key], strict=True) if math.isfinite(v)
-        ]
-    appended: dict[str, list[list[Any]]] = {}
-    if anomalies:
-        appended[names["anomalies"]] = [
-            [convert_ts(a["timestamp"], source, target), float(a["score"])] for a in anomalies
-        ]
-    return replaced, appended
 
 
 class JobRunner:

@@ -23,7 +23,7 @@ import zmq
 
 from actors.common.peer_session import hello_body
 from actors.common.session_poll import PollSession
-from actors.worker.jobs import JobError, job_settings, precheck
+from actors.worker.job_errors import JobError, job_settings, precheck
 from actors.worker.runner import ModelRunner, RunnerEvent, RunningJob
 from actors.worker.telemetry import WorkerMetrics
 from protocol.curve import CurveClient

@@ -69,7 +69,8 @@ def child_main(conn: Connection, config: ChildConfig) -> None:
     logging.getLogger("prophet").setLevel(logging.WARNING)
     logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
 
-    from actors.worker.jobs import JobError, JobRunner
+    from actors.worker.job_errors import JobError
+    from actors.worker.jobs import JobRunner
     from actors.worker.models import registry
     from actors.worker.siridb_io import SiriDB
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from actors.worker.detector import AnomalySettings
-from actors.worker.jobs import JobError, JobRunner
+from actors.worker.job_errors import JobError
+from actors.worker.jobs import JobRunner
 from bench import nab
 from bench.nab_data import load_corpus, parse_time
 from bench.nab_stream import Pipeline, run_jobs

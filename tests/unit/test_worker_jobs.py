@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actors.worker.jobs import (
-    JobError,
-    classify,
-    forecast_result,
-    job_settings,
-    model_result,
-    output_points,
-    precheck,
-)
+from actors.worker.job_errors import JobError, classify, job_settings, precheck
+from actors.worker.job_results import forecast_result, model_result, output_points
 from actors.worker.series_prep import TooFewPoints
 from actors.worker.siridb_io import SeriesNotFound, SiriDBQueryFailed, SiriDBUnavailable
 from protocol.settings import defaults
