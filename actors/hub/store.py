@@ -24,57 +24,7 @@ from typing import Any
 import ujson
 
 from actors.hub.datadir import make_private
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS series (
-    name TEXT PRIMARY KEY,
-    config TEXT NOT NULL,
-    runtime TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts REAL NOT NULL,
-    level TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    message TEXT NOT NULL,
-    series TEXT
-);
-CREATE TABLE IF NOT EXISTS clients (
-    client_id TEXT PRIMARY KEY,
-    client_type TEXT NOT NULL,
-    info TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS models (name TEXT PRIMARY KEY, state TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS outputs (
-    name TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (name, kind)
-);
-CREATE TABLE IF NOT EXISTS jobs (job_id TEXT PRIMARY KEY, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS count_journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    counts TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS patterns (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    pattern TEXT NOT NULL,
-    template TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS pattern_series (
-    name TEXT PRIMARY KEY,
-    pattern_id INTEGER NOT NULL,
-    missing_since REAL
-);
-CREATE TABLE IF NOT EXISTS pattern_exclusions (
-    name TEXT PRIMARY KEY,
-    pattern_id INTEGER NOT NULL,
-    since REAL NOT NULL
-);
-"""
+from actors.hub.store_schema import SCHEMA
 
 DB_FILE = "hub.sqlite3"
 #: Seconds one SQLite statement waits for a lock before the writer thread says so and
