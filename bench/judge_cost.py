@@ -11,11 +11,9 @@ before 2026-12-03) in the same run.
 
 from __future__ import annotations
 
-import os
+from actors.common.blas import one_blas_thread
 
-# As the worker runs its jobs (actors/worker/main.py): one BLAS thread, set before numpy loads.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+one_blas_thread()  # before numpy loads (actors/common/blas.py)
 
 import argparse  # noqa: E402
 import math  # noqa: E402

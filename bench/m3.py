@@ -16,10 +16,9 @@ included, and forecast). Runs on --workers processes, BLAS single-threaded. The 
 
 from __future__ import annotations
 
-import os
+from actors.common.blas import one_blas_thread
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+one_blas_thread()  # before numpy loads (actors/common/blas.py)
 
 import argparse  # noqa: E402
 import json  # noqa: E402

@@ -16,10 +16,9 @@ and `--stride 2 --offset 1` are complementary halves. BLAS single-threaded, 2 pr
 
 from __future__ import annotations
 
-import os
+from actors.common.blas import one_blas_thread
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+one_blas_thread()  # before numpy loads (actors/common/blas.py)
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402

@@ -20,11 +20,9 @@ are printed with their in-sample score; the last line is the leave-one-group-out
 
 from __future__ import annotations
 
-import os
+from actors.common.blas import one_blas_thread
 
-# Before numpy loads: one BLAS thread per process (the files run in parallel processes).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+one_blas_thread()  # before numpy loads (actors/common/blas.py)
 
 import argparse  # noqa: E402
 import time  # noqa: E402

@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import os
 
-# Before numpy loads, here and in the baseline's spawned processes: one BLAS thread per process.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from actors.common.blas import one_blas_thread
+
+one_blas_thread()  # before numpy loads (actors/common/blas.py)
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

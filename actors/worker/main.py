@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 
@@ -12,6 +11,7 @@ import zmq
 from prometheus_client import REGISTRY
 
 from actors.common.auth import token_source, warn_exposed_secrets
+from actors.common.blas import one_blas_thread
 from actors.common.config import Config, ConfigError
 from actors.common.curve_keys import client_curve
 from actors.common.logs import setup_logging
@@ -75,10 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         help="suffix making this process's id distinct, e.g. supervisord's %%(process_num)s",
     )
     args = parser.parse_args(argv)
-    # The model child inherits these: one BLAS thread per worker process is faster for
-    # these small problems (ARIMA train 1.5-2x) and keeps N workers from oversubscribing.
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    one_blas_thread()  # the model child inherits it
     try:
         config = load_worker_config(args.config)
         identity = resolve_identity(
