@@ -62,8 +62,7 @@ def add_to_job(series: Series, kind: JobKind, settings: dict[str, Any],
         settings["horizon"] = forecast_steps(series, settings["horizon"])
     if series.rules:
         context["rules"] = [wire_rule(rule) for rule in series.rules]
-        context["rule_states"] = {k: v for k, v in series.rule_states.items()
-                                  if k != "stale"}
+        context["rule_states"] = {k: v for k, v in series.rule_states.items() if k != "stale"}
 
 
 def wire_rule(rule: dict[str, Any]) -> dict[str, Any]:

@@ -49,6 +49,8 @@ CALENDAR = (3600, 86400, 604800)
 Q99_PER_MAD = 2.576 * 1.4826
 #: The tail is never taken lighter than a normal law's: q99.9 / q99 = 3.29 / 2.58 there.
 TAIL_FLOOR = 1.28
+
+
 def history_points(error_points: int = ERROR_POINTS) -> int:
     """The history a baseline with this calibration window can use at most: a weekly cycle
     of 5-minute points, three times, and the error window."""
