@@ -3,7 +3,7 @@
 Usage: python -m bench.judge_cost [--rounds 15] [--step 300]
 
 A 5-minute series (a daily cycle and noise) with more history than any window reads; for each
-window in `baseline.CALIBRATIONS`, the job's read (`history_points(window) + MAX_JUDGED` points)
+window in `baseline.CALIBRATIONS`, the job's read (`detection.history_read(window)` points)
 and its 20 new points judged as a FORECAST_SERIE job judges them (`views.observe`), `--rounds`
 times; the median CPU time per job, and its ratio to the window of 2,000 (the one shipped
 before 2026-12-03) in the same run.
@@ -21,13 +21,8 @@ import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
-from actors.worker.baseline import (  # noqa: E402
-    CALIBRATIONS,
-    CHUNK,
-    ERROR_POINTS,
-    history_points,
-)
-from actors.worker.detection import MAX_JUDGED  # noqa: E402
+from actors.worker.baseline import CALIBRATIONS, CHUNK, ERROR_POINTS  # noqa: E402
+from actors.worker.detection import history_read  # noqa: E402
 from actors.worker.views import ViewState, observe  # noqa: E402
 
 
@@ -42,7 +37,7 @@ def series(points: int, step: int, seed: int = 1) -> tuple[list[int], list[float
 
 def judge_cpu(stamps: list[int], values: list[float], window: int, rounds: int) -> float:
     """Median CPU seconds to judge the last CHUNK points against the read before them."""
-    read = history_points(window) + MAX_JUDGED
+    read = history_read(window)
     s, v = stamps[-read:], values[-read:]
     observe(s, v, len(s) - CHUNK, ViewState(), error_points=window)  # warm up
     times = []
@@ -59,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--step", type=int, default=300, help="seconds between points")
     args = parser.parse_args(argv)
-    stamps, values = series(history_points(max(CALIBRATIONS)) + MAX_JUDGED, args.step)
+    stamps, values = series(history_read(max(CALIBRATIONS)), args.step)
     cpu = {w: judge_cpu(stamps, values, w, args.rounds) for w in CALIBRATIONS}
     for window, seconds in cpu.items():
-        read = history_points(window) + MAX_JUDGED
+        read = history_read(window)
         print(f"window {window:>6} errors: reads {read:,} points, judging {CHUNK} points "
               f"{seconds * 1000:.1f} ms CPU (median of {args.rounds}), "
               f"{seconds / cpu[2000]:.2f} x the window of 2,000")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from actors.worker.baseline import ERROR_POINTS, history_points
-from actors.worker.detection import MAX_JUDGED, observe_new
+from actors.worker.baseline import ERROR_POINTS
+from actors.worker.detection import history_read, observe_new
 from actors.worker.detector import ESCALATION, AnomalySettings, Detector
 from actors.worker.models.base import Forecast
 from actors.worker.views import Observation, ViewState
@@ -39,7 +39,7 @@ def observations(
 ) -> Observed:
     """Every point the file's forecast jobs judge, observed as those jobs observe it (with the
     baseline's calibration window error_points; a job reads as much history as it needs)."""
-    read = history_points(error_points) + MAX_JUDGED
+    read = history_read(error_points)
     state = ViewState()
     last_ts: int | None = None
     previous: Forecast | None = None

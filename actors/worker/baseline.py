@@ -57,10 +57,6 @@ def history_points(error_points: int = ERROR_POINTS) -> int:
     return CYCLES * MAX_WEEK + error_points + LEVEL_POINTS + NEIGHBOURS
 
 
-#: What the worker reads before the points it judges (the shipped calibration window).
-HISTORY_POINTS = history_points()
-
-
 def choose_period(values: np.ndarray, step: float) -> int:
     """The seasonal period in steps (0: none), see the module docstring."""
     if len(values) < MIN_PERIOD_POINTS:

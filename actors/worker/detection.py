@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from actors.worker.baseline import ERROR_POINTS, HISTORY_POINTS
+from actors.worker.baseline import ERROR_POINTS, history_points
 from actors.worker.detector import (
     COLD_START_MIN_POINTS,
     DEFAULT_SENSITIVITY,
@@ -35,8 +35,16 @@ log = logging.getLogger(__name__)
 
 #: Points a job judges at most (a series that waited long for its job).
 MAX_JUDGED = 1000
-#: Points a forecast job reads: the baseline's history and the judged ones.
-HISTORY_READ = HISTORY_POINTS + MAX_JUDGED
+
+
+def history_read(error_points: int = ERROR_POINTS) -> int:
+    """Points a forecast job reads: the history of a baseline with this calibration window,
+    and the judged ones."""
+    return history_points(error_points) + MAX_JUDGED
+
+
+#: What a forecast job reads (the shipped calibration window).
+HISTORY_READ = history_read()
 
 
 @dataclass
