@@ -100,8 +100,8 @@ class Deployment:
             "ENODO_HUB_SIRIDB_CHECK_INTERVAL": "0.5", **self.siridb_env(),
         }).start()
         self.wait(lambda: (hub_dir / "hub" / "hub.key").exists()
-                 and (hub_dir / "hub" / "token").exists(), 30,
-                 "the hub to write its public key and its token")
+                  and (hub_dir / "hub" / "token").exists(), 30,
+                  "the hub to write its public key and its token")
         peers = {"siridb": (self.db_host, ["listener.conf"], {
             "ENODO_LISTENER_HUB_HOST": hub, "ENODO_LISTENER_UPDATE_INTERVAL": "0.2"})}
         for host in self.worker_hosts:
