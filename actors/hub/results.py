@@ -29,7 +29,11 @@ def apply_count(state: HubState, series: Series, count: int, counted_then: int) 
     """Take SiriDB's point count as the truth; what the tee missed shows up as drift.
 
     counted_then is series.points_counted when the count was asked for, so points
-    reported by the listener while the query ran are not counted twice.
+    reported by the listener while the query ran are not counted twice. Points SiriDB held
+    when a count was read and whose report from the listener came only after it was asked
+    for look missed by that count and found twice by the next: the next takes them back
+    from the drift (never below 0). The scheduling counts keep them: a job a few points
+    early is harmless, and a job that ran meanwhile has reset them.
     """
     if series.points_siridb is not None:
         expected = series.points_siridb + (counted_then - series.counted_at_reconcile)
@@ -38,6 +42,8 @@ def apply_count(state: HubState, series: Series, count: int, counted_then: int) 
             series.drift += missed
             series.since_fit += missed
             series.since_train += missed
+        elif missed < 0:
+            series.drift = max(0, series.drift + missed)
     series.points_siridb = count
     series.counted_at_reconcile = counted_then
     state.series.touch(series.name)

@@ -59,9 +59,13 @@ def test_points_the_tee_lost_show_as_drift_after_reconciliation(stack):
     wait_for(lambda: detail()["points_counted"] == 17, 30, "the forwarded points counted")
 
     def reconciled() -> dict | None:
+        # A count read while the listener's report of the forwarded points was still on its
+        # way shows those as drift too, until the next count (docs/design.md): wait for a
+        # count read after all 17 were counted (points, SiriDB's count plus the points counted
+        # since it was read, is then SiriDB's count).
         body = detail()
-        return body if body["points_siridb"] == 25 else None
+        return body if body["points_siridb"] == 25 and body["points"] == 25 else None
 
-    body = wait_for(reconciled, 30, "the hub to count 25 points in SiriDB")
+    body = wait_for(reconciled, 30, "the hub to count 25 points in SiriDB after the 17 counted")
     assert (body["drift"], body["points"], body["points_counted"]) == (8, 25, 17)
     assert all(stack.alive().values())

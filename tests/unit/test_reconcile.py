@@ -76,3 +76,25 @@ def test_a_series_siridb_lacks_is_said_and_its_appearance_too(tmp_path):
     assert events[0]["kind"] == "series_appeared" and "now exists in SiriDB" in events[0]["message"]
     reconciler.tick(21.0)
     assert link.submitted == []  # present: back to once per reconcile_interval
+
+
+def test_points_counted_by_both_a_count_and_a_late_tee_report_are_drift_only_once(tmp_path):
+    # The listener reports every update_interval: a count read before its report of the same
+    # points arrives holds them already, and they look missed; the next count takes it back.
+    state, link, reconciler = make(tmp_path, now=10.0)
+    state.add_series("s", None, None, False)
+    state.add_counts({"s": 10})
+    reconciler.tick(10.0)
+    link.answer(10)
+    reconciler.drain()
+    assert (state.series.get("s").drift, state.series.get("s").points) == (0, 10)
+    reconciler.tick(3610.0)  # asked with 10 counted; SiriDB has 25: 8 the tee lost, 7 on
+    link.answer(25)          # their way from the listener
+    reconciler.drain()
+    state.add_counts({"s": 7})  # the listener's report of those 7
+    assert state.series.get("s").drift == 15  # not known yet which are which
+    reconciler.tick(7210.0)
+    link.answer(25)
+    reconciler.drain()
+    series = state.series.get("s")
+    assert (series.drift, series.points, series.points_counted) == (8, 25, 17)
